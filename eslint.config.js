@@ -1,0 +1,62 @@
+// @ts-check
+import tseslint from 'typescript-eslint';
+
+const layerRule = (from, forbidden, message) => ({
+  files: [from],
+  rules: {
+    'no-restricted-imports': ['error', { patterns: forbidden.map((group) => ({ group: [group], message })) }],
+  },
+});
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.js', '**/*.mjs', '**/*.cjs', 'coverage/**'] },
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { project: ['./tsconfig.eslint.json'], tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      'no-console': 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/only-throw-error': 'error',
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'max-depth': ['error', 4],
+    },
+  },
+  // Only apps print.
+  { files: ['apps/**', 'test/bench/**'], rules: { 'no-console': 'off' } },
+  // Nothing below apps/ opens real sockets except the Node adapter.
+  {
+    files: ['packages/**/src/**/*.ts'],
+    ignores: ['packages/net/src/node/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'node:dgram', message: 'Use the Network interface from @natkit/net.' }] },
+      ],
+    },
+  },
+  // Layers point down: wire codec < state machines < I/O adapters < public API.
+  layerRule(
+    'packages/stun/src/proto/**/*.ts',
+    ['../transaction/*', '../client/*', '../server/*', '../discovery/*', 'node:dgram'],
+    'The wire layer imports nothing above it.',
+  ),
+  layerRule(
+    'packages/stun/src/transaction/**/*.ts',
+    ['../client/*', '../server/*', '../discovery/*', 'node:dgram'],
+    'State machines import only the wire layer.',
+  ),
+  // Tests may use loose typing helpers from vitest.
+  {
+    files: ['**/test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+);

@@ -1,0 +1,32 @@
+/**
+ * @packageDocumentation
+ * Interfaces every natkit package is written against (`Network`, `UdpSocket`, `Clock`,
+ * `Logger`, `Endpoint`), and their Node implementation.
+ *
+ * @example
+ * ```ts
+ * import { createNodeNetwork } from '@natkit/net';
+ * const net = createNodeNetwork();
+ * const socket = await net.bindUdp({ family: 4, address: '127.0.0.1' });
+ * socket.onMessage((data, from) => console.log(data.length, from));
+ * socket.send(new TextEncoder().encode('hi'), socket.local);
+ * await socket.close();
+ * ```
+ */
+export type { Endpoint, Family, ParseEndpointResult } from './endpoint.js';
+export {
+  anyAddress,
+  familyOf,
+  formatEndpoint,
+  isSameEndpoint,
+  normalizeAddress,
+  parseHostPort,
+} from './endpoint.js';
+export type { Clock, Timer } from './clock.js';
+export { sleep, systemClock } from './clock.js';
+export type { LogFields, Logger } from './logger.js';
+export { silentLogger } from './logger.js';
+export type { BindOptions, MessageHandler, Network, UdpSocket } from './network.js';
+export { NetworkError } from './errors.js';
+export type { NodeNetworkOptions } from './node/node-network.js';
+export { createNodeNetwork } from './node/node-network.js';

@@ -1,0 +1,48 @@
+import type { Endpoint, Family } from './endpoint.js';
+
+/** Called for each datagram received; `data` is only valid during the call unless copied. */
+export type MessageHandler = (data: Uint8Array, from: Endpoint) => void;
+
+/**
+ * A bound UDP socket. One socket may carry STUN, punching, relay traffic and data at once:
+ * several handlers can listen, and each decides by the first byte (RFC 7983) whether a datagram
+ * is its own.
+ */
+export interface UdpSocket {
+  /** The bound local address and port (the wildcard address if bound to it). */
+  readonly local: Endpoint;
+  readonly family: Family;
+  /**
+   * Sends one datagram. Fire and forget, like UDP itself: a send error (unreachable network,
+   * socket closed) is reported to the error handlers and never thrown.
+   */
+  send(data: Uint8Array, to: Endpoint): void;
+  /** Adds a receive handler; returns a function that removes it. */
+  onMessage(handler: MessageHandler): () => void;
+  /** Adds an error handler (send errors, ICMP errors the OS reports); returns its remover. */
+  onError(handler: (error: Error) => void): () => void;
+  /** Closes the socket; idempotent. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface BindOptions {
+  readonly family: Family;
+  /** Local address; the family's wildcard when omitted. */
+  readonly address?: string;
+  /** Local port; 0 or omitted picks a free one. */
+  readonly port?: number;
+}
+
+/**
+ * Opens sockets. Implemented by the Node adapter (`createNodeNetwork`) and by the virtual
+ * network in packages/vnet, so that the same protocol code runs over both.
+ */
+export interface Network {
+  bindUdp(options: BindOptions): Promise<UdpSocket>;
+  /**
+   * The local address the system would use to reach `remote`, without sending anything
+   * (undefined when there is no route). Used to tell whether an address was translated.
+   */
+  localAddressFor(remote: Endpoint): Promise<string | undefined>;
+}

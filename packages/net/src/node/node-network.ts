@@ -1,0 +1,143 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { anyAddress, familyOf, type Endpoint, type Family } from '../endpoint.js';
+import type { BindOptions, MessageHandler, Network, UdpSocket } from '../network.js';
+import { NetworkError } from '../errors.js';
+
+/** Options of the Node adapter. */
+export interface NodeNetworkOptions {
+  /** Receive buffer size in bytes for every socket (servers want more than the default). */
+  readonly receiveBufferSize?: number;
+  readonly sendBufferSize?: number;
+}
+
+/** The `Network` backed by Node's `dgram` sockets. */
+export function createNodeNetwork(options: NodeNetworkOptions = {}): Network {
+  return {
+    bindUdp: (bind) => bindNodeSocket(bind, options),
+    localAddressFor,
+  };
+}
+
+class NodeUdpSocket implements UdpSocket {
+  readonly #socket: Socket;
+  readonly #handlers = new Set<MessageHandler>();
+  readonly #errorHandlers = new Set<(e: Error) => void>();
+  #closed: Promise<void> | undefined;
+  readonly #onSendDone = (err: Error | null): void => {
+    if (err) this.#emitError(err);
+  };
+
+  constructor(
+    socket: Socket,
+    readonly local: Endpoint,
+    readonly family: Family,
+  ) {
+    this.#socket = socket;
+    socket.on('message', (msg, rinfo) => {
+      const from = { address: rinfo.address, port: rinfo.port };
+      for (const h of this.#handlers) {
+        try {
+          h(msg, from);
+        } catch (e) {
+          this.#emitError(e instanceof Error ? e : new Error(String(e)));
+        }
+      }
+    });
+    socket.on('error', (e) => this.#emitError(e));
+  }
+
+  send(data: Uint8Array, to: Endpoint): void {
+    if (this.#closed) {
+      this.#emitError(new NetworkError('ERR_SOCKET_CLOSED', 'send on a closed socket'));
+      return;
+    }
+    try {
+      this.#socket.send(data, to.port, to.address, this.#onSendDone);
+    } catch (e) {
+      this.#emitError(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  onMessage(handler: MessageHandler): () => void {
+    this.#handlers.add(handler);
+    return () => this.#handlers.delete(handler);
+  }
+
+  onError(handler: (error: Error) => void): () => void {
+    this.#errorHandlers.add(handler);
+    return () => this.#errorHandlers.delete(handler);
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= new Promise((resolve) => {
+      this.#handlers.clear();
+      try {
+        this.#socket.close(() => resolve());
+      } catch {
+        resolve();
+      }
+    });
+    return this.#closed;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #emitError(e: Error): void {
+    for (const h of this.#errorHandlers) {
+      try {
+        h(e);
+      } catch {
+        // An error handler that throws must not break the socket.
+      }
+    }
+  }
+}
+
+async function bindNodeSocket(bind: BindOptions, options: NodeNetworkOptions): Promise<UdpSocket> {
+  const address = bind.address ?? anyAddress(bind.family);
+  if (familyOf(address) !== bind.family) {
+    throw new NetworkError('ERR_BAD_ADDRESS', `${address} is not an IPv${bind.family} address`);
+  }
+  const socket = createSocket({
+    type: bind.family === 4 ? 'udp4' : 'udp6',
+    ipv6Only: bind.family === 6,
+    ...(options.receiveBufferSize !== undefined ? { recvBufferSize: options.receiveBufferSize } : {}),
+    ...(options.sendBufferSize !== undefined ? { sendBufferSize: options.sendBufferSize } : {}),
+  });
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: Error): void => {
+      socket.close();
+      reject(new NetworkError('ERR_BIND', `cannot bind UDP ${address}:${bind.port ?? 0}: ${e.message}`, e));
+    };
+    socket.once('error', onError);
+    socket.bind({ address, port: bind.port ?? 0, exclusive: true }, () => {
+      socket.off('error', onError);
+      resolve();
+    });
+  });
+  const a = socket.address();
+  return new NodeUdpSocket(socket, { address: a.address, port: a.port }, bind.family);
+}
+
+/** Connects a UDP socket (which sends nothing) and reads the source address the OS picked. */
+async function localAddressFor(remote: Endpoint): Promise<string | undefined> {
+  const family = familyOf(remote.address);
+  if (family === undefined) return undefined;
+  const socket = createSocket({ type: family === 4 ? 'udp4' : 'udp6', ipv6Only: family === 6 });
+  try {
+    return await new Promise<string | undefined>((resolve) => {
+      socket.once('error', () => resolve(undefined));
+      socket.connect(remote.port, remote.address, () => {
+        try {
+          resolve(socket.address().address);
+        } catch {
+          resolve(undefined);
+        }
+      });
+    });
+  } finally {
+    socket.close();
+  }
+}
