@@ -1,0 +1,13 @@
+/** Documented exit codes of `natkit` (README: "Exit codes"). */
+export const ExitCode = {
+  /** The diagnosis completed: every tested family has a mapping and filtering verdict. */
+  Ok: 0,
+  /** An unexpected error. */
+  Error: 1,
+  /** Bad command line (unknown option, bad server address). */
+  Usage: 2,
+  /** No STUN server answered over UDP in any tested family: UDP blocked or servers down. */
+  UdpBlocked: 3,
+  /** UDP works, but some verdict is unknown (e.g. the server lacks RFC 5780 support): see warnings. */
+  Incomplete: 4,
+} as const;

@@ -1,0 +1,189 @@
+import { formatEndpoint, sleep, type Endpoint, type Family } from '@natkit/net';
+import { planInitialPolicy, planPolicies } from './policies.js';
+import { ProbeContext, type BindingObservation, type DiscoveryComponents, type ProbeResult, type ProbeSocket } from './probe-context.js';
+import { runFilteringTests, type FilteringRun } from './run-filtering.js';
+import { testHairpinning } from './test-hairpinning.js';
+import { testMappingLifetime } from './test-mapping-lifetime.js';
+import { buildFamilyReport, unreachableReport, type Evidence } from './build-report.js';
+import type { DiagnosisProgress, FamilyReport } from './types.js';
+
+export interface FamilyOptions {
+  readonly hairpin: boolean;
+  /** Measure the mapping lifetime up to this many seconds; null to skip (it takes minutes). */
+  readonly lifetimeMaxSeconds: number | null;
+  /** Budget of the first contact with the servers, ms. */
+  readonly timeoutMs: number;
+  /** Extra fresh sockets that sample the port allocation. */
+  readonly allocationSockets: number;
+  readonly onProgress?: (p: DiagnosisProgress) => void;
+}
+
+/** Diagnoses one address family against `servers` (all of that family). */
+export async function diagnoseFamily(
+  family: Family,
+  servers: readonly Endpoint[],
+  options: FamilyOptions,
+  components: DiscoveryComponents,
+  signal?: AbortSignal,
+): Promise<FamilyReport> {
+  const ctx = new ProbeContext(components, family, signal);
+  const started = components.clock.now();
+  try {
+    return await run(ctx, servers, options, components, started);
+  } finally {
+    await ctx.close();
+  }
+}
+
+async function run(
+  ctx: ProbeContext,
+  servers: readonly Endpoint[],
+  options: FamilyOptions,
+  components: DiscoveryComponents,
+  started: number,
+): Promise<FamilyReport> {
+  const progress = (phase: DiagnosisProgress['phase'], state: DiagnosisProgress['state'], detail?: string): void => {
+    options.onProgress?.({ family: ctx.family, phase, state, ...(detail === undefined ? {} : { detail }) });
+  };
+  const elapsed = (): number => Math.round(ctx.clock.now() - started);
+  const firstServer = servers[0];
+  const localIp = firstServer === undefined ? undefined : await components.network.localAddressFor(firstServer);
+  if (firstServer === undefined || localIp === undefined) {
+    return unreachableReport(ctx.family, 'no-route', servers, ['no route to any server of this family'], elapsed());
+  }
+  progress('reachability', 'start');
+  const main = await ctx.open();
+  const test1 = servers.map((s) => ctx.binding(main, s, planInitialPolicy(options.timeoutMs)));
+  const primaryIndex = await pickPrimary(test1);
+  const primaryResult = primaryIndex < 0 ? undefined : await test1[primaryIndex];
+  if (primaryResult?.outcome !== 'answered') {
+    progress('reachability', 'done', 'no answer');
+    const why = servers.length > 1 ? 'no server answered: UDP is blocked on this path' : 'the only server did not answer: UDP is blocked or the server is down';
+    return unreachableReport(ctx.family, 'no-response', servers, [why], elapsed());
+  }
+  const primary = primaryResult.observation;
+  progress('reachability', 'done', `${formatEndpoint(primary.server)} answered in ${primary.rttMs.toFixed(1)} ms`);
+  const policies = planPolicies(primary.rttMs);
+  const other = usableOtherAddress(primary);
+  const warnings: string[] = [];
+  if (other === null) {
+    warnings.push(`${formatEndpoint(primary.server)} has no usable OTHER-ADDRESS: RFC 5780 mapping and filtering tests need a server with two IP addresses and two ports`);
+  }
+
+  progress('mapping', 'start');
+  progress('filtering', 'start');
+  progress('allocation', 'start');
+  const mappingP = other === null ? Promise.resolve(null) : runMappingTests(ctx, main, primary, other, policies.positive);
+  const filteringP: Promise<FilteringRun | null> =
+    other === null ? Promise.resolve(null) : runFilteringTests(ctx, primary.server, other, policies);
+  const allocationP = runAllocationProbes(ctx, primary.server, options.allocationSockets, policies.positive);
+  const [mapping, filtering, allocation] = await Promise.all([mappingP, filteringP, allocationP]);
+  progress('mapping', 'done');
+  progress('filtering', 'done');
+  progress('allocation', 'done');
+
+  // Answers of the other servers: in flight since the start; wait a little longer, not the full budget.
+  const others = await settleWithin(ctx, test1, policies.positive.rtoMs * 2);
+  const ev: Evidence = {
+    family: ctx.family,
+    localAddress: { address: localIp, port: main.socket.local.port },
+    servers,
+    primary,
+    other,
+    test1: others,
+    mapping,
+    filtering,
+    allocation: allocation.map((a) => a.observation),
+    allocationLocalPorts: allocation.map((a) => a.probe.socket.local.port),
+    hairpinning: null,
+    lifetime: null,
+    warnings,
+  };
+  ev.hairpinning = options.hairpin ? await runHairpin(ctx, main, primary, allocation, policies.negative, progress) : null;
+  if (options.lifetimeMaxSeconds !== null) {
+    progress('lifetime', 'start');
+    ev.lifetime = await testMappingLifetime(ctx, primary.server, policies, options.lifetimeMaxSeconds);
+    progress('lifetime', 'done');
+  }
+  return buildFamilyReport(ev, elapsed());
+}
+
+/** The first server that answers with an OTHER-ADDRESS; else the first that answers at all; else -1. */
+async function pickPrimary(test1: readonly Promise<ProbeResult>[]): Promise<number> {
+  return new Promise((resolve) => {
+    let pending = test1.length;
+    const settled: (ProbeResult | undefined)[] = test1.map(() => undefined);
+    if (pending === 0) resolve(-1);
+    test1.forEach((p, i) => {
+      void p.then((r) => {
+        settled[i] = r;
+        if (r.outcome === 'answered' && r.observation.otherAddress !== null) resolve(i);
+        if (--pending === 0) resolve(settled.findIndex((s) => s?.outcome === 'answered'));
+      }, () => {
+        if (--pending === 0) resolve(settled.findIndex((s) => s?.outcome === 'answered'));
+      });
+    });
+  });
+}
+
+/** OTHER-ADDRESS when it is of the family and differs from the primary in IP and port. */
+function usableOtherAddress(primary: BindingObservation): Endpoint | null {
+  const o = primary.otherAddress;
+  if (o === null || o.port === 0) return null;
+  if (o.address === primary.server.address || o.port === primary.server.port) return null;
+  if (o.address.includes(':') !== primary.server.address.includes(':')) return null;
+  return o;
+}
+
+async function settleWithin(ctx: ProbeContext, all: readonly Promise<ProbeResult>[], ms: number): Promise<(ProbeResult | null)[]> {
+  const results: (ProbeResult | null)[] = all.map(() => null);
+  const done = Promise.all(all.map(async (p, i) => { results[i] = await p; }));
+  const abort = new AbortController();
+  await Promise.race([done, sleep(ctx.clock, ms, abort.signal).catch(() => undefined)]);
+  abort.abort();
+  return results;
+}
+
+async function runMappingTests(
+  ctx: ProbeContext,
+  main: ProbeSocket,
+  primary: BindingObservation,
+  other: Endpoint,
+  policy: Parameters<ProbeContext['binding']>[2],
+): Promise<{ test2: ProbeResult; test3: ProbeResult }> {
+  const [test2, test3] = await Promise.all([
+    ctx.binding(main, { address: other.address, port: primary.server.port }, policy),
+    ctx.binding(main, other, policy),
+  ]);
+  return { test2, test3 };
+}
+
+async function runAllocationProbes(
+  ctx: ProbeContext,
+  server: Endpoint,
+  count: number,
+  policy: Parameters<ProbeContext['binding']>[2],
+): Promise<{ probe: ProbeSocket; observation: BindingObservation | null }[]> {
+  const probes = await Promise.all(Array.from({ length: Math.max(0, count) }, () => ctx.open()));
+  const results = await Promise.all(probes.map((p) => ctx.binding(p, server, policy)));
+  return probes.map((probe, i) => {
+    const r = results[i];
+    return { probe, observation: r?.outcome === 'answered' ? r.observation : null };
+  });
+}
+
+async function runHairpin(
+  ctx: ProbeContext,
+  main: ProbeSocket,
+  primary: BindingObservation,
+  allocation: readonly { probe: ProbeSocket; observation: BindingObservation | null }[],
+  policy: Parameters<ProbeContext['binding']>[2],
+  progress: (phase: 'hairpinning', state: 'start' | 'done', detail?: string) => void,
+): Promise<boolean | null> {
+  const peer = allocation.find((a) => a.observation?.mapped != null);
+  if (primary.mapped === null || peer?.observation?.mapped == null) return null;
+  progress('hairpinning', 'start');
+  const r = await testHairpinning(ctx, { probe: main, mapped: primary.mapped }, { probe: peer.probe, mapped: peer.observation.mapped }, policy);
+  progress('hairpinning', 'done', r.via === null ? undefined : `via ${formatEndpoint(r.via)}`);
+  return r.hairpinning;
+}

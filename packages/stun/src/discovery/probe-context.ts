@@ -1,0 +1,154 @@
+import { anyAddress, silentLogger, type Clock, type Endpoint, type Family, type Logger, type Network, type UdpSocket } from '@natkit/net';
+import {
+  readChangedAddress,
+  readMappedAddress,
+  readOtherAddress,
+  readResponseOrigin,
+  readSoftware,
+  readXorMappedAddress,
+  type AttributeSpec,
+} from '../proto/index.js';
+import { StunClient, type StunResponse } from '../client/stun-client.js';
+import { StunTimeoutError } from '../errors.js';
+import type { RetransmitPolicy } from '../transaction/retransmit-policy.js';
+import type { ProbeOutcome } from './classify-filtering.js';
+
+/** What the discovery needs from outside: sockets, time, logs, randomness. */
+export interface DiscoveryComponents {
+  readonly network: Network;
+  readonly clock: Clock;
+  readonly logger?: Logger;
+  readonly random?: (n: number) => Uint8Array;
+}
+
+/** A socket opened for one test, with its STUN client. */
+export interface ProbeSocket {
+  readonly socket: UdpSocket;
+  readonly client: StunClient;
+  /** Mappings this socket has seen so far (its first one is compared with the local port). */
+  mappings: number;
+}
+
+/** A Binding answer reduced to what the classifiers need. */
+export interface BindingObservation {
+  readonly server: Endpoint;
+  readonly from: Endpoint;
+  /** XOR-MAPPED-ADDRESS, or MAPPED-ADDRESS from an RFC 3489 server. */
+  readonly mapped: Endpoint | null;
+  readonly xorMapped: Endpoint | null;
+  readonly plainMapped: Endpoint | null;
+  readonly otherAddress: Endpoint | null;
+  readonly responseOrigin: Endpoint | null;
+  readonly software: string | null;
+  readonly rttMs: number;
+  /** Send order of the request that created this observation. */
+  readonly order: number;
+}
+
+export type ProbeResult =
+  | { readonly outcome: 'answered'; readonly observation: BindingObservation }
+  | { readonly outcome: Exclude<ProbeOutcome, 'answered' | 'not-run'>; readonly detail: string };
+
+/**
+ * Owns the sockets of one family's diagnosis: opens fresh ones, numbers every first send, and
+ * closes them all at the end.
+ */
+export class ProbeContext {
+  readonly #components: DiscoveryComponents;
+  readonly #sockets: ProbeSocket[] = [];
+  readonly log: Logger;
+  #order = 0;
+
+  constructor(
+    components: DiscoveryComponents,
+    readonly family: Family,
+    readonly signal: AbortSignal | undefined,
+  ) {
+    this.#components = components;
+    this.log = (components.logger ?? silentLogger).child(`stun:discovery:v${family}`);
+  }
+
+  get clock(): Clock {
+    return this.#components.clock;
+  }
+
+  get random(): ((n: number) => Uint8Array) | undefined {
+    return this.#components.random;
+  }
+
+  /** A fresh socket on an ephemeral port: each test starts without NAT state. */
+  async open(): Promise<ProbeSocket> {
+    this.signal?.throwIfAborted();
+    const socket = await this.#components.network.bindUdp({ family: this.family, address: anyAddress(this.family) });
+    const client = new StunClient(
+      {},
+      {
+        socket,
+        clock: this.#components.clock,
+        logger: this.log,
+        ...(this.#components.random === undefined ? {} : { random: this.#components.random }),
+      },
+    );
+    const probe: ProbeSocket = { socket, client, mappings: 0 };
+    this.#sockets.push(probe);
+    return probe;
+  }
+
+  /** The next send-order number. */
+  nextOrder(): number {
+    return this.#order++;
+  }
+
+  /** A Binding request; never rejects except on abort. */
+  async binding(
+    probe: ProbeSocket,
+    to: Endpoint,
+    policy: RetransmitPolicy,
+    extra: { attributes?: readonly AttributeSpec[]; expectFrom?: Endpoint | 'any' } = {},
+  ): Promise<ProbeResult> {
+    const order = this.nextOrder();
+    let response: StunResponse;
+    try {
+      response = await probe.client.request(to, {
+        policy,
+        ...(extra.attributes === undefined ? {} : { attributes: extra.attributes }),
+        ...(extra.expectFrom === undefined ? {} : { expectFrom: extra.expectFrom }),
+        ...(this.signal === undefined ? {} : { signal: this.signal }),
+      });
+    } catch (e) {
+      this.signal?.throwIfAborted();
+      if (e instanceof StunTimeoutError) {
+        return e.wrongSource.length > 0
+          ? { outcome: 'wrong-source', detail: e.message }
+          : { outcome: 'silent', detail: e.message };
+      }
+      throw e;
+    }
+    if (response.message.class === 'error') return { outcome: 'error', detail: 'error response' };
+    return { outcome: 'answered', observation: observe(to, response, order) };
+  }
+
+  async close(): Promise<void> {
+    for (const p of this.#sockets) p.client.close();
+    await Promise.all(this.#sockets.map((p) => p.socket.close()));
+    this.#sockets.length = 0;
+  }
+}
+
+function observe(server: Endpoint, r: StunResponse, order: number): BindingObservation {
+  const xorMapped = readXorMappedAddress(r.message) ?? null;
+  const plainMapped = readMappedAddress(r.message) ?? null;
+  return {
+    server,
+    from: r.from,
+    mapped: xorMapped ?? plainMapped,
+    xorMapped,
+    plainMapped,
+    // RFC 3489 servers name their alternate address CHANGED-ADDRESS (RFC 3489 §11.2.3).
+    otherAddress: readOtherAddress(r.message) ?? readChangedAddress(r.message) ?? null,
+    responseOrigin: readResponseOrigin(r.message) ?? null,
+    software: readSoftware(r.message) ?? null,
+    rttMs: r.rttMs,
+    order,
+  };
+}
