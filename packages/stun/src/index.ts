@@ -32,3 +32,14 @@ export { StunTimeoutError, StunTransactionError, DiagnosisError } from './errors
 
 // discovery: NAT/PAT behavior (the library behind `natkit diagnose`)
 export * from './discovery/index.js';
+
+// server: Binding responses, RFC 5780 behavior discovery, RFC 3489 clients
+export type {
+  StunServer,
+  StunServerComponents,
+  StunServerOptions,
+} from './server/stun-server.js';
+export { createStunServer, DEFAULT_MAX_PADDING, startStunServer } from './server/stun-server.js';
+export type { StunServerStats } from './server/server-stats.js';
+export type { DropReason } from './server/handle-binding-request.js';
+export type { AlternateOptions, ServerMode } from './server/socket-plan.js';

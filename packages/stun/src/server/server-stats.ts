@@ -1,0 +1,55 @@
+import type { DropReason } from './handle-binding-request.js';
+
+/** Counters of a running server. */
+export interface StunServerStats {
+  /** Datagrams received on any socket. */
+  readonly received: number;
+  /** Responses handed to a socket (success and error). */
+  readonly responded: number;
+  /** Error responses by code (400, 420), included in `responded`. */
+  readonly errorResponses: Readonly<Record<number, number>>;
+  /** Datagrams that got no response, by reason. */
+  readonly dropped: Readonly<Record<DropReason, number>>;
+  /** Send failures the sockets reported (unreachable clients, closed sockets). */
+  readonly sendErrors: number;
+  /** Milliseconds since start, on the injected clock. */
+  readonly uptimeMs: number;
+}
+
+const DROP_REASONS: readonly DropReason[] = [
+  'not-stun',
+  'malformed',
+  'indication',
+  'response',
+  'unsupported-method',
+  'bad-fingerprint',
+  'bad-address',
+];
+
+/** Mutable counters behind `stats()`. */
+export class ServerCounters {
+  received = 0;
+  responded = 0;
+  sendErrors = 0;
+  readonly errorResponses = new Map<number, number>();
+  readonly dropped = new Map<DropReason, number>(DROP_REASONS.map((r) => [r, 0]));
+
+  drop(reason: DropReason): void {
+    this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1);
+  }
+
+  errorResponse(code: number): void {
+    this.errorResponses.set(code, (this.errorResponses.get(code) ?? 0) + 1);
+  }
+
+  snapshot(uptimeMs: number): StunServerStats {
+    return {
+      received: this.received,
+      responded: this.responded,
+      errorResponses: Object.fromEntries(this.errorResponses),
+      dropped: Object.fromEntries(this.dropped) as Record<DropReason, number>,
+      sendErrors: this.sendErrors,
+      uptimeMs,
+    };
+  }
+}

@@ -1,0 +1,173 @@
+import { formatEndpoint, silentLogger, systemClock, type Clock, type Endpoint, type Logger, type Network, type UdpSocket } from '@natkit/net';
+import { StunServerError } from '../errors.js';
+import { AttributeType } from '../proto/constants.js';
+import { software as softwareAttribute } from '../proto/text-attributes.js';
+import { BindingResponder } from './binding-response.js';
+import { handleBindingRequest, type HandlerConfig } from './handle-binding-request.js';
+import { ServerCounters, type StunServerStats } from './server-stats.js';
+import { bindPlannedSockets } from './bind-sockets.js';
+import { planSockets, isWildcard, type AlternateOptions, type ServerMode } from './socket-plan.js';
+
+export interface StunServerOptions {
+  /** Address and port to serve on (port 0: ephemeral). */
+  readonly primary: Endpoint;
+  /**
+   * A second IP and/or port for RFC 5780 behavior tests. Both: four sockets, every test.
+   * Only a port: two sockets, port changes only. Omitted: one socket.
+   */
+  readonly alternate?: AlternateOptions;
+  /** SOFTWARE in every response (fewer than 128 characters); omitted when undefined. */
+  readonly software?: string;
+  /** Most PADDING bytes echoed in a response (and never more than the request had). Default 4096. */
+  readonly maxPadding?: number;
+}
+
+export interface StunServerComponents {
+  readonly network: Network;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+}
+
+export interface StunServer {
+  /** Binds the sockets; resolves when serving. Idempotent. */
+  start(): Promise<void>;
+  /** Bound addresses in role order: primary, [alternate port], [alternate IP, alternate both]. */
+  addresses(): Endpoint[];
+  readonly mode: ServerMode;
+  stats(): StunServerStats;
+  /** Closes every socket; idempotent. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Default cap on echoed PADDING: enough to force fragmentation on any common MTU (RFC 5780 §7.6). */
+export const DEFAULT_MAX_PADDING = 4096;
+
+// Comprehension-required types a request may carry: everything in the registry we parse, and
+// ICE's PRIORITY / USE-CANDIDATE (RFC 8445 §16.1), which clients reuse on servers. Credentials
+// (USERNAME, MESSAGE-INTEGRITY...) are understood and ignored: this server does no auth.
+const KNOWN: readonly number[] = [
+  ...Object.values(AttributeType).filter((t) => t < 0x8000),
+  0x0024, // PRIORITY, RFC 8445 §16.1
+  0x0025, // USE-CANDIDATE, RFC 8445 §16.1
+];
+
+/**
+ * A STUN server answering Binding requests (RFC 8489), with the RFC 5780 server behavior when
+ * given an alternate address, and RFC 3489 responses for clients without the magic cookie.
+ * Malformed input is dropped and counted, never thrown.
+ */
+export function createStunServer(options: StunServerOptions, components: StunServerComponents): StunServer {
+  const plan = planSockets(options.primary, options.alternate);
+  const logger = (components.logger ?? silentLogger).child('stun:server');
+  const clock = components.clock ?? systemClock;
+  const counters = new ServerCounters();
+  const software = options.software === undefined ? undefined : softwareAttribute(options.software);
+  const maxPadding = Math.max(0, Math.floor(options.maxPadding ?? DEFAULT_MAX_PADDING));
+  let sockets: UdpSocket[] = [];
+  let starting: Promise<void> | undefined;
+  let closing: Promise<void> | undefined;
+  let startedAt = 0;
+
+  const serve = async (): Promise<void> => {
+    const bound = await bindPlannedSockets(components.network, plan);
+    if (closing !== undefined) {
+      await Promise.all(bound.map((s) => s.close()));
+      throw new StunServerError('ERR_STUN_SERVER_STATE', 'closed while starting');
+    }
+    sockets = bound;
+    const cfg = handlerConfig(plan.mode, bound, maxPadding, software);
+    bound.forEach((socket, index) => {
+      socket.onMessage((data, from) => {
+        counters.received++;
+        const outcome = handleBindingRequest(cfg, data, from, index);
+        if (outcome.kind === 'drop') {
+          counters.drop(outcome.reason);
+          logger.trace('dropped', { reason: outcome.reason, detail: outcome.detail, from: formatEndpoint(from) });
+          return;
+        }
+        counters.responded++;
+        if (outcome.errorCode !== undefined) counters.errorResponse(outcome.errorCode);
+        (bound[outcome.via] ?? socket).send(outcome.bytes, outcome.to);
+      });
+      socket.onError((e) => {
+        counters.sendErrors++;
+        logger.debug('socket error', { socket: formatEndpoint(socket.local), error: e.message });
+      });
+    });
+    startedAt = clock.now();
+    logStart(logger, plan.mode, bound);
+  };
+
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      await starting?.catch(() => undefined);
+      await Promise.all(sockets.map((s) => s.close()));
+      logger.info('closed', { ...counters.snapshot(clock.now() - startedAt) });
+    })();
+    return closing;
+  };
+
+  return {
+    mode: plan.mode,
+    start: () => {
+      if (closing !== undefined) return Promise.reject(new StunServerError('ERR_STUN_SERVER_STATE', 'server is closed'));
+      starting ??= serve();
+      return starting;
+    },
+    addresses: () => sockets.map((s) => s.local),
+    stats: () => counters.snapshot(startedAt === 0 ? 0 : clock.now() - startedAt),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** Creates and starts a server. */
+export async function startStunServer(options: StunServerOptions, components: StunServerComponents): Promise<StunServer> {
+  const server = createStunServer(options, components);
+  await server.start();
+  return server;
+}
+
+function handlerConfig(
+  mode: ServerMode,
+  sockets: readonly UdpSocket[],
+  maxPadding: number,
+  software: ReturnType<typeof softwareAttribute> | undefined,
+): HandlerConfig {
+  const known = new Set(KNOWN);
+  if (mode === 'single') known.delete(AttributeType.ChangeRequest);
+  const value = software?.value instanceof Uint8Array ? software.value : undefined;
+  const responders = sockets.map((_, receivedOn) =>
+    sockets.map((s) => {
+      // OTHER-ADDRESS only with a second IP (RFC 5780 §7.4): the socket differing in both IP and
+      // port from the one the request came to.
+      const other = mode === 'full' ? sockets[receivedOn ^ 3]?.local : undefined;
+      const origin = isWildcard(s.local.address) ? undefined : s.local;
+      return new BindingResponder(s.family, { origin, other }, value);
+    }),
+  );
+  return { mode, responders, known, maxPadding, software, maxAttributes: 32 };
+}
+
+function logStart(logger: Logger, mode: ServerMode, sockets: readonly UdpSocket[]): void {
+  const addresses = sockets.map((s) => formatEndpoint(s.local));
+  if (mode === 'full') {
+    logger.info('serving STUN with RFC 5780 behavior discovery', { addresses });
+  } else if (mode === 'port-only') {
+    logger.info(
+      'serving STUN with an alternate port only: CHANGE-REQUEST can change the port, change-IP gets 400, ' +
+        'and no OTHER-ADDRESS is sent. RFC 5780 mapping and filtering tests need a second IP address',
+      { addresses },
+    );
+  } else {
+    logger.info(
+      'serving STUN on one address: CHANGE-REQUEST gets 420 and no OTHER-ADDRESS is sent. ' +
+        'RFC 5780 NAT behavior tests need two IP addresses and two ports (alternate option)',
+      { addresses },
+    );
+  }
+  if (sockets.some((s) => isWildcard(s.local.address))) {
+    logger.info('bound to a wildcard address: RESPONSE-ORIGIN is omitted (the local address is unknown)');
+  }
+}

@@ -1,0 +1,82 @@
+import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
+import { createNodeNetwork } from '@natkit/net';
+import { startStunServer, type StunServer } from '@natkit/stun';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/*
+ * Our STUN server against clients nobody here wrote: the npm `stun` package, coturn's
+ * turnutils_stunclient and turnutils_natdiscovery, and the classic RFC 3489 `stun` client.
+ */
+const run = promisify(execFile);
+
+interface NpmStunResponse {
+  getXorAddress(): { address: string; port: number } | undefined;
+  getAddress(): { address: string; port: number } | undefined;
+}
+interface NpmStun {
+  request(url: string, options: { socket: ReturnType<typeof createSocket>; retries?: number }): Promise<NpmStunResponse>;
+}
+const npmStun = createRequire(import.meta.url)('stun') as NpmStun;
+
+async function tool(file: string, args: readonly string[]): Promise<string> {
+  try {
+    const { stdout, stderr } = await run(file, [...args], { timeout: 20_000 });
+    return stdout + stderr;
+  } catch (e) {
+    const r = e as { stdout?: string; stderr?: string; code?: unknown };
+    if (typeof r.stdout === 'string') return r.stdout + (r.stderr ?? ''); // e.g. a non-zero exit code
+    throw e;
+  }
+}
+
+describe('STUN server interop', () => {
+  let server: StunServer;
+  let port = 0;
+  beforeAll(async () => {
+    server = await startStunServer(
+      { primary: { address: '127.0.0.1', port: 0 }, alternate: { address: '127.0.0.2' }, software: 'natkit interop' },
+      { network: createNodeNetwork() },
+    );
+    port = server.addresses()[0]!.port;
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('gives the npm stun client its XOR-MAPPED-ADDRESS', async () => {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    try {
+      const res = await npmStun.request(`stun://127.0.0.1:${port}`, { socket, retries: 3 });
+      expect(res.getXorAddress()).toMatchObject({ address: '127.0.0.1', port: socket.address().port });
+      expect(res.getAddress()).toMatchObject({ address: '127.0.0.1', port: socket.address().port });
+    } finally {
+      socket.close();
+    }
+  });
+
+  it("prints the right reflexive address, origin and other address in coturn's turnutils_stunclient", async () => {
+    const out = await tool('/usr/bin/turnutils_stunclient', ['-p', String(port), '127.0.0.1']);
+    expect(out).toMatch(/UDP reflexive addr: 127\.0\.0\.1:\d+/);
+    expect(out).toContain(`Response origin: : 127.0.0.1:${port}`);
+    expect(out).toContain(`Other addr: : 127.0.0.2:${server.addresses()[3]!.port}`);
+  });
+
+  it("lets coturn's turnutils_natdiscovery classify loopback as endpoint-independent", async () => {
+    const out = await tool('/usr/bin/turnutils_natdiscovery', ['-m', '-f', '-p', String(port), '127.0.0.1']);
+    expect(out).toContain('NAT with Endpoint Independent Mapping!');
+    expect(out).toContain('NAT with Endpoint Independent Filtering!');
+  });
+
+  it('gives the classic RFC 3489 stun client MAPPED, SOURCE and CHANGED addresses ("Open")', async () => {
+    // /usr/bin: node_modules/.bin/stun is the npm package's CLI (a server).
+    const out = await tool('/usr/bin/stun', [`127.0.0.1:${port}`, '-v']);
+    expect(out).toMatch(/MappedAddress = 127\.0\.0\.1:\d+/);
+    expect(out).toContain(`ChangedAddress = 127.0.0.2:${server.addresses()[3]!.port}`);
+    expect(out).toMatch(/Primary: Open/);
+    expect(out).not.toContain('problem parsing');
+  });
+});
