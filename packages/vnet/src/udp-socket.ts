@@ -1,0 +1,158 @@
+import { NetworkError, type Endpoint, type Family, type MessageHandler, type UdpSocket } from '@natkit/net';
+import { canonicalAddress } from './address/ip.js';
+import { VirtualEndpoint } from './address/virtual-endpoint.js';
+import type { Fabric, ReceiveQueue } from './fabric.js';
+import type { Packet } from './packet.js';
+
+/** RFC 791 / RFC 8200 payload limits for UDP (65535 minus the IP and UDP headers). */
+const MAX_PAYLOAD = { 4: 65_507, 6: 65_527 } as const;
+
+/** What a socket needs from its host. */
+export interface SocketHost {
+  readonly name: string;
+  sendFrom(socket: VirtualUdpSocket, dst: VirtualEndpoint, data: Uint8Array): void;
+  release(socket: VirtualUdpSocket): void;
+}
+
+export interface SocketInit {
+  readonly local: Endpoint;
+  readonly family: Family;
+  readonly source: VirtualEndpoint | undefined;
+  readonly receiveQueueLimit: number;
+}
+
+/**
+ * A UDP socket of a virtual host. `send` copies the datagram and queues it on the network;
+ * arrivals wait in a bounded receive queue and reach the handlers from the clock's timer.
+ */
+export class VirtualUdpSocket implements UdpSocket, ReceiveQueue {
+  readonly #handlers = new Set<MessageHandler>();
+  readonly #errorHandlers = new Set<(error: Error) => void>();
+  #queue: Packet[] = [];
+  #closed = false;
+  #lastTo: Endpoint | undefined;
+  #lastToAddress = '';
+  #lastDst: VirtualEndpoint | undefined;
+
+  readonly local: Endpoint;
+  readonly family: Family;
+  /** Source endpoint of packets leaving the host (undefined: the host has no address of this family). */
+  readonly source: VirtualEndpoint | undefined;
+  readonly #receiveQueueLimit: number;
+
+  constructor(
+    private readonly host: SocketHost,
+    private readonly fabric: Fabric,
+    init: SocketInit,
+  ) {
+    this.local = init.local;
+    this.family = init.family;
+    this.source = init.source;
+    this.#receiveQueueLimit = init.receiveQueueLimit;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  send(data: Uint8Array, to: Endpoint): void {
+    if (this.#closed) {
+      this.#emitError(new NetworkError('ERR_SOCKET_CLOSED', 'send on a closed socket'));
+      return;
+    }
+    let dst = this.#lastDst;
+    if (dst === undefined || to !== this.#lastTo || to.address !== this.#lastToAddress || to.port !== dst.port) {
+      dst = this.#resolve(to);
+      if (dst === undefined) return;
+    }
+    if (data.length > MAX_PAYLOAD[this.family]) {
+      this.#emitError(new NetworkError('ERR_MSG_SIZE', `datagram of ${data.length} bytes is too large`));
+      return;
+    }
+    this.host.sendFrom(this, dst, new Uint8Array(data));
+  }
+
+  onMessage(handler: MessageHandler): () => void {
+    this.#handlers.add(handler);
+    return () => this.#handlers.delete(handler);
+  }
+
+  onError(handler: (error: Error) => void): () => void {
+    this.#errorHandlers.add(handler);
+    return () => this.#errorHandlers.delete(handler);
+  }
+
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#handlers.clear();
+      for (const p of this.#queue) this.fabric.drop(p, 'no-socket', this.host.name);
+      this.#queue = [];
+      this.host.release(this);
+    }
+    return Promise.resolve();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Queues an arrived packet, or drops it ('queue-full') when the queue is full. */
+  enqueue(p: Packet): void {
+    if (this.#queue.length >= this.#receiveQueueLimit) {
+      this.fabric.drop(p, 'queue-full', this.host.name);
+      return;
+    }
+    if (this.#queue.length === 0) this.fabric.ready(this);
+    this.#queue.push(p);
+  }
+
+  flushReceived(): void {
+    const queue = this.#queue;
+    this.#queue = [];
+    for (const p of queue) {
+      if (this.#closed) {
+        this.fabric.drop(p, 'no-socket', this.host.name);
+        continue;
+      }
+      this.fabric.delivered++;
+      if (this.fabric.tracing) this.fabric.record('deliver', p, this.host.name);
+      for (const handler of this.#handlers) {
+        try {
+          handler(p.data, p.src);
+        } catch (e) {
+          this.#emitError(e instanceof Error ? e : new Error(String(e)));
+        }
+      }
+    }
+  }
+
+  /** Reports an error to the error handlers (never throws). */
+  emitError(error: Error): void {
+    this.#emitError(error);
+  }
+
+  #resolve(to: Endpoint): VirtualEndpoint | undefined {
+    const address = canonicalAddress(to.address);
+    const family = address === undefined ? undefined : address.includes(':') ? 6 : 4;
+    if (address === undefined || family !== this.family || !Number.isInteger(to.port) || to.port < 1 || to.port > 65535) {
+      this.#emitError(new NetworkError('ERR_BAD_ADDRESS', `cannot send to ${to.address}:${to.port} from an IPv${this.family} socket`));
+      return undefined;
+    }
+    const dst = new VirtualEndpoint(address, to.port);
+    this.#lastTo = to;
+    this.#lastToAddress = to.address;
+    this.#lastDst = dst;
+    return dst;
+  }
+
+  #emitError(e: Error): void {
+    for (const h of this.#errorHandlers) {
+      try {
+        h(e);
+      } catch {
+        // An error handler that throws must not break the socket.
+      }
+    }
+  }
+}
