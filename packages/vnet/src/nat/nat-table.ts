@@ -1,5 +1,6 @@
 import type { Endpoint } from '@natkit/net';
 import { VirtualEndpoint } from '../address/virtual-endpoint.js';
+import { VnetError } from '../errors.js';
 import { createPrng, type Prng } from '../prng.js';
 import type { DropReason } from '../observe/drop-reason.js';
 import { resolveNatBehavior, type NatBehavior, type NatOptions } from './nat-behavior.js';
@@ -80,7 +81,7 @@ export class NatTable {
     this.#external = [...(options.externalAddresses ?? [])];
     this.#random = options.random ?? createPrng(1);
     if (this.translates && this.#external.length === 0) {
-      throw new TypeError('a translating NatTable needs at least one external address');
+      throw new VnetError('ERR_VNET_CONFIG', 'a translating NatTable needs at least one external address');
     }
   }
 
