@@ -1,0 +1,73 @@
+/** Turns a LabPlan into namespaces, veths, routes and nftables rules. */
+import { hostLossRuleset, natRuleset } from './nat-rules.js';
+import { blackHoleGateway, serverAddresses, type HostPlan, type RouterPlan, type SitePlan } from './topology.js';
+
+/** Runs one command in the root namespace and throws (with stderr) unless it exits 0. */
+export type MustRun = (argv: readonly string[], input?: string) => Promise<void>;
+
+export interface BuildTools {
+  ip: string;
+  nft: string;
+  sysctl: string;
+  run: MustRun;
+}
+
+/** The "internet": br0 with both server addresses, and a black-hole default route kept inside. */
+export async function buildInet(tools: BuildTools, ns: string): Promise<void> {
+  const ip = (...args: string[]) => tools.run([tools.ip, '-n', ns, ...args]);
+  await ip('link', 'set', 'lo', 'up');
+  await ip('link', 'add', 'br0', 'type', 'bridge');
+  await ip('link', 'set', 'br0', 'up');
+  for (const address of serverAddresses) await ip('addr', 'add', `${address}/24`, 'dev', 'br0');
+  // Packets to addresses that do not exist in the lab leave through bh0 into bh1, which has no
+  // address: dropped silently, as on the internet, instead of sendto() failing with ENETUNREACH.
+  await ip('link', 'add', 'bh0', 'type', 'veth', 'peer', 'name', 'bh1');
+  await ip('addr', 'add', '198.51.100.1/24', 'dev', 'bh0');
+  await ip('link', 'set', 'bh0', 'up');
+  await ip('link', 'set', 'bh1', 'up');
+  await ip('neigh', 'add', blackHoleGateway, 'lladdr', '02:00:5e:00:53:02', 'dev', 'bh0', 'nud', 'permanent');
+  await ip('route', 'add', 'default', 'via', blackHoleGateway, 'dev', 'bh0');
+}
+
+/** Creates a veth whose end `ifname` lives in `ns` and whose peer `peerName` lives in `peerNs`. */
+async function link(tools: BuildTools, ns: string, ifname: string, peerNs: string, peerName: string): Promise<void> {
+  await tools.run([tools.ip, '-n', ns, 'link', 'add', ifname, 'type', 'veth', 'peer', 'name', peerName, 'netns', peerNs]);
+}
+
+async function address(tools: BuildTools, ns: string, ifname: string, cidr: string): Promise<void> {
+  await tools.run([tools.ip, '-n', ns, 'addr', 'add', cidr, 'dev', ifname]);
+  await tools.run([tools.ip, '-n', ns, 'link', 'set', ifname, 'up']);
+}
+
+async function nft(tools: BuildTools, ns: string, ruleset: string): Promise<void> {
+  await tools.run([tools.ip, 'netns', 'exec', ns, tools.nft, '-f', '-'], ruleset);
+}
+
+async function configureRouter(tools: BuildTools, router: RouterPlan): Promise<void> {
+  await address(tools, router.ns, router.wanIf, `${router.wanAddress}/${router.wanPrefixLength}`);
+  await address(tools, router.ns, router.lanIf, `${router.lanAddress}/24`);
+  await tools.run([tools.ip, '-n', router.ns, 'route', 'add', 'default', 'via', router.gateway]);
+  await tools.run([
+    tools.ip, 'netns', 'exec', router.ns, tools.sysctl, '-qw',
+    'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.default.send_redirects=0',
+  ]);
+  await nft(tools, router.ns, natRuleset(router));
+}
+
+async function configureHost(tools: BuildTools, host: HostPlan): Promise<void> {
+  await address(tools, host.ns, host.iface, `${host.address}/${host.prefixLength}`);
+  await tools.run([tools.ip, '-n', host.ns, 'route', 'add', 'default', 'via', host.gateway]);
+  if (host.lossPercent > 0) await nft(tools, host.ns, hostLossRuleset(host.lossPercent));
+}
+
+/** One site: its uplink on br0, the NAT chain (if any) and the host behind it. */
+export async function buildSite(tools: BuildTools, inetNs: string, site: SitePlan): Promise<void> {
+  await link(tools, site.uplink.ns, site.uplink.ifname, inetNs, site.uplink.bridgePort);
+  await tools.run([tools.ip, '-n', inetNs, 'link', 'set', site.uplink.bridgePort, 'master', 'br0']);
+  await tools.run([tools.ip, '-n', inetNs, 'link', 'set', site.uplink.bridgePort, 'up']);
+  if (site.cgn && site.nat) await link(tools, site.nat.ns, site.nat.wanIf, site.cgn.ns, site.cgn.lanIf);
+  if (site.nat) await link(tools, site.host.ns, site.host.iface, site.nat.ns, site.nat.lanIf);
+  if (site.cgn) await configureRouter(tools, site.cgn);
+  if (site.nat) await configureRouter(tools, site.nat);
+  await configureHost(tools, site.host);
+}

@@ -1,0 +1,14 @@
+/**
+ * The real-NAT lab harness: namespaces, Linux NATs with RFC 4787 behaviours, process control,
+ * coturn as an independent server, and small UDP probes. See test/lab/README.md.
+ */
+export { createLab, Lab, type LabHost, type LabNat, type LabOptions, type LabExecOptions } from './lab.js';
+export { LabProcess, type ExecResult, type ExitInfo } from './lab-process.js';
+export { checkLabCapability, describeLab, isCi, type LabCapability } from './capability.js';
+export { natBehaviors, natRuleset, type NatBehavior } from './nat-rules.js';
+export { serverAddresses, type SiteOptions, type SiteTopology } from './topology.js';
+export { startTurnServer, type TurnServer, type TurnServerOptions } from './turn-server.js';
+export { waitForUdpListeners, type UdpEndpoint } from './udp-listeners.js';
+export { probeHairpin, probeLoss, probeMappings, type Endpoint } from './udp-probe.js';
+export { findTool, requireTool, type LabTool } from './tools.js';
+export { readLossCounters, type LossCounters } from './loss-counters.js';

@@ -1,0 +1,231 @@
+/**
+ * The real-NAT lab: network namespaces joined by veths, Linux NATs configured with nftables.
+ *
+ * @example
+ * const lab = await createLab({ sites: { A: { behavior: 'full-cone' }, B: { topology: 'no-nat' } } });
+ * try {
+ *   const result = await lab.exec(lab.hosts.A.ns, ['stun', lab.serverAddresses[0]], { timeoutMs: 10_000 });
+ * } finally {
+ *   await lab.close();
+ * }
+ */
+import { buildInet, buildSite, type BuildTools } from './build-lab.js';
+import { checkLabCapability } from './capability.js';
+import { LabProcess, runBounded, signalPid, type ExecResult } from './lab-process.js';
+import type { NatBehavior } from './nat-rules.js';
+import { registerLab, unregisterLab } from './safety-net.js';
+import { requireTool } from './tools.js';
+import { planLab, serverAddresses, type LabPlan, type RouterPlan, type SiteOptions, type SiteTopology } from './topology.js';
+
+export interface LabOptions<K extends string> {
+  sites: Record<K, SiteOptions>;
+  /** Source of the per-build random port offsets and hash seeds (default Math.random). */
+  random?: () => number;
+}
+
+export interface LabHost {
+  site: string;
+  ns: string;
+  address: string;
+  gateway: string;
+  topology: SiteTopology;
+  /** The address servers see for this host's traffic (its NAT's WAN, or its own address). */
+  publicAddress: string;
+}
+
+export interface LabNat {
+  ns: string;
+  wanAddress: string;
+  lanAddress: string;
+  lanCidr: string;
+  behavior: NatBehavior;
+  hairpin: boolean;
+  lossPercent: number;
+  blocksUdp: boolean;
+  /** First port of the sequential allocators / offset of the ADM hash, picked at random per build. */
+  portOffset: number;
+  hashSeed: number;
+  /** The carrier-grade NAT in front of this one ('double-nat'). */
+  outer?: LabNat;
+}
+
+export interface LabExecOptions {
+  /** Default 30 s. */
+  timeoutMs?: number;
+  input?: string;
+  maxOutputChars?: number;
+}
+
+let labCounter = 0;
+
+function natInfo(router: RouterPlan, outer?: RouterPlan): LabNat {
+  const info: LabNat = {
+    ns: router.ns,
+    wanAddress: router.wanAddress,
+    lanAddress: router.lanAddress,
+    lanCidr: router.lanCidr,
+    behavior: router.behavior,
+    hairpin: router.hairpin,
+    lossPercent: router.lossPercent,
+    blocksUdp: router.blockUdp,
+    portOffset: router.portOffset,
+    hashSeed: router.hashSeed,
+  };
+  if (outer) info.outer = natInfo(outer);
+  return info;
+}
+
+export class Lab<K extends string = string> implements AsyncDisposable {
+  readonly ns: { readonly inet: string };
+  readonly hosts: Readonly<Record<K, LabHost>>;
+  readonly nats: Readonly<Partial<Record<K, LabNat>>>;
+  readonly serverAddresses: readonly string[] = serverAddresses;
+  /** Namespaces this lab created (and will delete); nothing else is ever touched. */
+  readonly namespaces: string[] = [];
+  private readonly pids = new Set<number>();
+  private readonly processes = new Set<LabProcess>();
+  private readonly cleanups: (() => Promise<void> | void)[] = [];
+  private readonly ip = requireTool('ip');
+  private closing: Promise<void> | undefined;
+  private readonly resources = { pids: this.pids, namespaces: this.namespaces };
+  private readonly tracker = { add: (pid: number) => this.pids.add(pid), remove: (pid: number) => this.pids.delete(pid) };
+
+  constructor(readonly plan: LabPlan) {
+    this.ns = { inet: plan.inetNs };
+    const hosts: Record<string, LabHost> = {};
+    const nats: Record<string, LabNat> = {};
+    for (const site of plan.sites) {
+      hosts[site.key] = { site: site.key, ns: site.host.ns, address: site.host.address, gateway: site.host.gateway, topology: site.topology, publicAddress: site.publicAddress };
+      if (site.nat) nats[site.key] = natInfo(site.nat, site.cgn);
+    }
+    this.hosts = hosts as Record<K, LabHost>;
+    this.nats = nats as Partial<Record<K, LabNat>>;
+    registerLab(this.resources);
+  }
+
+  get prefix(): string {
+    return this.plan.prefix;
+  }
+
+  /** The NAT next to a site's host; throws for a 'no-nat' site. */
+  nat(key: K): LabNat {
+    const nat = this.nats[key];
+    if (!nat) throw new Error(`lab: site ${key} has no NAT`);
+    return nat;
+  }
+
+  /** Runs argv inside one of this lab's namespaces, bounded in time (killed by pid on timeout). */
+  exec(ns: string, argv: readonly string[], options: LabExecOptions = {}): Promise<ExecResult> {
+    this.assertUsable(ns);
+    const { timeoutMs = 30_000, ...rest } = options;
+    return runBounded([this.ip, 'netns', 'exec', ns, ...argv], { timeoutMs, ...rest }, this.tracker);
+  }
+
+  /** Starts a long-running process inside one of this lab's namespaces; close() stops it. */
+  async spawn(ns: string, argv: readonly string[], options: { maxOutputChars?: number } = {}): Promise<LabProcess> {
+    this.assertUsable(ns);
+    const child = await LabProcess.start(ns, [this.ip, 'netns', 'exec', ns, ...argv], options.maxOutputChars ?? 1 << 20, this.tracker);
+    this.processes.add(child);
+    void child.exited.then(() => this.processes.delete(child));
+    return child;
+  }
+
+  /** Kills every process the lab started (by pid) and deletes every namespace it created. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.teardown();
+    return this.closing;
+  }
+
+  /** Registers cleanup (temp dirs, say) to run at close(), after the processes are stopped. */
+  defer(cleanup: () => Promise<void> | void): void {
+    this.cleanups.push(cleanup);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Used by createLab only: creates one namespace and remembers it for teardown. */
+  async addNamespace(name: string): Promise<boolean> {
+    const result = await runBounded([this.ip, 'netns', 'add', name], { timeoutMs: 10_000 });
+    if (result.code === 0) this.namespaces.push(name);
+    else if (!/exists/i.test(result.stderr)) throw new Error(`lab: ip netns add ${name}: ${result.stderr.trim()}`);
+    return result.code === 0;
+  }
+
+  private assertUsable(ns: string): void {
+    if (this.closing) throw new Error('lab: already closed');
+    if (!this.namespaces.includes(ns)) throw new Error(`lab: '${ns}' is not a namespace of this lab`);
+  }
+
+  private async teardown(): Promise<void> {
+    await Promise.all([...this.processes].map((child) => child.stop({ graceMs: 1000 })));
+    for (const pid of this.pids) signalPid(pid, 'SIGKILL');
+    // Anything still living in our namespaces (a grandchild that changed group, say): by pid.
+    for (const ns of this.namespaces) {
+      const listed = await runBounded([this.ip, 'netns', 'pids', ns], { timeoutMs: 5000 });
+      for (const pid of listed.stdout.split('\n').map((line) => Number.parseInt(line, 10))) {
+        if (Number.isInteger(pid) && pid > 1 && pid !== process.pid) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // gone
+          }
+        }
+      }
+    }
+    const failures: string[] = [];
+    for (const cleanup of this.cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        failures.push(`cleanup: ${(error as Error).message}`);
+      }
+    }
+    await Promise.all(
+      this.namespaces.map(async (ns) => {
+        const result = await runBounded([this.ip, 'netns', 'del', ns], { timeoutMs: 10_000 });
+        if (result.code !== 0 && !/No such file/i.test(result.stderr)) failures.push(`${ns}: ${result.stderr.trim()}`);
+      }),
+    );
+    unregisterLab(this.resources);
+    if (failures.length > 0) throw new Error(`lab: teardown incomplete: ${failures.join('; ')}`);
+  }
+}
+
+/** Builds a lab. On any failure everything created so far is torn down before the error is thrown. */
+export async function createLab<K extends string>(options: LabOptions<K>): Promise<Lab<K>> {
+  const capability = checkLabCapability();
+  if (!capability.ok) throw new Error(`lab: ${capability.reason}`);
+  const tools: BuildTools = { ip: requireTool('ip'), nft: requireTool('nft'), sysctl: requireTool('sysctl'), run: mustRun };
+  let lab: Lab<K> | undefined;
+  try {
+    // A unique prefix per build; `ip netns add` fails if a name exists, so a leftover from a
+    // crashed run with a recycled pid is skipped, never reused or deleted.
+    for (let attempt = 0; attempt < 8 && !lab; attempt++) {
+      const prefix = `nk${process.pid.toString(36)}${(labCounter++).toString(36)}`;
+      const candidate = new Lab<K>(planLab(prefix, options.sites, options.random));
+      if (await candidate.addNamespace(candidate.ns.inet)) lab = candidate;
+      else await candidate.close();
+    }
+    if (!lab) throw new Error('lab: could not find a free namespace prefix');
+    const built = lab;
+    for (const ns of built.plan.namespaces.slice(1)) {
+      if (!(await built.addNamespace(ns))) throw new Error(`lab: namespace ${ns} already exists`);
+    }
+    await Promise.all(built.plan.namespaces.map((ns) => mustRun([tools.ip, '-n', ns, 'link', 'set', 'lo', 'up'])));
+    await buildInet(tools, built.ns.inet);
+    await Promise.all(built.plan.sites.map((site) => buildSite(tools, built.ns.inet, site)));
+    return built;
+  } catch (error) {
+    await lab?.close();
+    throw error;
+  }
+}
+
+async function mustRun(argv: readonly string[], input?: string): Promise<void> {
+  const result = await runBounded(argv, input === undefined ? { timeoutMs: 15_000 } : { timeoutMs: 15_000, input });
+  if (result.code !== 0) {
+    throw new Error(`lab: '${argv.join(' ').slice(0, 200)}' failed (${result.code ?? result.signal}): ${result.stderr.trim()}`);
+  }
+}
