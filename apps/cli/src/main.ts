@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { runDiagnose, type DiagnoseFlags, type Io } from './commands/diagnose.js';
+import { runServe, type ServeFlags } from './commands/serve.js';
 import { ExitCode } from './exit-codes.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -33,6 +34,27 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     )
     .action(async (flags: DiagnoseFlags) => {
       setExit(await runDiagnose(flags, io));
+    });
+  program
+    .command('serve')
+    .description('run the self-hosted server: STUN, with RFC 5780 behavior discovery when given two addresses')
+    .option('--address <ip>', 'address to serve on (default: all IPv4 interfaces)')
+    .option('--alternate-address <ip>', 'second IP for RFC 5780 tests (enables CHANGE-REQUEST, OTHER-ADDRESS)')
+    .option('--port <port>', 'UDP port (default 3478)')
+    .option('--alternate-port <port>', 'second port for RFC 5780 tests (default: port + 1)')
+    .option('--other-address <mode>', "OTHER-ADDRESS on the alternate IP: rfc5780 (default) or coturn (what turnutils_natdiscovery expects)")
+    .option('--log-level <level>', 'trace, debug, info, warn, error or silent (default info)')
+    .action(async (flags: ServeFlags) => {
+      const stop = new AbortController();
+      const onSignal = (): void => stop.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        setExit(await runServe(flags, io, stop.signal));
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
     });
   return program;
 }

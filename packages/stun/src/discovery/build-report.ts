@@ -22,6 +22,8 @@ export interface Evidence {
   readonly filtering: FilteringRun | null;
   readonly allocation: readonly (BindingObservation | null)[];
   readonly allocationLocalPorts: readonly number[];
+  /** A CHANGE-REQUEST from the main socket was answered from the alternate address (null: no evidence). */
+  readonly changeRequestHonored: boolean | null;
   hairpinning: boolean | null;
   lifetime: LifetimeResult | null;
   readonly warnings: string[];
@@ -150,6 +152,13 @@ export function buildFamilyReport(ev: Evidence, durationMs: number): FamilyRepor
   };
 }
 
+function behaviorDiscovery(ev: Evidence): boolean | null {
+  if (ev.other === null) return false;
+  const f = ev.filtering?.behaviorDiscovery ?? null;
+  if (f === false || ev.changeRequestHonored === false) return false;
+  return f ?? ev.changeRequestHonored;
+}
+
 function serverInfos(ev: Evidence): ServerInfo[] {
   return ev.servers.map((address, i) => {
     const o = answered(ev.test1[i]);
@@ -157,7 +166,7 @@ function serverInfos(ev: Evidence): ServerInfo[] {
     return {
       address,
       otherAddress: o?.otherAddress ?? null,
-      behaviorDiscovery: isPrimary ? (ev.filtering?.behaviorDiscovery ?? (ev.other === null ? false : null)) : null,
+      behaviorDiscovery: isPrimary ? behaviorDiscovery(ev) : null,
       rttMs: o === null ? null : Math.round(o.rttMs * 100) / 100,
       software: o?.software ?? null,
     };

@@ -1,4 +1,5 @@
 import { formatEndpoint, sleep, type Endpoint, type Family } from '@natkit/net';
+import { changeRequest } from '../proto/index.js';
 import { planInitialPolicy, planPolicies } from './policies.js';
 import { ProbeContext, type BindingObservation, type DiscoveryComponents, type ProbeResult, type ProbeSocket } from './probe-context.js';
 import { runFilteringTests, type FilteringRun } from './run-filtering.js';
@@ -55,6 +56,7 @@ async function run(
   const main = await ctx.open();
   const test1 = servers.map((s) => ctx.binding(main, s, planInitialPolicy(options.timeoutMs)));
   const primaryIndex = await pickPrimary(test1);
+  ctx.signal?.throwIfAborted();
   const primaryResult = primaryIndex < 0 ? undefined : await test1[primaryIndex];
   if (primaryResult?.outcome !== 'answered') {
     progress('reachability', 'done', 'no answer');
@@ -74,10 +76,16 @@ async function run(
   progress('filtering', 'start');
   progress('allocation', 'start');
   const mappingP = other === null ? Promise.resolve(null) : runMappingTests(ctx, main, primary, other, policies.positive);
+  // Once the main socket has contacted the alternate address, an answer from there passes an
+  // endpoint-independent NAT's filter whatever its filtering: proof that the server honors
+  // CHANGE-REQUEST, so the filtering test's silence cannot be the server's fault.
+  const verifyP = mappingP.then((m) =>
+    other === null || m?.test3.outcome !== 'answered' ? null : verifyChangeRequest(ctx, main, primary.server, other, policies.negative),
+  );
   const filteringP: Promise<FilteringRun | null> =
     other === null ? Promise.resolve(null) : runFilteringTests(ctx, primary.server, other, policies);
   const allocationP = runAllocationProbes(ctx, primary.server, options.allocationSockets, policies.positive);
-  const [mapping, filtering, allocation] = await Promise.all([mappingP, filteringP, allocationP]);
+  const [mapping, filtering, allocation, changeRequestHonored] = await Promise.all([mappingP, filteringP, allocationP, verifyP]);
   progress('mapping', 'done');
   progress('filtering', 'done');
   progress('allocation', 'done');
@@ -95,6 +103,7 @@ async function run(
     filtering,
     allocation: allocation.map((a) => a.observation),
     allocationLocalPorts: allocation.map((a) => a.probe.socket.local.port),
+    changeRequestHonored,
     hairpinning: null,
     lifetime: null,
     warnings,
@@ -156,6 +165,21 @@ async function runMappingTests(
     ctx.binding(main, other, policy),
   ]);
   return { test2, test3 };
+}
+
+/** True when a CHANGE-REQUEST was answered from the alternate address, false when from elsewhere. */
+async function verifyChangeRequest(
+  ctx: ProbeContext,
+  main: ProbeSocket,
+  server: Endpoint,
+  other: Endpoint,
+  policy: Parameters<ProbeContext['binding']>[2],
+): Promise<boolean | null> {
+  const r = await ctx.binding(main, server, policy, {
+    attributes: [changeRequest({ changeIp: true, changePort: true })],
+    expectFrom: other,
+  });
+  return r.outcome === 'answered' ? true : r.outcome === 'wrong-source' || r.outcome === 'error' ? false : null;
 }
 
 async function runAllocationProbes(

@@ -20,6 +20,15 @@ export interface StunServerOptions {
   readonly software?: string;
   /** Most PADDING bytes echoed in a response (and never more than the request had). Default 4096. */
   readonly maxPadding?: number;
+  /**
+   * OTHER-ADDRESS in answers to requests received on the alternate IP. 'rfc5780' (default): the
+   * socket differing in IP and port, as RFC 5780 §7.4 says. 'coturn': the alternate IP with the
+   * other port, as coturn answers; coturn's `turnutils_natdiscovery` aims its mapping test III at
+   * the OTHER-ADDRESS of test II's answer and misjudges address-dependent mapping as
+   * address-and-port-dependent against a server that follows the RFC. Clients that use test I's
+   * OTHER-ADDRESS (RFC 5780 §4.3, natkit, pion, stuntman) see no difference.
+   */
+  readonly otherAddressOnAlternate?: 'rfc5780' | 'coturn';
 }
 
 export interface StunServerComponents {
@@ -76,7 +85,7 @@ export function createStunServer(options: StunServerOptions, components: StunSer
       throw new StunServerError('ERR_STUN_SERVER_STATE', 'closed while starting');
     }
     sockets = bound;
-    const cfg = handlerConfig(plan.mode, bound, maxPadding, software);
+    const cfg = handlerConfig(plan.mode, bound, maxPadding, software, options.otherAddressOnAlternate ?? 'rfc5780');
     bound.forEach((socket, index) => {
       socket.onMessage((data, from) => {
         counters.received++;
@@ -134,6 +143,7 @@ function handlerConfig(
   sockets: readonly UdpSocket[],
   maxPadding: number,
   software: ReturnType<typeof softwareAttribute> | undefined,
+  otherOnAlternate: 'rfc5780' | 'coturn',
 ): HandlerConfig {
   const known = new Set(KNOWN);
   if (mode === 'single') known.delete(AttributeType.ChangeRequest);
@@ -142,7 +152,8 @@ function handlerConfig(
     sockets.map((s) => {
       // OTHER-ADDRESS only with a second IP (RFC 5780 §7.4): the socket differing in both IP and
       // port from the one the request came to.
-      const other = mode === 'full' ? sockets[receivedOn ^ 3]?.local : undefined;
+      const otherIndex = otherOnAlternate === 'coturn' && receivedOn >= 2 ? receivedOn ^ 1 : receivedOn ^ 3;
+      const other = mode === 'full' ? sockets[otherIndex]?.local : undefined;
       const origin = isWildcard(s.local.address) ? undefined : s.local;
       return new BindingResponder(s.family, { origin, other }, value);
     }),

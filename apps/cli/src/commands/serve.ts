@@ -1,0 +1,78 @@
+import { createNodeNetwork, familyOf, formatEndpoint } from '@natkit/net';
+import { createStunServer, StunError, type StunServer } from '@natkit/stun';
+import { createConsoleLogger, type LogLevel } from '../console-logger.js';
+import { ExitCode } from '../exit-codes.js';
+import type { Io } from './diagnose.js';
+
+export interface ServeFlags {
+  readonly address?: string;
+  readonly alternateAddress?: string;
+  readonly port?: string;
+  readonly alternatePort?: string;
+  readonly logLevel?: string;
+  readonly otherAddress?: string;
+}
+
+const LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'silent'];
+
+function parsePort(v: string | undefined, name: string, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new StunError('ERR_USAGE', `${name} takes a port from 0 to 65535, not '${v}'`);
+  return n;
+}
+
+function parseAddress(v: string | undefined, name: string): string | undefined {
+  if (v === undefined) return undefined;
+  if (familyOf(v) === undefined) throw new StunError('ERR_USAGE', `${name} takes an IP address literal, not '${v}'`);
+  return v;
+}
+
+/**
+ * `natkit serve`: the self-hosted server. With no flags: STUN on every IPv4 interface, UDP 3478,
+ * one address (binding requests only). With --alternate-address: the full RFC 5780 service on two
+ * IPs and two ports. Runs until SIGINT/SIGTERM or `signal` aborts.
+ */
+export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): Promise<number> {
+  let server: StunServer;
+  try {
+    const level = (flags.logLevel ?? 'info') as LogLevel;
+    if (!LEVELS.includes(level)) throw new StunError('ERR_USAGE', `--log-level takes one of ${LEVELS.join(', ')}`);
+    const address = parseAddress(flags.address, '--address') ?? '0.0.0.0';
+    const alternateAddress = parseAddress(flags.alternateAddress, '--alternate-address');
+    const port = parsePort(flags.port, '--port', 3478);
+    const alternatePort = parsePort(flags.alternatePort, '--alternate-port', port === 0 ? 0 : port + 1);
+    const logger = createConsoleLogger(level, io.stderr);
+    const alternate =
+      alternateAddress !== undefined
+        ? { address: alternateAddress, port: alternatePort }
+        : flags.alternatePort !== undefined
+          ? { port: alternatePort }
+          : undefined;
+    const otherAddressOnAlternate = flags.otherAddress ?? 'rfc5780';
+    if (otherAddressOnAlternate !== 'rfc5780' && otherAddressOnAlternate !== 'coturn') {
+      throw new StunError('ERR_USAGE', `--other-address takes rfc5780 or coturn, not '${otherAddressOnAlternate}'`);
+    }
+    server = createStunServer(
+      { primary: { address, port }, ...(alternate === undefined ? {} : { alternate }), software: 'natkit', otherAddressOnAlternate },
+      { network: createNodeNetwork({ receiveBufferSize: 4 << 20 }), logger },
+    );
+    await server.start();
+  } catch (e) {
+    io.stderr(`natkit serve: ${e instanceof Error ? e.message : String(e)}\n`);
+    return e instanceof StunError && e.code === 'ERR_USAGE' ? ExitCode.Usage : ExitCode.Error;
+  }
+  const addresses = server.addresses().map(formatEndpoint).join(', ');
+  io.stdout(`natkit serve: STUN (${server.mode === 'full' ? 'RFC 5780 behavior discovery' : server.mode === 'port-only' ? 'RFC 5780 port changes only' : 'binding only'}) on UDP ${addresses}\n`);
+  if (server.mode !== 'full') {
+    io.stdout('natkit serve: RFC 5780 NAT behavior tests need two addresses: add --alternate-address IP\n');
+  }
+  await new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  const stats = server.stats();
+  await server.close();
+  io.stdout(`natkit serve: stopped; ${JSON.stringify(stats)}\n`);
+  return ExitCode.Ok;
+}
