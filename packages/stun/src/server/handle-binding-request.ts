@@ -63,14 +63,17 @@ export function handleBindingRequest(cfg: HandlerConfig, data: Uint8Array, from:
 function handleAttributes(cfg: HandlerConfig, m: StunMessage, from: Endpoint, receivedOn: number): Outcome {
   // RFC 8489 §14.7: a request with a wrong FINGERPRINT is not STUN. RFC 3489 had none.
   if (!m.isRfc3489 && verifyFingerprint(m) === false) return drop('bad-fingerprint');
-  // RFC 8489 §6.3.1.1: unknown comprehension-required attributes get 420. Without an alternate
-  // address CHANGE-REQUEST is not in `known`: RFC 5780 §6 requires exactly this 420.
+  // RFC 8489 §6.3.1.1: unknown comprehension-required attributes get 420. With one socket
+  // CHANGE-REQUEST is not in `known`: RFC 5780 §6 requires exactly this 420.
   const unknown = unknownComprehensionRequired(m, cfg.known);
   if (unknown.length > 0) return error(cfg, m, from, receivedOn, ErrorCodes.UnknownAttribute, 'Unknown Attribute', unknown);
   const change = readChange(m);
   if (change === 'malformed') return error(cfg, m, from, receivedOn, ErrorCodes.BadRequest, 'Malformed CHANGE-REQUEST');
+  // RFC 5780 §6: without a second IP with the same ports, CHANGE-REQUEST gets 420. A port-only
+  // server still honors change-port (a deliberate extension), but not change-IP.
   if (change?.changeIp === true && cfg.mode !== 'full') {
-    return error(cfg, m, from, receivedOn, ErrorCodes.BadRequest, 'Change IP unavailable: this server has one IP address');
+    const changeRequestType = [AttributeType.ChangeRequest];
+    return error(cfg, m, from, receivedOn, ErrorCodes.UnknownAttribute, 'Unknown Attribute', changeRequestType);
   }
   const portAttribute = getAttribute(m, AttributeType.ResponsePort);
   const paddingAttribute = getAttribute(m, AttributeType.Padding);
@@ -84,7 +87,7 @@ function handleAttributes(cfg: HandlerConfig, m: StunMessage, from: Endpoint, re
     }
     to = { address: from.address, port };
   }
-  // RFC 5780 §7.2 Table 1: change IP flips the address, change port flips the port.
+  // RFC 5780 §6.1 Table 1: change IP flips the address, change port flips the port.
   const via = receivedOn ^ (change?.changeIp === true ? 2 : 0) ^ (change?.changePort === true ? 1 : 0);
   // Never more padding than the request carried: PADDING cannot amplify.
   const pad = paddingAttribute === undefined ? undefined : Math.min(paddingAttribute.value.length, cfg.maxPadding);

@@ -5,9 +5,12 @@ import { StunServerError } from '../errors.js';
 export type ServerMode =
   /** One socket: no OTHER-ADDRESS, CHANGE-REQUEST gets 420 (RFC 5780 §6). */
   | 'single'
-  /** Two ports on one IP: change-port is honored, change-IP gets 400, no OTHER-ADDRESS (§7.4). */
+  /**
+   * Two ports on one IP: change-port is honored (an extension: RFC 5780 §6 would answer every
+   * CHANGE-REQUEST with 420 here), change-IP gets 420, no OTHER-ADDRESS (§6, §7.4).
+   */
   | 'port-only'
-  /** Two IPs x two ports: every RFC 5780 test (§6, §7.2). */
+  /** Two IPs x two ports: every RFC 5780 test (§6, §6.1 Table 1). */
   | 'full';
 
 export interface AlternateOptions {

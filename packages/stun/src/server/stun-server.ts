@@ -86,24 +86,7 @@ export function createStunServer(options: StunServerOptions, components: StunSer
     }
     sockets = bound;
     const cfg = handlerConfig(plan.mode, bound, maxPadding, software, options.otherAddressOnAlternate ?? 'rfc5780');
-    bound.forEach((socket, index) => {
-      socket.onMessage((data, from) => {
-        counters.received++;
-        const outcome = handleBindingRequest(cfg, data, from, index);
-        if (outcome.kind === 'drop') {
-          counters.drop(outcome.reason);
-          logger.trace('dropped', { reason: outcome.reason, detail: outcome.detail, from: formatEndpoint(from) });
-          return;
-        }
-        counters.responded++;
-        if (outcome.errorCode !== undefined) counters.errorResponse(outcome.errorCode);
-        (bound[outcome.via] ?? socket).send(outcome.bytes, outcome.to);
-      });
-      socket.onError((e) => {
-        counters.sendErrors++;
-        logger.debug('socket error', { socket: formatEndpoint(socket.local), error: e.message });
-      });
-    });
+    serveSockets(bound, cfg, counters, logger);
     startedAt = clock.now();
     logStart(logger, plan.mode, bound);
   };
@@ -129,6 +112,28 @@ export function createStunServer(options: StunServerOptions, components: StunSer
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** Answers on every socket: the hot path. Responses are fire and forget. */
+function serveSockets(sockets: readonly UdpSocket[], cfg: HandlerConfig, counters: ServerCounters, logger: Logger): void {
+  sockets.forEach((socket, index) => {
+    socket.onMessage((data, from) => {
+      counters.received++;
+      const outcome = handleBindingRequest(cfg, data, from, index);
+      if (outcome.kind === 'drop') {
+        counters.drop(outcome.reason);
+        logger.trace('dropped', { reason: outcome.reason, detail: outcome.detail, from: formatEndpoint(from) });
+        return;
+      }
+      counters.responded++;
+      if (outcome.errorCode !== undefined) counters.errorResponse(outcome.errorCode);
+      (sockets[outcome.via] ?? socket).send(outcome.bytes, outcome.to);
+    });
+    socket.onError((e) => {
+      counters.sendErrors++;
+      logger.debug('socket error', { socket: formatEndpoint(socket.local), error: e.message });
+    });
+  });
 }
 
 /** Creates and starts a server. */
@@ -167,7 +172,7 @@ function logStart(logger: Logger, mode: ServerMode, sockets: readonly UdpSocket[
     logger.info('serving STUN with RFC 5780 behavior discovery', { addresses });
   } else if (mode === 'port-only') {
     logger.info(
-      'serving STUN with an alternate port only: CHANGE-REQUEST can change the port, change-IP gets 400, ' +
+      'serving STUN with an alternate port only: CHANGE-REQUEST can change the port, change-IP gets 420, ' +
         'and no OTHER-ADDRESS is sent. RFC 5780 mapping and filtering tests need a second IP address',
       { addresses },
     );

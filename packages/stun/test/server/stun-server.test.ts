@@ -114,7 +114,7 @@ describe('RFC 5780 server on 127.0.0.1 and 127.0.0.2', () => {
     expect(a[1]!.port).not.toBe(a[0]!.port);
   });
 
-  // RFC 5780 §7.2 Table 1, from each of the four sockets: role index = ip * 2 + port.
+  // RFC 5780 §6.1 Table 1, from each of the four sockets: role index = ip * 2 + port.
   const cases = [0, 1, 2, 3].flatMap((to) =>
     [[false, false], [false, true], [true, false], [true, true]].map(([ip, port]) => [to, ip!, port!] as const),
   );
@@ -219,8 +219,23 @@ describe('hostile input', () => {
   });
 });
 
+describe("otherAddressOnAlternate: 'coturn'", () => {
+  it('answers requests on the alternate IP with the alternate IP and the other port', async () => {
+    await using server = await startStunServer(
+      { primary: { address: '127.0.0.1', port: 0 }, alternate: { address: '127.0.0.2' }, otherAddressOnAlternate: 'coturn' },
+      { network },
+    );
+    await using client = await network.bindUdp({ family: 4, address: '127.0.0.1' });
+    const a = server.addresses();
+    for (const [to, other] of [[0, 3], [1, 2], [2, 3], [3, 2]] as const) {
+      const [bytes, id] = request();
+      expect(readOtherAddress((await exchange(client, a[to]!, bytes, id)).message)).toEqual(a[other]);
+    }
+  });
+});
+
 describe('port-only server', () => {
-  it('changes the port, refuses change-IP with 400, sends no OTHER-ADDRESS', async () => {
+  it('changes the port, refuses change-IP with 420, sends no OTHER-ADDRESS', async () => {
     await using server = await startStunServer({ primary: { address: '127.0.0.1', port: 0 }, alternate: { port: 0 } }, { network });
     await using client = await network.bindUdp({ family: 4, address: '127.0.0.1' });
     const [a0, a1] = server.addresses();
@@ -230,7 +245,9 @@ describe('port-only server', () => {
     expect(r.from).toEqual(a1);
     expect(readOtherAddress(r.message)).toBeUndefined();
     const [ip, ipId] = request([changeRequest({ changeIp: true, changePort: false })]);
-    expect(readErrorCode((await exchange(client, a0!, ip, ipId)).message)?.code).toBe(400);
+    const e = await exchange(client, a0!, ip, ipId);
+    expect(readErrorCode(e.message)?.code).toBe(420);
+    expect(readUnknownAttributes(e.message)).toEqual([AttributeType.ChangeRequest]);
   });
 });
 
