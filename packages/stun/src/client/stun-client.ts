@@ -138,7 +138,7 @@ export class StunClient {
 
   #receive(data: Uint8Array, from: Endpoint): void {
     if (classifyPacket(data) !== 'stun') return;
-    const decoded = decodeMessage(data.slice());
+    const decoded = decodeMessage(new Uint8Array(data)); // a copy: `data` may be reused by the socket
     if (!decoded.ok) {
       this.#log.trace('dropped malformed STUN', { reason: decoded.reason });
       return;
