@@ -7,7 +7,7 @@ import { detectCarrierGradeNat } from './detect-carrier-grade-nat.js';
 import type { BindingObservation, ProbeResult } from './probe-context.js';
 import type { FilteringRun } from './run-filtering.js';
 import type { LifetimeResult } from './test-mapping-lifetime.js';
-import type { FamilyReport, MappingBehavior, ServerInfo } from './types.js';
+import type { FamilyReport, FilteringBehavior, MappingBehavior, ServerInfo } from './types.js';
 
 /** Everything one family's tests observed. */
 export interface Evidence {
@@ -87,6 +87,46 @@ function decideMapping(ev: Evidence, warnings: string[]): { value: MappingBehavi
   return { value: rfc5780.value, varies: fanOut.varies };
 }
 
+/**
+ * RFC 5780 §4.4 filtering, unless the server was shown to stay silent on CHANGE-REQUEST: behind an
+ * endpoint-independent mapping, an answer from the alternate address to the socket that has
+ * contacted it passes any filter, so its silence means the server (not the NAT) is mute, and the
+ * filtering tests' silence is no evidence either.
+ */
+function decideFiltering(ev: Evidence, mapping: MappingBehavior, warnings: string[]): FilteringBehavior {
+  if (ev.filtering === null) return 'unknown';
+  const result = classifyFiltering(ev.filtering.observations);
+  const fromSilence = result.value === 'address-dependent' || result.value === 'address-and-port-dependent';
+  const verifiedSilent = mapping === 'endpoint-independent' && ev.mapping?.test3.outcome === 'answered' && ev.changeRequestHonored === null;
+  if (fromSilence && verifiedSilent) {
+    warnings.push(
+      'filtering: the server did not answer a CHANGE-REQUEST that an endpoint-independent mapping lets through, so the silence of the filtering tests is no evidence',
+    );
+    return 'unknown';
+  }
+  if (result.value === 'unknown') warnings.push(`filtering: ${result.reason}`);
+  return result.value;
+}
+
+/**
+ * The hairpin test's silence is evidence only where a hairpinned packet could pass: behind an
+ * endpoint-dependent mapping each side's send opens a new mapping, so the other's packet meets a
+ * mapping that has contacted only the server, and any filtering but endpoint-independent drops it.
+ */
+function decideHairpinning(
+  observed: boolean | null,
+  mapping: { readonly value: MappingBehavior; readonly varies: boolean },
+  filtering: FilteringBehavior,
+  warnings: string[],
+): boolean | null {
+  const endpointDependent = mapping.value === 'address-dependent' || mapping.value === 'address-and-port-dependent' || mapping.varies;
+  if (observed === false && endpointDependent && filtering !== 'endpoint-independent') {
+    warnings.push('hairpinning: inconclusive behind an endpoint-dependent mapping with filtering (a hairpinned packet would be filtered anyway)');
+    return null;
+  }
+  return observed;
+}
+
 function allocationSamples(ev: Evidence): AllocationSample[] {
   const samples: AllocationSample[] = [];
   const push = (o: BindingObservation | null, localPort: number, first: boolean): void => {
@@ -108,9 +148,7 @@ export function buildFamilyReport(ev: Evidence, durationMs: number): FamilyRepor
   const mapped = ev.primary.mapped;
   const natDetected = mapped === null ? null : !isSameEndpoint(mapped, ev.localAddress);
   const mapping = decideMapping(ev, warnings);
-  const filteringResult = ev.filtering === null ? null : classifyFiltering(ev.filtering.observations);
-  if (filteringResult !== null && filteringResult.value === 'unknown') warnings.push(`filtering: ${filteringResult.reason}`);
-  const filtering = filteringResult?.value ?? 'unknown';
+  const filtering = decideFiltering(ev, mapping.value, warnings);
   const samples = allocationSamples(ev);
   const portAllocation = classifyPortAllocation(samples);
   const observations = [
@@ -139,7 +177,7 @@ export function buildFamilyReport(ev: Evidence, durationMs: number): FamilyRepor
     filtering,
     portPreservation: classifyPortPreservation(samples),
     portAllocation,
-    hairpinning: ev.hairpinning,
+    hairpinning: decideHairpinning(ev.hairpinning, mapping, filtering, warnings),
     mappingLifetimeSeconds: ev.lifetime?.seconds ?? null,
     externalAddresses,
     algDetected,

@@ -65,7 +65,7 @@ async function run(
   }
   const primary = primaryResult.observation;
   progress('reachability', 'done', `${formatEndpoint(primary.server)} answered in ${primary.rttMs.toFixed(1)} ms`);
-  const policies = planPolicies(primary.rttMs);
+  const policies = planPolicies(primary.rttUpperBoundMs);
   const other = usableOtherAddress(primary);
   const warnings: string[] = [];
   if (other === null) {
@@ -85,7 +85,19 @@ async function run(
   const filteringP: Promise<FilteringRun | null> =
     other === null ? Promise.resolve(null) : runFilteringTests(ctx, primary.server, other, policies);
   const allocationP = runAllocationProbes(ctx, primary.server, options.allocationSockets, policies.positive);
-  const [mapping, filtering, allocation, changeRequestHonored] = await Promise.all([mappingP, filteringP, allocationP, verifyP]);
+  // The hairpin test needs only mapped addresses: it waits out its silence alongside the
+  // filtering tests' rather than after them. It starts once the mappings that sample the port
+  // allocation exist, so that its own new mappings (behind an endpoint-dependent NAT) come last.
+  const hairpinP = options.hairpin
+    ? Promise.all([mappingP, allocationP]).then(([, a]) => runHairpin(ctx, main, primary, a, policies.negative, progress))
+    : Promise.resolve(null);
+  const [mapping, filtering, allocation, changeRequestHonored, hairpinning] = await Promise.all([
+    mappingP,
+    filteringP,
+    allocationP,
+    verifyP,
+    hairpinP,
+  ]);
   progress('mapping', 'done');
   progress('filtering', 'done');
   progress('allocation', 'done');
@@ -104,11 +116,10 @@ async function run(
     allocation: allocation.map((a) => a.observation),
     allocationLocalPorts: allocation.map((a) => a.probe.socket.local.port),
     changeRequestHonored,
-    hairpinning: null,
+    hairpinning,
     lifetime: null,
     warnings,
   };
-  ev.hairpinning = options.hairpin ? await runHairpin(ctx, main, primary, allocation, policies.negative, progress) : null;
   if (options.lifetimeMaxSeconds !== null) {
     progress('lifetime', 'start');
     ev.lifetime = await testMappingLifetime(ctx, primary.server, policies, options.lifetimeMaxSeconds);

@@ -41,6 +41,12 @@ export interface BindingObservation {
   readonly responseOrigin: Endpoint | null;
   readonly software: string | null;
   readonly rttMs: number;
+  /**
+   * The longest the round trip may have taken: `rttMs` for a request sent once, else the time
+   * since its first transmission (Karn: the answer may belong to any copy, and timeouts planned
+   * from the last one would be too short on a slow path).
+   */
+  readonly rttUpperBoundMs: number;
   /** Send order of the request that created this observation. */
   readonly order: number;
 }
@@ -107,6 +113,7 @@ export class ProbeContext {
     extra: { attributes?: readonly AttributeSpec[]; expectFrom?: Endpoint | 'any' } = {},
   ): Promise<ProbeResult> {
     const order = this.nextOrder();
+    const sentAt = this.clock.now();
     let response: StunResponse;
     try {
       response = await probe.client.request(to, {
@@ -125,7 +132,8 @@ export class ProbeContext {
       throw e;
     }
     if (response.message.class === 'error') return { outcome: 'error', detail: 'error response' };
-    return { outcome: 'answered', observation: observe(to, response, order) };
+    const rttUpperBoundMs = response.attempts > 1 ? Math.max(response.rttMs, this.clock.now() - sentAt) : response.rttMs;
+    return { outcome: 'answered', observation: observe(to, response, order, rttUpperBoundMs) };
   }
 
   async close(): Promise<void> {
@@ -135,7 +143,7 @@ export class ProbeContext {
   }
 }
 
-function observe(server: Endpoint, r: StunResponse, order: number): BindingObservation {
+function observe(server: Endpoint, r: StunResponse, order: number, rttUpperBoundMs: number): BindingObservation {
   const xorMapped = readXorMappedAddress(r.message) ?? null;
   const plainMapped = readMappedAddress(r.message) ?? null;
   return {
@@ -149,6 +157,7 @@ function observe(server: Endpoint, r: StunResponse, order: number): BindingObser
     responseOrigin: readResponseOrigin(r.message) ?? null,
     software: readSoftware(r.message) ?? null,
     rttMs: r.rttMs,
+    rttUpperBoundMs,
     order,
   };
 }
