@@ -136,6 +136,11 @@ export class StunClient {
     }
   }
 
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+
   #receive(data: Uint8Array, from: Endpoint): void {
     if (classifyPacket(data) !== 'stun') return;
     const decoded = decodeMessage(new Uint8Array(data)); // a copy: `data` may be reused by the socket
