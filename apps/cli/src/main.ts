@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { runDiagnose, type DiagnoseFlags, type Io } from './commands/diagnose.js';
 import { runServe, type ServeFlags } from './commands/serve.js';
 import { ExitCode } from './exit-codes.js';
+import { VERSION } from './version.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -15,6 +16,7 @@ const processIo: Io = {
 export function createProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('natkit')
     .description('NAT traversal toolkit: diagnose NAT/PAT behavior, run a self-hosted STUN server')
+    .version(VERSION)
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
 

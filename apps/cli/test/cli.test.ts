@@ -31,6 +31,14 @@ describe('natkit CLI', () => {
     expect(r.out).toMatch(/serve/);
   });
 
+  it('prints the version of apps/cli/package.json', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const r = await run(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.out.trim()).toBe(pkg.version);
+  });
+
   it('exits 2 on an unknown option or a bad value, with a message', async () => {
     expect((await run(['diagnose', '--bogus'])).code).toBe(2);
     const bad = await run(['diagnose', '--server', addr(full), '--timeout', 'soon']);
