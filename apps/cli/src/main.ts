@@ -45,6 +45,8 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     .option('--port <port>', 'UDP port (default 3478)')
     .option('--alternate-port <port>', 'second port for RFC 5780 tests (default: port + 1)')
     .option('--other-address <mode>', "OTHER-ADDRESS on the alternate IP: rfc5780 (default) or coturn (what turnutils_natdiscovery expects)")
+    .option('--advertise-address <ip>', 'public IP to announce for --address behind a 1:1 NAT (RESPONSE-ORIGIN, OTHER-ADDRESS)')
+    .option('--advertise-alternate-address <ip>', 'public IP to announce for --alternate-address behind a 1:1 NAT')
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent (default info)')
     .action(async (flags: ServeFlags) => {
       const stop = new AbortController();

@@ -11,6 +11,8 @@ export interface ServeFlags {
   readonly alternatePort?: string;
   readonly logLevel?: string;
   readonly otherAddress?: string;
+  readonly advertiseAddress?: string;
+  readonly advertiseAlternateAddress?: string;
 }
 
 const LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'silent'];
@@ -53,14 +55,20 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
     if (otherAddressOnAlternate !== 'rfc5780' && otherAddressOnAlternate !== 'coturn') {
       throw new StunError('ERR_USAGE', `--other-address takes rfc5780 or coturn, not '${otherAddressOnAlternate}'`);
     }
+    const advertisedPrimary = parseAddress(flags.advertiseAddress, '--advertise-address');
+    const advertisedAlternate = parseAddress(flags.advertiseAlternateAddress, '--advertise-alternate-address');
+    const advertised = {
+      ...(advertisedPrimary === undefined ? {} : { primary: advertisedPrimary }),
+      ...(advertisedAlternate === undefined ? {} : { alternate: advertisedAlternate }),
+    };
     server = createStunServer(
-      { primary: { address, port }, ...(alternate === undefined ? {} : { alternate }), software: 'natkit', otherAddressOnAlternate },
+      { primary: { address, port }, ...(alternate === undefined ? {} : { alternate }), software: 'natkit', otherAddressOnAlternate, advertised },
       { network: createNodeNetwork({ receiveBufferSize: 4 << 20 }), logger },
     );
     await server.start();
   } catch (e) {
     io.stderr(`natkit serve: ${e instanceof Error ? e.message : String(e)}\n`);
-    return e instanceof StunError && e.code === 'ERR_USAGE' ? ExitCode.Usage : ExitCode.Error;
+    return e instanceof StunError && (e.code === 'ERR_USAGE' || e.code === 'ERR_STUN_SERVER_CONFIG') ? ExitCode.Usage : ExitCode.Error;
   }
   const addresses = server.addresses().map(formatEndpoint).join(', ');
   io.stdout(`natkit serve: STUN (${server.mode === 'full' ? 'RFC 5780 behavior discovery' : server.mode === 'port-only' ? 'RFC 5780 port changes only' : 'binding only'}) on UDP ${addresses}\n`);

@@ -1,4 +1,4 @@
-import { formatEndpoint, silentLogger, systemClock, type Clock, type Endpoint, type Logger, type Network, type UdpSocket } from '@natkit/net';
+import { familyOf, formatEndpoint, silentLogger, systemClock, type Clock, type Endpoint, type Logger, type Network, type UdpSocket } from '@natkit/net';
 import { StunServerError } from '../errors.js';
 import { AttributeType } from '../proto/constants.js';
 import { software as softwareAttribute } from '../proto/text-attributes.js';
@@ -29,6 +29,13 @@ export interface StunServerOptions {
    * OTHER-ADDRESS (RFC 5780 §4.3, natkit, pion, stuntman) see no difference.
    */
   readonly otherAddressOnAlternate?: 'rfc5780' | 'coturn';
+  /**
+   * Public addresses to announce in RESPONSE-ORIGIN and OTHER-ADDRESS when the server sits behind
+   * a 1:1 NAT (a cloud VM whose bound addresses are private): `primary` stands for the primary IP,
+   * `alternate` for the alternate IP; ports are announced as bound. Like stuntman's
+   * --primaryadvertised / --altadvertised.
+   */
+  readonly advertised?: { readonly primary?: string; readonly alternate?: string };
 }
 
 export interface StunServerComponents {
@@ -68,6 +75,11 @@ const KNOWN: readonly number[] = [
  */
 export function createStunServer(options: StunServerOptions, components: StunServerComponents): StunServer {
   const plan = planSockets(options.primary, options.alternate);
+  for (const a of [options.advertised?.primary, options.advertised?.alternate]) {
+    if (a !== undefined && familyOf(a) !== plan.family) {
+      throw new StunServerError('ERR_STUN_SERVER_CONFIG', `advertised address ${a} is not an IPv${plan.family} literal`);
+    }
+  }
   const logger = (components.logger ?? silentLogger).child('stun:server');
   const clock = components.clock ?? systemClock;
   const counters = new ServerCounters();
@@ -85,7 +97,7 @@ export function createStunServer(options: StunServerOptions, components: StunSer
       throw new StunServerError('ERR_STUN_SERVER_STATE', 'closed while starting');
     }
     sockets = bound;
-    const cfg = handlerConfig(plan.mode, bound, maxPadding, software, options.otherAddressOnAlternate ?? 'rfc5780');
+    const cfg = handlerConfig(plan.mode, bound, maxPadding, software, options.otherAddressOnAlternate ?? 'rfc5780', options.advertised ?? {});
     serveSockets(bound, cfg, counters, logger);
     startedAt = clock.now();
     logStart(logger, plan.mode, bound);
@@ -149,17 +161,25 @@ function handlerConfig(
   maxPadding: number,
   software: ReturnType<typeof softwareAttribute> | undefined,
   otherOnAlternate: 'rfc5780' | 'coturn',
+  advertised: NonNullable<StunServerOptions['advertised']>,
 ): HandlerConfig {
+  // Socket index = ip role * 2 + port role: what a client must be told about socket i.
+  const announced = (i: number): Endpoint | undefined => {
+    const local = sockets[i]?.local;
+    if (local === undefined) return undefined;
+    const address = (i >> 1 === 0 ? advertised.primary : advertised.alternate) ?? local.address;
+    return isWildcard(address) ? undefined : { address, port: local.port };
+  };
   const known = new Set(KNOWN);
   if (mode === 'single') known.delete(AttributeType.ChangeRequest);
   const value = software?.value instanceof Uint8Array ? software.value : undefined;
   const responders = sockets.map((_, receivedOn) =>
-    sockets.map((s) => {
+    sockets.map((s, sendingOn) => {
       // OTHER-ADDRESS only with a second IP (RFC 5780 §7.4): the socket differing in both IP and
       // port from the one the request came to.
       const otherIndex = otherOnAlternate === 'coturn' && receivedOn >= 2 ? receivedOn ^ 1 : receivedOn ^ 3;
-      const other = mode === 'full' ? sockets[otherIndex]?.local : undefined;
-      const origin = isWildcard(s.local.address) ? undefined : s.local;
+      const other = mode === 'full' ? announced(otherIndex) : undefined;
+      const origin = announced(sendingOn);
       return new BindingResponder(s.family, { origin, other }, value);
     }),
   );
