@@ -30,7 +30,12 @@ export function classifyPortPreservation(samples: readonly AllocationSample[]): 
 
 /**
  * The port allocation pattern (RFC 4787 §4.2) from the mappings of several sockets and
- * destinations, in the order they were created: preserving, sequential with its step, or random.
+ * destinations: preserving, sequential with its step, or random.
+ *
+ * The step is read from the ports themselves, sorted around the port circle, not from the order
+ * the requests were sent in: when a first packet is lost, its retransmission reaches the NAT after
+ * a later socket's packet, and the allocation order differs from the send order. The send order
+ * gives only the direction of the step (most consecutive pairs agree).
  */
 export function classifyPortAllocation(samples: readonly AllocationSample[]): PortAllocation {
   const ordered = [...samples].sort((a, b) => a.order - b.order);
@@ -41,10 +46,22 @@ export function classifyPortAllocation(samples: readonly AllocationSample[]): Po
     return { pattern: 'preserving', delta: null, samples: ports };
   }
   if (ports.length < MIN_STEPS + 1) return { pattern: 'unknown', delta: null, samples: ports };
-  const deltas = ports.slice(1).map((p, i) => portDelta(ports[i] ?? p, p));
-  const step = sequentialStep(deltas);
-  if (step !== null) return { pattern: 'sequential', delta: step, samples: ports };
-  return { pattern: 'random', delta: null, samples: ports };
+  const step = sequentialStep(circularGaps(ports));
+  if (step === null) return { pattern: 'random', delta: null, samples: ports };
+  const rising = ports.slice(1).filter((p, i) => portDelta(ports[i] ?? p, p) > 0).length;
+  const sign = rising * 2 >= ports.length - 1 ? 1 : -1;
+  return { pattern: 'sequential', delta: sign * step, samples: ports };
+}
+
+/**
+ * The gaps between neighbouring ports on the 16-bit circle, without the largest one (the stretch
+ * of ports the samples do not cover), so that a run crossing 65535 to 0 stays one run.
+ */
+export function circularGaps(ports: readonly number[]): number[] {
+  const sorted = [...ports].sort((a, b) => a - b);
+  const gaps = sorted.map((p, i) => (i === sorted.length - 1 ? (sorted[0] ?? p) + 65536 - p : (sorted[i + 1] ?? p) - p));
+  const widest = gaps.indexOf(Math.max(...gaps));
+  return [...gaps.slice(widest + 1), ...gaps.slice(0, widest)];
 }
 
 /**

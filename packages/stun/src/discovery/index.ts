@@ -7,6 +7,7 @@ export {
   classifyPortAllocation,
   classifyPortPreservation,
   portDelta,
+  circularGaps,
   sequentialStep,
   type AllocationSample,
 } from './classify-allocation.js';

@@ -80,6 +80,14 @@ describe('port allocation', () => {
   it('orders samples by send order, not by arrival', () => {
     expect(classifyPortAllocation([sample(30002, 2), sample(30000, 0), sample(30001, 1)]).delta).toBe(1);
   });
+  it('reads the step through loss that reorders allocations (a first packet lost, its retransmission allocated later)', () => {
+    const a = classifyPortAllocation([20001, 20000, 20002, 20004, 20003].map((p, i) => sample(p, i)));
+    expect(a).toMatchObject({ pattern: 'sequential', delta: 1 });
+  });
+  it('keeps a run that crosses 65535 to 0 in one piece, and takes the direction from the send order', () => {
+    expect(classifyPortAllocation([65534, 65535, 0, 1].map((p, i) => sample(p, i)))).toMatchObject({ pattern: 'sequential', delta: 1 });
+    expect(classifyPortAllocation([3000, 2999, 2997, 2996].map((p, i) => sample(p, i)))).toMatchObject({ pattern: 'sequential', delta: -1 });
+  });
   it('calls scattered ports random', () => {
     expect(classifyPortAllocation([sample(41234, 0), sample(1777, 1), sample(60001, 2), sample(23456, 3)]).pattern).toBe('random');
   });
