@@ -23,9 +23,6 @@ class NodeUdpSocket implements UdpSocket {
   readonly #handlers = new Set<MessageHandler>();
   readonly #errorHandlers = new Set<(e: Error) => void>();
   #closed: Promise<void> | undefined;
-  readonly #onSendDone = (err: Error | null): void => {
-    if (err) this.#emitError(err);
-  };
 
   constructor(
     socket: Socket,
@@ -52,7 +49,8 @@ class NodeUdpSocket implements UdpSocket {
       return;
     }
     try {
-      this.#socket.send(data, to.port, to.address, this.#onSendDone);
+      // No per-send callback: a failed send is emitted as the socket's error event, which is handled.
+      this.#socket.send(data, to.port, to.address);
     } catch (e) {
       this.#emitError(e instanceof Error ? e : new Error(String(e)));
     }
