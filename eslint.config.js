@@ -48,6 +48,21 @@ export default tseslint.config(
     ['../client/*', '../server/*', '../discovery/*', 'node:dgram'],
     'State machines import only the wire layer.',
   ),
+  layerRule(
+    'packages/stun/src/client/**/*.ts',
+    ['../server/*', '../discovery/*', 'node:dgram'],
+    'The client adapter imports only the wire layer and the state machines.',
+  ),
+  layerRule(
+    'packages/stun/src/server/**/*.ts',
+    ['../client/*', '../discovery/*', 'node:dgram'],
+    'The server imports only the wire layer.',
+  ),
+  layerRule(
+    'packages/vnet/src/**/*.ts',
+    ['node:dgram', '@natkit/stun'],
+    'The virtual network knows nothing of the protocols that run over it.',
+  ),
   // Tests may use loose typing helpers from vitest.
   {
     files: ['**/test/**/*.ts'],
