@@ -143,6 +143,15 @@ describeLab('natkit diagnose on real NATs', ['turnserver', 'turnutils_natdiscove
     });
   }
 
+  it('no server on the port: port unreachable comes back through the NAT, reported at once as no-server, not as blocked UDP', async () => {
+    const run = await diagnoseIn(lab, lab.hosts.PRC.ns, `${lab.serverAddresses[1]}:3999`);
+    expect(run.code, run.raw).toBe(3);
+    expect(run.report, run.raw).toMatchObject({ udp: false, udpFailure: 'no-server', classic: 'unknown' });
+    expect(run.durationMs).toBeLessThan(1500);
+    const blocked = ours.get('UB')!;
+    expect(blocked.report?.udpFailure, blocked.raw).toBe('no-response');
+  });
+
   // Independent clients judge our server as they judge coturn (nat-behaviors.test.ts).
   for (const key of ['FC', 'RC', 'PRC', 'SR', 'ADM', 'NN'] as const) {
     const e: Expected = cases[key];

@@ -6,7 +6,7 @@ export const ExitCode = {
   Error: 1,
   /** Bad command line (unknown option, bad server address). */
   Usage: 2,
-  /** No STUN server answered over UDP in any tested family: UDP blocked or servers down. */
+  /** No STUN server answered over UDP in any tested family: UDP blocked, or no server listening. */
   UdpBlocked: 3,
   /** UDP works, but some verdict is unknown (e.g. the server lacks RFC 5780 support): see warnings. */
   Incomplete: 4,

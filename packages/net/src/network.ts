@@ -32,6 +32,12 @@ export interface BindOptions {
   readonly address?: string;
   /** Local port; 0 or omitted picks a free one. */
   readonly port?: number;
+  /**
+   * Connect the socket to one peer: it then receives only that peer's datagrams and sends only to
+   * it, and the OS reports ICMP errors for it (port unreachable arrives as an error with code
+   * `ECONNREFUSED`), which unconnected sockets never see.
+   */
+  readonly connect?: Endpoint;
 }
 
 /**

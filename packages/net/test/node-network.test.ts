@@ -26,6 +26,21 @@ describe('Node adapter', () => {
     expect(errors.map((e) => (e as { code?: string }).code)).toEqual(['ERR_SOCKET_CLOSED']);
   });
 
+  it('a connected socket hears ICMP port unreachable as ECONNREFUSED, and only its peer', async () => {
+    const net = createNodeNetwork();
+    const gone = await net.bindUdp({ family: 4, address: '127.0.0.1' });
+    const port = gone.local.port;
+    await gone.close();
+    await using s = await net.bindUdp({ family: 4, address: '127.0.0.1', connect: { address: '127.0.0.1', port } });
+    const refused = new Promise<string>((resolve) => s.onError((e) => resolve((e as { code?: string }).code ?? '')));
+    s.send(Buffer.from('x'), { address: '127.0.0.1', port });
+    expect(await refused).toBe('ECONNREFUSED');
+    const errors: string[] = [];
+    s.onError((e) => errors.push((e as { code?: string }).code ?? ''));
+    s.send(Buffer.from('x'), { address: '127.0.0.1', port: port === 65535 ? 1 : port + 1 });
+    expect(errors).toEqual(['ERR_SOCKET_CONNECTED']);
+  });
+
   it('refuses an address of the wrong family', async () => {
     await expect(createNodeNetwork().bindUdp({ family: 6, address: '127.0.0.1' })).rejects.toThrow(/not an IPv6/);
   });

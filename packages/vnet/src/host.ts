@@ -159,6 +159,7 @@ export class VirtualHost implements PacketSink, SocketHost, AsyncDisposable {
       family,
       source: source === undefined || isLoopback(source) ? undefined : new VirtualEndpoint(source, port),
       receiveQueueLimit: this.receiveQueueLimit,
+      ...(options.connect === undefined ? {} : { peer: options.connect }),
     });
     if (specific === undefined) ports.wildcard.set(port, socket);
     else {

@@ -19,6 +19,8 @@ export interface SocketInit {
   readonly family: Family;
   readonly source: VirtualEndpoint | undefined;
   readonly receiveQueueLimit: number;
+  /** A connected socket's peer: datagrams from anyone else are dropped ('no-socket'). */
+  readonly peer?: Endpoint;
 }
 
 /**
@@ -49,7 +51,10 @@ export class VirtualUdpSocket implements UdpSocket, ReceiveQueue {
     this.family = init.family;
     this.source = init.source;
     this.#receiveQueueLimit = init.receiveQueueLimit;
+    this.#peer = init.peer;
   }
+
+  readonly #peer: Endpoint | undefined;
 
   get closed(): boolean {
     return this.#closed;
@@ -111,7 +116,7 @@ export class VirtualUdpSocket implements UdpSocket, ReceiveQueue {
     const queue = this.#queue;
     this.#queue = [];
     for (const p of queue) {
-      if (this.#closed) {
+      if (this.#closed || (this.#peer !== undefined && !(p.src.port === this.#peer.port && p.src.address === canonicalAddress(this.#peer.address)))) {
         this.fabric.drop(p, 'no-socket', this.host.name);
         continue;
       }

@@ -48,7 +48,13 @@ export function renderFamily(f: FamilyReport): string {
     if (f.carrierGradeNat.suspected) lines.push(`  Carrier-grade NAT:     suspected: ${f.carrierGradeNat.reasons.join('; ')}`);
     if (f.algDetected) lines.push('  ALG:                   detected (MAPPED-ADDRESS differs from XOR-MAPPED-ADDRESS)');
   } else {
-    lines.push(`  UDP:                   ${f.udpFailure === 'no-route' ? 'no route to the servers' : 'no answer from any server'}`);
+    const why =
+      f.udpFailure === 'no-route'
+        ? 'no route to the servers'
+        : f.udpFailure === 'no-server'
+          ? 'nothing listens at the server address (ICMP port unreachable)'
+          : 'no answer from any server';
+    lines.push(`  UDP:                   ${why}`);
   }
   for (const s of f.servers) {
     const rfc5780 = s.behaviorDiscovery === true ? 'RFC 5780 ok' : s.behaviorDiscovery === false ? 'no RFC 5780 support' : s.otherAddress === null ? 'no OTHER-ADDRESS' : 'RFC 5780 untested';

@@ -1,5 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { anyAddress, familyOf, type Endpoint, type Family } from '../endpoint.js';
+import { anyAddress, familyOf, isSameEndpoint, type Endpoint, type Family } from '../endpoint.js';
 import type { BindOptions, MessageHandler, Network, UdpSocket } from '../network.js';
 import { NetworkError } from '../errors.js';
 
@@ -28,6 +28,7 @@ class NodeUdpSocket implements UdpSocket {
     socket: Socket,
     readonly local: Endpoint,
     readonly family: Family,
+    readonly peer: Endpoint | undefined,
   ) {
     this.#socket = socket;
     socket.on('message', (msg, rinfo) => {
@@ -50,7 +51,9 @@ class NodeUdpSocket implements UdpSocket {
     }
     try {
       // No per-send callback: a failed send is emitted as the socket's error event, which is handled.
-      this.#socket.send(data, to.port, to.address);
+      if (this.peer === undefined) this.#socket.send(data, to.port, to.address);
+      else if (isSameEndpoint(to, this.peer)) this.#socket.send(data);
+      else this.#emitError(new NetworkError('ERR_SOCKET_CONNECTED', `this socket is connected to ${this.peer.address}:${this.peer.port}`));
     } catch (e) {
       this.#emitError(e instanceof Error ? e : new Error(String(e)));
     }
@@ -115,8 +118,22 @@ async function bindNodeSocket(bind: BindOptions, options: NodeNetworkOptions): P
       resolve();
     });
   });
+  const peer = bind.connect;
+  if (peer !== undefined) {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (e: Error): void => {
+        socket.close();
+        reject(new NetworkError('ERR_CONNECT', `cannot connect UDP to ${peer.address}:${peer.port}: ${e.message}`, e));
+      };
+      socket.once('error', onError);
+      socket.connect(peer.port, peer.address, () => {
+        socket.off('error', onError);
+        resolve();
+      });
+    });
+  }
   const a = socket.address();
-  return new NodeUdpSocket(socket, { address: a.address, port: a.port }, bind.family);
+  return new NodeUdpSocket(socket, { address: a.address, port: a.port }, bind.family, peer);
 }
 
 /** Connects a UDP socket (which sends nothing) and reads the source address the OS picked. */

@@ -35,12 +35,16 @@ const answered = (r: ProbeResult | null | undefined): BindingObservation | null 
 /** A report for a family that could not reach any server. */
 export function unreachableReport(
   family: Family,
-  failure: 'no-route' | 'no-response',
+  failure: 'no-route' | 'no-response' | 'no-server',
   servers: readonly Endpoint[],
   warnings: string[],
   durationMs: number,
 ): FamilyReport {
   const classic = failure === 'no-response' ? 'blocked' : 'unknown';
+  const outlook =
+    failure === 'no-server'
+      ? { verdict: 'unknown' as const, reason: 'no STUN server listens at the address given (ICMP port unreachable): try another server' }
+      : assessOutlook(classic, 'unknown', { pattern: 'unknown', delta: null, samples: [] });
   return {
     family,
     udp: false,
@@ -58,7 +62,7 @@ export function unreachableReport(
     algDetected: false,
     carrierGradeNat: { suspected: false, reasons: [] },
     classic,
-    outlook: assessOutlook(classic, 'unknown', { pattern: 'unknown', delta: null, samples: [] }),
+    outlook,
     servers: servers.map((address) => ({ address, otherAddress: null, behaviorDiscovery: null, rttMs: null, software: null })),
     warnings,
     durationMs,

@@ -5,6 +5,7 @@ import { ProbeContext, type BindingObservation, type DiscoveryComponents, type P
 import { runFilteringTests, type FilteringRun } from './run-filtering.js';
 import { testHairpinning } from './test-hairpinning.js';
 import { testMappingLifetime } from './test-mapping-lifetime.js';
+import { detectPortUnreachable } from './detect-port-unreachable.js';
 import { buildFamilyReport, unreachableReport, type Evidence } from './build-report.js';
 import type { DiagnosisProgress, FamilyReport } from './types.js';
 
@@ -55,19 +56,30 @@ async function run(
   progress('reachability', 'start');
   const main = await ctx.open();
   const test1 = servers.map((s) => ctx.binding(main, s, planInitialPolicy(options.timeoutMs)));
-  const primaryIndex = await pickPrimary(test1);
+  const refused = new Set<number>();
+  const refusals = servers.map((s, i) =>
+    detectPortUnreachable(ctx, s, planInitialPolicy(options.timeoutMs)).then((yes) => {
+      if (yes) refused.add(i);
+      return yes;
+    }),
+  );
+  const primaryIndex = await pickPrimary(test1, refusals);
   ctx.signal?.throwIfAborted();
   const primaryResult = primaryIndex < 0 ? undefined : await test1[primaryIndex];
+  const refusedWarnings = [...refused].sort().map((i) => `${formatEndpoint(servers[i] ?? firstServer)}: port unreachable (ICMP): no STUN server listens there`);
   if (primaryResult?.outcome !== 'answered') {
     progress('reachability', 'done', 'no answer');
+    if (refused.size === servers.length) {
+      return unreachableReport(ctx.family, 'no-server', servers, refusedWarnings, elapsed());
+    }
     const why = servers.length > 1 ? 'no server answered: UDP is blocked on this path' : 'the only server did not answer: UDP is blocked or the server is down';
-    return unreachableReport(ctx.family, 'no-response', servers, [why], elapsed());
+    return unreachableReport(ctx.family, 'no-response', servers, [why, ...refusedWarnings], elapsed());
   }
   const primary = primaryResult.observation;
   progress('reachability', 'done', `${formatEndpoint(primary.server)} answered in ${primary.rttMs.toFixed(1)} ms`);
   const policies = planPolicies(primary.rttUpperBoundMs);
   const other = usableOtherAddress(primary);
-  const warnings: string[] = [];
+  const warnings: string[] = [...refusedWarnings];
   if (other === null) {
     warnings.push(`${formatEndpoint(primary.server)} has no usable OTHER-ADDRESS: RFC 5780 mapping and filtering tests need a server with two IP addresses and two ports`);
   }
@@ -128,19 +140,35 @@ async function run(
   return buildFamilyReport(ev, elapsed());
 }
 
-/** The first server that answers with an OTHER-ADDRESS; else the first that answers at all; else -1. */
-async function pickPrimary(test1: readonly Promise<ProbeResult>[]): Promise<number> {
+/**
+ * The first server that answers with an OTHER-ADDRESS; else the first that answers at all; else
+ * -1. A server known to refuse (ICMP port unreachable) counts as settled, so that a diagnosis
+ * against servers that are all down ends at once instead of after the timeout.
+ */
+async function pickPrimary(test1: readonly Promise<ProbeResult>[], refusals: readonly Promise<boolean>[]): Promise<number> {
   return new Promise((resolve) => {
     let pending = test1.length;
     const settled: (ProbeResult | undefined)[] = test1.map(() => undefined);
+    const done = test1.map(() => false);
+    const finish = (i: number): void => {
+      if (done[i] === true) return;
+      done[i] = true;
+      if (--pending === 0) resolve(settled.findIndex((s) => s?.outcome === 'answered'));
+    };
     if (pending === 0) resolve(-1);
     test1.forEach((p, i) => {
-      void p.then((r) => {
-        settled[i] = r;
-        if (r.outcome === 'answered' && r.observation.otherAddress !== null) resolve(i);
-        if (--pending === 0) resolve(settled.findIndex((s) => s?.outcome === 'answered'));
-      }, () => {
-        if (--pending === 0) resolve(settled.findIndex((s) => s?.outcome === 'answered'));
+      void p.then(
+        (r) => {
+          settled[i] = r;
+          if (r.outcome === 'answered' && r.observation.otherAddress !== null) resolve(i);
+          finish(i);
+        },
+        () => finish(i),
+      );
+    });
+    refusals.forEach((p, i) => {
+      void p.then((yes) => {
+        if (yes) finish(i);
       });
     });
   });

@@ -82,10 +82,17 @@ export class ProbeContext {
     return this.#components.random;
   }
 
-  /** A fresh socket on an ephemeral port: each test starts without NAT state. */
-  async open(): Promise<ProbeSocket> {
+  /**
+   * A fresh socket on an ephemeral port: each test starts without NAT state. `connect` makes it a
+   * connected socket, which hears the ICMP errors an unconnected one never sees.
+   */
+  async open(connect?: Endpoint): Promise<ProbeSocket> {
     this.signal?.throwIfAborted();
-    const socket = await this.#components.network.bindUdp({ family: this.family, address: anyAddress(this.family) });
+    const socket = await this.#components.network.bindUdp({
+      family: this.family,
+      address: anyAddress(this.family),
+      ...(connect === undefined ? {} : { connect }),
+    });
     const client = new StunClient(
       {},
       {

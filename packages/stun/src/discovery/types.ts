@@ -51,8 +51,12 @@ export interface FamilyReport {
   readonly family: Family;
   /** A STUN server answered over UDP. */
   readonly udp: boolean;
-  /** Why UDP is false: 'no-route', 'no-response' (every server silent), 'no-server'. */
-  readonly udpFailure: 'no-route' | 'no-response' | null;
+  /**
+   * Why UDP is false: 'no-route' (no local route to the servers), 'no-response' (every server
+   * silent: UDP blocked or servers down), 'no-server' (every server's host answered ICMP port
+   * unreachable: nothing listens there).
+   */
+  readonly udpFailure: 'no-route' | 'no-response' | 'no-server' | null;
   /** The mapped address differs from the local one. Null when unknown. */
   readonly natDetected: boolean | null;
   readonly localAddress: Endpoint | null;

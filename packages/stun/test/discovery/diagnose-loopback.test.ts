@@ -74,6 +74,17 @@ describe('diagnose over loopback against the natkit RFC 5780 server', () => {
     }
   });
 
+  it('tells a port nothing listens on (ICMP port unreachable) from a silent path, at once', async () => {
+    const net = createNodeNetwork();
+    const closed = await net.bindUdp({ family: 4, address: '127.0.0.1' });
+    const port = closed.local.port;
+    await closed.close();
+    const report = await diagnose({ servers: [{ address: '127.0.0.1', port }], families: [4], timeoutMs: 5000 }, { network: net, clock: systemClock });
+    expect(report.ipv4).toMatchObject({ udp: false, udpFailure: 'no-server', classic: 'unknown' });
+    expect(report.ipv4!.warnings.join('\n')).toMatch(/port unreachable/);
+    expect(report.durationMs).toBeLessThan(1000);
+  });
+
   it('honours an AbortSignal', async () => {
     const net = createNodeNetwork();
     const silent = await net.bindUdp({ family: 4, address: '127.0.0.1' });
