@@ -48,4 +48,19 @@ describe('Node adapter', () => {
   it('finds the local address used towards loopback', async () => {
     expect(await createNodeNetwork().localAddressFor({ address: '127.0.0.1', port: 3478 })).toBe('127.0.0.1');
   });
+
+  // Node passes a failed UDP connect() to its callback, not to 'error'. Connecting to the limited
+  // broadcast address without SO_BROADCAST fails (EACCES on Linux) on any machine, as does a
+  // link-local IPv6 address without a zone (EINVAL), just like ENETUNREACH on a host without a
+  // route of that family: no local address, not the wildcard the socket was bound to.
+  it('finds no local address when connect() fails (as with no route), instead of the wildcard', async () => {
+    const net = createNodeNetwork();
+    expect(await net.localAddressFor({ address: '255.255.255.255', port: 3478 })).toBeUndefined();
+    expect(await net.localAddressFor({ address: 'fe80::1', port: 3478 })).toBeUndefined();
+  });
+
+  it('rejects a connected socket whose connect() fails, instead of returning it unconnected', async () => {
+    const net = createNodeNetwork();
+    await expect(net.bindUdp({ family: 4, connect: { address: '255.255.255.255', port: 3478 } })).rejects.toThrow(/cannot connect UDP/);
+  });
 });

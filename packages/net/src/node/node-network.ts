@@ -126,9 +126,11 @@ async function bindNodeSocket(bind: BindOptions, options: NodeNetworkOptions): P
         reject(new NetworkError('ERR_CONNECT', `cannot connect UDP to ${peer.address}:${peer.port}: ${e.message}`, e));
       };
       socket.once('error', onError);
-      socket.connect(peer.port, peer.address, () => {
+      // Node hands a failed connect() (ENETUNREACH: no route) to this callback, not to 'error'.
+      socket.connect(peer.port, peer.address, (e?: Error) => {
         socket.off('error', onError);
-        resolve();
+        if (e) onError(e);
+        else resolve();
       });
     });
   }
@@ -144,7 +146,13 @@ async function localAddressFor(remote: Endpoint): Promise<string | undefined> {
   try {
     return await new Promise<string | undefined>((resolve) => {
       socket.once('error', () => resolve(undefined));
-      socket.connect(remote.port, remote.address, () => {
+      // A failed connect() (ENETUNREACH: no route to that family) arrives here, not as 'error';
+      // ignoring it would report the wildcard the socket was bound to as the local address.
+      socket.connect(remote.port, remote.address, (e?: Error) => {
+        if (e) {
+          resolve(undefined);
+          return;
+        }
         try {
           resolve(socket.address().address);
         } catch {

@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { familyOf, parseHostPort, type Endpoint, type Family } from '@natkit/net';
 import { DiagnosisError } from '../errors.js';
+import { formatIp, parseIp } from '../proto/index.js';
 import { diagnoseFamily } from './diagnose-family.js';
 import type { DiscoveryComponents } from './probe-context.js';
 import type { DiagnosisProgress, DiagnosisReport } from './types.js';
@@ -33,7 +34,19 @@ export interface DiagnoseComponents extends DiscoveryComponents {
 const systemResolve = (host: string): Promise<readonly { address: string; family: number }[]> =>
   lookup(host, { all: true, verbatim: true });
 
-/** Turns the server list into endpoints, resolving names; throws DiagnosisError on a bad entry. */
+/**
+ * An IP literal in canonical text (RFC 5952 for IPv6: lower case, zeros compressed), as sockets
+ * report the source of an answer: the two are compared as text, so `2001:0db8:0::1` typed by a
+ * user would make every answer from 2001:db8::1 look like one from a wrong source. A scoped
+ * (`%zone`) address is left as given: its zone must stay.
+ */
+function canonical(e: Endpoint): Endpoint {
+  if (e.address.includes('%')) return e;
+  const bytes = parseIp(e.address);
+  return bytes === undefined ? e : { address: formatIp(bytes), port: e.port };
+}
+
+/** Turns the server list into endpoints (IP literals in canonical form), resolving names; throws DiagnosisError on a bad entry. */
 export async function resolveServers(
   servers: readonly (Endpoint | string)[],
   resolve: DiagnoseComponents['resolve'] = systemResolve,
@@ -58,7 +71,8 @@ export async function resolveServers(
     }
     for (const a of addresses) out.push({ address: a.address, port: parsed.port });
   }
-  const unique = out.filter((e, i) => out.findIndex((o) => o.address === e.address && o.port === e.port) === i);
+  const canon = out.map(canonical);
+  const unique = canon.filter((e, i) => canon.findIndex((o) => o.address === e.address && o.port === e.port) === i);
   if (unique.length === 0) throw new DiagnosisError('ERR_NO_SERVERS', 'no STUN server to test against');
   return unique;
 }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createVirtualNetwork, ManualClock, natPresets, type NatOptions } from '@natkit/vnet';
-import { createStunServer, diagnose } from '../../src/index.js';
+import { createStunServer, diagnose, resolveServers } from '../../src/index.js';
 
 /** IPv6 and IPv4 side by side over the virtual network: each family gets its own sockets and verdict. */
-async function dualStack(nat: NatOptions, nat66: boolean) {
+async function dualStack(nat: NatOptions, nat66: boolean, serverNames = ['203.0.113.1:3478', '[2001:db8::1]:3478']) {
   const clock = new ManualClock();
   const vnet = createVirtualNetwork({ clock, seed: 7 });
   const serverHost = vnet.createHost(vnet.internet, {
@@ -25,7 +25,7 @@ async function dualStack(nat: NatOptions, nat66: boolean) {
   try {
     return await clock.runUntil(
       diagnose(
-        { servers: ['203.0.113.1:3478', '[2001:db8::1]:3478'] },
+        { servers: serverNames },
         { network: client.network, clock },
       ),
       { maxMs: 20_000 },
@@ -55,6 +55,25 @@ describe('diagnose per address family (IPv6 next to IPv4)', () => {
     const report = await dualStack(natPresets.symmetric, true);
     expect(report.ipv6).toMatchObject({ natDetected: true, mapping: 'address-and-port-dependent', classic: 'symmetric' });
     expect(report.ipv4).toMatchObject({ mapping: 'address-and-port-dependent', classic: 'symmetric' });
+  });
+
+  // Answers come from the canonical text of the address (2001:db8::1, as the socket reports it);
+  // compared with the server as typed, every answer was a "wrong source": IPv6 read as blocked.
+  it('a server written in a non-canonical IPv6 form (2001:0DB8:0:0::1) is answered, not taken for blocked UDP', async () => {
+    const report = await dualStack(natPresets.portRestrictedCone, false, ['[2001:0DB8:0:0::1]:3478']);
+    expect(report.ipv6).toMatchObject({ udp: true, classic: 'udp-firewall' });
+    expect(report.ipv6?.servers[0]?.address).toEqual({ address: '2001:db8::1', port: 3478 });
+  });
+
+  it('resolveServers writes IP literals in their canonical form', async () => {
+    const servers = await resolveServers(['[2001:0db8:0000::0001]:3478', { address: '2001:DB8:0:0:0:0:0:2', port: 3479 }, '203.0.113.1', '[::FFFF:203.0.113.9]', '[fe80::0:1%eth0]']);
+    expect(servers).toEqual([
+      { address: '2001:db8::1', port: 3478 },
+      { address: '2001:db8::2', port: 3479 },
+      { address: '203.0.113.1', port: 3478 },
+      { address: '::ffff:203.0.113.9', port: 3478 },
+      { address: 'fe80::0:1%eth0', port: 3478 },
+    ]);
   });
 
   it('--ipv4 leaves IPv6 null, as the JSON schema says', async () => {
