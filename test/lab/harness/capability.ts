@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { describe, it } from 'vitest';
 import { findTool, packageOf, type LabTool } from './tools.js';
 
@@ -38,6 +39,14 @@ function probe(tools: readonly LabTool[]): LabCapability {
   return { ok: true, reason: '' };
 }
 
+/** For labs with IPv6 sites: the kernel must have IPv6 (not booted with ipv6.disable=1). */
+export function checkIpv6Capability(): LabCapability {
+  if (process.platform === 'linux' && !existsSync('/proc/sys/net/ipv6')) {
+    return { ok: false, reason: 'the kernel has no IPv6 (/proc/sys/net/ipv6 is missing)' };
+  }
+  return { ok: true, reason: '' };
+}
+
 /** True when CI=true: then a missing prerequisite is a failure, never a skip. */
 export function isCi(): boolean {
   return process.env.CI === 'true';
@@ -46,9 +55,11 @@ export function isCi(): boolean {
 /**
  * describe() for lab suites. Where the lab cannot run: under CI the suite fails loudly with the
  * reason; elsewhere it is skipped with a visible warning saying why. It never passes silently.
+ * `needs.ipv6`: the suite builds IPv6 sites, so the kernel must have IPv6 too.
  */
-export function describeLab(name: string, tools: readonly LabTool[], body: () => void): void {
-  const capability = checkLabCapability(tools);
+export function describeLab(name: string, tools: readonly LabTool[], body: () => void, needs: { ipv6?: boolean } = {}): void {
+  const base = checkLabCapability(tools);
+  const capability = base.ok && needs.ipv6 === true ? checkIpv6Capability() : base;
   if (capability.ok) {
     describe(name, body);
     return;

@@ -4,9 +4,10 @@
  */
 export { createLab, Lab, type LabHost, type LabNat, type LabOptions, type LabExecOptions } from './lab.js';
 export { LabProcess, type ExecResult, type ExitInfo } from './lab-process.js';
-export { checkLabCapability, describeLab, isCi, type LabCapability } from './capability.js';
+export { checkIpv6Capability, checkLabCapability, describeLab, isCi, type LabCapability } from './capability.js';
 export { natBehaviors, natRuleset, type NatBehavior } from './nat-rules.js';
-export { serverAddresses, type SiteOptions, type SiteTopology } from './topology.js';
+export { serverAddresses, serverAddresses6, siteIpv6Modes, type SiteIpv6, type SiteOptions, type SiteTopology } from './topology.js';
+export { ip6Ruleset, type Ip6RulesetInput } from './ipv6-rules.js';
 export { startTurnServer, type TurnServer, type TurnServerOptions } from './turn-server.js';
 export { waitForUdpListeners, type UdpEndpoint } from './udp-listeners.js';
 export { probeHairpin, probeLoss, probeMappings, type Endpoint } from './udp-probe.js';

@@ -9,13 +9,13 @@
  *   await lab.close();
  * }
  */
-import { buildInet, buildSite, type BuildTools } from './build-lab.js';
+import { buildInet, buildSite, prepareIpv6, type BuildTools } from './build-lab.js';
 import { checkLabCapability } from './capability.js';
 import { LabProcess, runBounded, signalPid, type ExecResult } from './lab-process.js';
 import type { NatBehavior } from './nat-rules.js';
 import { registerLab, unregisterLab } from './safety-net.js';
 import { requireTool } from './tools.js';
-import { planLab, serverAddresses, type LabPlan, type RouterPlan, type SiteOptions, type SiteTopology } from './topology.js';
+import { planLab, serverAddresses, serverAddresses6, type LabPlan, type RouterPlan, type SiteIpv6, type SiteOptions, type SiteTopology } from './topology.js';
 
 export interface LabOptions<K extends string> {
   sites: Record<K, SiteOptions>;
@@ -31,6 +31,13 @@ export interface LabHost {
   topology: SiteTopology;
   /** The address servers see for this host's traffic (its NAT's WAN, or its own address). */
   publicAddress: string;
+  /** The site's IPv6 plan ('none': IPv4 only, and the three IPv6 fields below are null). */
+  ipv6: SiteIpv6;
+  /** The host's IPv6 address: global in a routed LAN ('firewall'), 2001:db8:100:<i+1>::2 behind NAT66. */
+  address6: string | null;
+  gateway6: string | null;
+  /** The IPv6 address servers see: the host's own ('firewall'), or its router's WAN ('nat66'). */
+  publicAddress6: string | null;
 }
 
 export interface LabNat {
@@ -47,6 +54,8 @@ export interface LabNat {
   hashSeed: number;
   /** The carrier-grade NAT in front of this one ('double-nat'). */
   outer?: LabNat;
+  /** The router's IPv6 side, when its site has IPv6. */
+  ipv6?: { mode: Exclude<SiteIpv6, 'none'>; wanAddress: string; lanAddress: string; lanCidr: string };
 }
 
 export interface LabExecOptions {
@@ -72,6 +81,10 @@ function natInfo(router: RouterPlan, outer?: RouterPlan): LabNat {
     hashSeed: router.hashSeed,
   };
   if (outer) info.outer = natInfo(outer);
+  if (router.ipv6) {
+    const { mode, wanAddress, lanAddress, lanCidr } = router.ipv6;
+    info.ipv6 = { mode, wanAddress, lanAddress, lanCidr };
+  }
   return info;
 }
 
@@ -80,6 +93,8 @@ export class Lab<K extends string = string> implements AsyncDisposable {
   readonly hosts: Readonly<Record<K, LabHost>>;
   readonly nats: Readonly<Partial<Record<K, LabNat>>>;
   readonly serverAddresses: readonly string[] = serverAddresses;
+  /** 2001:db8::1 and ::2 on the internet bridge when a site asked for IPv6; else empty. */
+  readonly serverAddresses6: readonly string[];
   /** Namespaces this lab created (and will delete); nothing else is ever touched. */
   readonly namespaces: string[] = [];
   private readonly pids = new Set<number>();
@@ -92,10 +107,22 @@ export class Lab<K extends string = string> implements AsyncDisposable {
 
   constructor(readonly plan: LabPlan) {
     this.ns = { inet: plan.inetNs };
+    this.serverAddresses6 = plan.ipv6 ? serverAddresses6 : [];
     const hosts: Record<string, LabHost> = {};
     const nats: Record<string, LabNat> = {};
     for (const site of plan.sites) {
-      hosts[site.key] = { site: site.key, ns: site.host.ns, address: site.host.address, gateway: site.host.gateway, topology: site.topology, publicAddress: site.publicAddress };
+      hosts[site.key] = {
+        site: site.key,
+        ns: site.host.ns,
+        address: site.host.address,
+        gateway: site.host.gateway,
+        topology: site.topology,
+        publicAddress: site.publicAddress,
+        ipv6: site.ipv6,
+        address6: site.host.ipv6?.address ?? null,
+        gateway6: site.host.ipv6?.gateway ?? null,
+        publicAddress6: site.publicAddress6,
+      };
       if (site.nat) nats[site.key] = natInfo(site.nat, site.cgn);
     }
     this.hosts = hosts as Record<K, LabHost>;
@@ -214,7 +241,11 @@ export async function createLab<K extends string>(options: LabOptions<K>): Promi
       if (!(await built.addNamespace(ns))) throw new Error(`lab: namespace ${ns} already exists`);
     }
     await Promise.all(built.plan.namespaces.map((ns) => mustRun([tools.ip, '-n', ns, 'link', 'set', 'lo', 'up'])));
-    await buildInet(tools, built.ns.inet);
+    if (built.plan.ipv6) {
+      const routers = new Set(built.plan.sites.flatMap((site) => [site.nat?.ns, site.cgn?.ns]));
+      await Promise.all(built.plan.namespaces.map((ns) => prepareIpv6(tools, ns, { forwarding: routers.has(ns) })));
+    }
+    await buildInet(tools, built.ns.inet, built.plan.ipv6);
     await Promise.all(built.plan.sites.map((site) => buildSite(tools, built.ns.inet, site)));
     return built;
   } catch (error) {
