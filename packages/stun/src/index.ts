@@ -39,7 +39,7 @@ export type {
   StunServerComponents,
   StunServerOptions,
 } from './server/stun-server.js';
-export { createStunServer, DEFAULT_MAX_PADDING, startStunServer } from './server/stun-server.js';
+export { createStunServer, DEFAULT_MAX_PADDING, MAX_PADDING_LIMIT, startStunServer } from './server/stun-server.js';
 export type { StunServerStats } from './server/server-stats.js';
 export type { DropReason } from './server/handle-binding-request.js';
 export type { AlternateOptions, ServerMode } from './server/socket-plan.js';

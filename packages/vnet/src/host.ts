@@ -16,6 +16,7 @@ import type { Packet, PacketSink } from './packet.js';
 import type { Router } from './router.js';
 import { VirtualUdpSocket, type SocketHost } from './udp-socket.js';
 
+/** First port of the dynamic (ephemeral) range, RFC 6335 §6. */
 const EPHEMERAL_FIRST = 49152;
 const EPHEMERAL_COUNT = 65536 - EPHEMERAL_FIRST;
 

@@ -15,6 +15,8 @@
  * const a = await vnet.createHost(natA).network.bindUdp({ family: 4 });
  * const b = await vnet.createHost(natB).network.bindUdp({ family: 4, port: 5000 });
  * const got = new Promise<Uint8Array>((resolve) => b.onMessage((data) => resolve(data)));
+ * // B speaks first: a full-cone NAT maps only after an outbound packet (this one is dropped at NAT A).
+ * b.send(new Uint8Array([0]), { address: natA.externalAddresses[0]!, port: a.local.port });
  * a.send(new TextEncoder().encode('hi'), { address: natB.externalAddresses[0]!, port: 5000 });
  * await clock.runUntil(got);
  * ```

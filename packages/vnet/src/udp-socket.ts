@@ -65,6 +65,10 @@ export class VirtualUdpSocket implements UdpSocket, ReceiveQueue {
       this.#emitError(new NetworkError('ERR_SOCKET_CLOSED', 'send on a closed socket'));
       return;
     }
+    if (this.#peer !== undefined && !(to.port === this.#peer.port && canonicalAddress(to.address) === canonicalAddress(this.#peer.address))) {
+      this.#emitError(new NetworkError('ERR_SOCKET_CONNECTED', `this socket is connected to ${this.#peer.address}:${this.#peer.port}`));
+      return;
+    }
     let dst = this.#lastDst;
     if (dst === undefined || to !== this.#lastTo || to.address !== this.#lastToAddress || to.port !== dst.port) {
       dst = this.#resolve(to);

@@ -17,6 +17,10 @@ describe('connected sockets', () => {
     await clock.advance(10);
     expect(got).toEqual([1000]);
     expect(vnet.stats().drops['no-socket']).toBe(1);
+    const errors: string[] = [];
+    connected.onError((e) => errors.push((e as { code?: string }).code ?? ''));
+    connected.send(new Uint8Array([3]), { address: '203.0.113.1', port: 1001 });
+    expect(errors).toEqual(['ERR_SOCKET_CONNECTED']);
     await vnet.close();
   });
 });

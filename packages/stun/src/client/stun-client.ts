@@ -94,6 +94,10 @@ export class StunClient {
     if (this.#closed) return Promise.reject(new StunTransactionError('ERR_CLIENT_CLOSED', 'the STUN client is closed'));
     if (options.signal?.aborted === true) return Promise.reject(options.signal.reason as Error);
     const transactionId = options.transactionId ?? createTransactionId(this.#random);
+    if (transactionId.length !== 12) {
+      // RFC 8489 §5: 96 bits. (A 16-byte RFC 3489 id could never be matched to its answer.)
+      return Promise.reject(new StunTransactionError('ERR_TRANSACTION_REFUSED', `a transaction id has 12 bytes, not ${transactionId.length}`));
+    }
     const bytes = encodeMessage(
       {
         method: options.method ?? StunMethod.Binding,

@@ -13,6 +13,9 @@ import { StunTimeoutError } from '../errors.js';
 import type { RetransmitPolicy } from '../transaction/retransmit-policy.js';
 import type { ProbeOutcome } from './classify-filtering.js';
 
+/** RFC 8489 §6.2: a client SHOULD have at most ten outstanding transactions to one server. */
+export const MAX_OUTSTANDING_PER_SERVER = 10;
+
 /** What the discovery needs from outside: sockets, time, logs, randomness. */
 export interface DiscoveryComponents {
   readonly network: Network;
@@ -64,6 +67,8 @@ export class ProbeContext {
   readonly #sockets: ProbeSocket[] = [];
   readonly log: Logger;
   #order = 0;
+  readonly #outstanding = new Map<string, number>();
+  readonly #waiting = new Map<string, (() => void)[]>();
 
   constructor(
     components: DiscoveryComponents,
@@ -112,12 +117,59 @@ export class ProbeContext {
     return this.#order++;
   }
 
-  /** A Binding request; never rejects except on abort. */
+  /**
+   * Takes one of the server's transaction slots: synchronously when one is free (so that the
+   * send order of the callers is kept), else a promise of one.
+   */
+  #acquire(server: string): Promise<void> | undefined {
+    const busy = this.#outstanding.get(server) ?? 0;
+    if (busy < MAX_OUTSTANDING_PER_SERVER) {
+      this.#outstanding.set(server, busy + 1);
+      return undefined;
+    }
+    return new Promise((resolve) => {
+      const queue = this.#waiting.get(server) ?? [];
+      queue.push(resolve);
+      this.#waiting.set(server, queue);
+    });
+  }
+
+  #release(server: string): void {
+    const next = this.#waiting.get(server)?.shift();
+    if (next !== undefined) {
+      next(); // the slot passes straight to the next waiter
+      return;
+    }
+    const busy = (this.#outstanding.get(server) ?? 1) - 1;
+    if (busy <= 0) this.#outstanding.delete(server);
+    else this.#outstanding.set(server, busy);
+  }
+
+  /**
+   * A Binding request; never rejects except on abort. At most ten are outstanding towards one
+   * server IP across all the sockets of the diagnosis (RFC 8489 §6.2); more wait their turn.
+   */
   async binding(
     probe: ProbeSocket,
     to: Endpoint,
     policy: RetransmitPolicy,
     extra: { attributes?: readonly AttributeSpec[]; expectFrom?: Endpoint | 'any' } = {},
+  ): Promise<ProbeResult> {
+    const server = to.address.toLowerCase();
+    const wait = this.#acquire(server);
+    if (wait !== undefined) await wait;
+    try {
+      return await this.#transact(probe, to, policy, extra);
+    } finally {
+      this.#release(server);
+    }
+  }
+
+  async #transact(
+    probe: ProbeSocket,
+    to: Endpoint,
+    policy: RetransmitPolicy,
+    extra: { attributes?: readonly AttributeSpec[]; expectFrom?: Endpoint | 'any' },
   ): Promise<ProbeResult> {
     const order = this.nextOrder();
     const sentAt = this.clock.now();

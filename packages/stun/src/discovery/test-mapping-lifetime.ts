@@ -70,6 +70,8 @@ async function runPass(
     const wait = start + seconds * 1000 - ctx.clock.now();
     if (wait > 0) await sleep(ctx.clock, wait, ctx.signal);
     const alive = await probeViaResponsePort(ctx, prober, target, server, m.observation.mapped.port, policies.negative);
+    // Silence is evidence only while the server is shown to answer right then.
+    if (!alive && (await ctx.binding(prober, server, policies.positive)).outcome !== 'answered') return null;
     results.push({ seconds, alive });
     if (!alive) break;
   }

@@ -58,6 +58,10 @@ export interface StunServer {
 
 /** Default cap on echoed PADDING: enough to force fragmentation on any common MTU (RFC 5780 §7.6). */
 export const DEFAULT_MAX_PADDING = 4096;
+/** Hard upper bound of `maxPadding`: the response with its other attributes stays a valid datagram. */
+export const MAX_PADDING_LIMIT = 16_384;
+/** Attributes a request may carry before it is dropped as malformed (a Binding request needs few). */
+const MAX_REQUEST_ATTRIBUTES = 32;
 
 // Comprehension-required types a request may carry: everything in the registry we parse, and
 // ICE's PRIORITY / USE-CANDIDATE (RFC 8445 §16.1), which clients reuse on servers. Credentials
@@ -84,7 +88,7 @@ export function createStunServer(options: StunServerOptions, components: StunSer
   const clock = components.clock ?? systemClock;
   const counters = new ServerCounters();
   const software = options.software === undefined ? undefined : softwareAttribute(options.software);
-  const maxPadding = Math.max(0, Math.floor(options.maxPadding ?? DEFAULT_MAX_PADDING));
+  const maxPadding = Math.min(MAX_PADDING_LIMIT, Math.max(0, Math.floor(options.maxPadding ?? DEFAULT_MAX_PADDING)));
   let sockets: UdpSocket[] = [];
   let starting: Promise<void> | undefined;
   let closing: Promise<void> | undefined;
@@ -183,7 +187,7 @@ function handlerConfig(
       return new BindingResponder(s.family, { origin, other }, value);
     }),
   );
-  return { mode, responders, known, maxPadding, software, maxAttributes: 32 };
+  return { mode, responders, known, maxPadding, software, maxAttributes: MAX_REQUEST_ATTRIBUTES };
 }
 
 function logStart(logger: Logger, mode: ServerMode, sockets: readonly UdpSocket[]): void {

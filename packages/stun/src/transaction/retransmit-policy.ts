@@ -37,7 +37,7 @@ export function planTransmissions(policy: RetransmitPolicy): { sends: number[]; 
     }
   }
   const lastInterval = policy.backoff === false ? policy.rtoMs : Math.min(policy.rtoMs * 2 ** (rc - 1), cap);
-  // RFC 8489 §6.2.1: after the last send, wait Rm * RTO; with a capped interval, Rm * the cap.
+  // RFC 8489 §6.2.1: after the last send, wait Rm times the initial RTO (16 x 500 ms by default).
   const giveUpAt = at + Math.max(1, policy.rm) * Math.min(policy.rtoMs, lastInterval);
   return { sends, giveUpAt };
 }

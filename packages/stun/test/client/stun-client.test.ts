@@ -70,6 +70,15 @@ describe('StunClient over a shared socket', () => {
     await vnet.close();
   });
 
+  it('refuses a transaction id that is not 12 bytes', async () => {
+    const { vnet, socket, clock } = await setup();
+    const client = new StunClient({}, { socket, clock });
+    await expect(client.request({ address: '203.0.113.1', port: 3478 }, { transactionId: new Uint8Array(16) })).rejects.toMatchObject({
+      code: 'ERR_TRANSACTION_REFUSED',
+    });
+    await vnet.close();
+  });
+
   it('aborts a request with its signal', async () => {
     const { clock, vnet, socket } = await setup();
     const client = new StunClient({}, { socket, clock });

@@ -15,7 +15,7 @@ export interface NatBehavior {
   readonly filtering: EndpointDependency;
   /** `preserve` keeps the internal port when it is free, else takes the next free one. */
   readonly portAllocation: PortAllocation;
-  /** Step between consecutive ports for `sequential` (256 models a byte-swapped counter). */
+  /** Step between consecutive ports for `sequential`, negative to count down (256 models a byte-swapped counter). */
   readonly delta: number;
   /** First port `sequential` hands out (and where `preserve` starts when the source port is out of range). */
   readonly firstPort: number;
@@ -68,7 +68,7 @@ export function resolveNatBehavior(options: NatOptions = {}): NatBehavior {
   if (b.pooling !== 'paired' && b.pooling !== 'arbitrary') bad(`pooling '${String(b.pooling)}'`);
   const [min, max] = b.portRange;
   if (!isPort(min) || !isPort(max) || min > max) bad(`portRange [${min}, ${max}]`);
-  if (!Number.isInteger(b.delta) || b.delta < 1 || b.delta > 65535) bad(`delta ${b.delta}`);
+  if (!Number.isInteger(b.delta) || b.delta === 0 || Math.abs(b.delta) > 65535) bad(`delta ${b.delta}`);
   if (!isPort(b.firstPort)) bad(`firstPort ${b.firstPort}`);
   if (!(b.mappingLifetimeMs > 0)) bad(`mappingLifetimeMs ${b.mappingLifetimeMs}`);
   if (!(b.maxMappingsPerHost >= 1)) bad(`maxMappingsPerHost ${b.maxMappingsPerHost}`);

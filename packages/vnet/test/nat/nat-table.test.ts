@@ -84,6 +84,15 @@ describe('NatTable: ports, lifetimes, limits', () => {
     expect(out(t, { address: '10.0.0.4', port: 6000 }, R1)).toEqual({ address: EXT, port: 6002 });
   });
 
+  it('sequential with a negative delta counts down', () => {
+    const t = table({ mapping: 'address-and-port-dependent', portAllocation: 'sequential', delta: -1, firstPort: 40000 });
+    expect([R1, R2, R3].map((dst) => out(t, S, dst))).toEqual([
+      { address: EXT, port: 40000 },
+      { address: EXT, port: 39999 },
+      { address: EXT, port: 39998 },
+    ]);
+  });
+
   it('sequential with delta 256 steps like the lab nftables numgen rule (byte-swapped counter)', () => {
     const t = table({ mapping: 'address-and-port-dependent', portAllocation: 'sequential', delta: 256, firstPort: 12405 });
     const ports = [R1, R2, R3].map((r) => (out(t, S, r) as Endpoint).port);
