@@ -56,9 +56,18 @@ describe('natkit CLI', () => {
     expect(report.schemaVersion).toBe(1);
     expect(report.ipv6).toBeNull();
     expect(report.ipv4).toMatchObject({ udp: true, classic: 'open-internet', mapping: 'endpoint-independent' });
-    for (const key of ['udp', 'natDetected', 'localAddress', 'mappedAddress', 'mapping', 'filtering', 'portPreservation', 'portAllocation', 'hairpinning', 'mappingLifetimeSeconds', 'classic', 'outlook']) {
-      expect(report.ipv4).toHaveProperty(key);
-    }
+    // schemaVersion 1 is a public interface: exactly these keys, no more, no fewer.
+    expect(Object.keys(report).sort()).toEqual(['durationMs', 'ipv4', 'ipv6', 'schemaVersion', 'warnings']);
+    expect(Object.keys(report.ipv4!).sort()).toEqual(
+      [
+        'algDetected', 'carrierGradeNat', 'classic', 'durationMs', 'externalAddresses', 'family', 'filtering', 'hairpinning',
+        'localAddress', 'mappedAddress', 'mapping', 'mappingLifetimeSeconds', 'natDetected', 'outlook', 'portAllocation',
+        'portPreservation', 'servers', 'udp', 'udpFailure', 'warnings',
+      ].sort(),
+    );
+    expect(Object.keys(report.ipv4!.portAllocation).sort()).toEqual(['delta', 'pattern', 'samples']);
+    expect(Object.keys(report.ipv4!.outlook).sort()).toEqual(['reason', 'verdict']);
+    expect(Object.keys(report.ipv4!.servers[0]!).sort()).toEqual(['address', 'behaviorDiscovery', 'otherAddress', 'rttMs', 'software']);
   });
 
   it('the text report puts the verdict first', async () => {

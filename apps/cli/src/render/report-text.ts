@@ -68,6 +68,7 @@ export function renderReport(r: DiagnosisReport): string {
   const parts = [r.ipv4, r.ipv6].filter((f): f is FamilyReport => f !== null).map(renderFamily);
   if (r.ipv4 === null) parts.push('IPv4: not tested (no IPv4 server address)');
   if (r.ipv6 === null) parts.push('IPv6: not tested (no IPv6 server address)');
+  for (const w of r.warnings) parts.push(`warning: ${w}`);
   parts.push(`Finished in ${r.durationMs} ms.`);
   return parts.join('\n\n');
 }

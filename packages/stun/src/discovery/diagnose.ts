@@ -46,12 +46,22 @@ function canonical(e: Endpoint): Endpoint {
   return bytes === undefined ? e : { address: formatIp(bytes), port: e.port };
 }
 
-/** Turns the server list into endpoints (IP literals in canonical form), resolving names; throws DiagnosisError on a bad entry. */
+/** At most this many servers per diagnosis (each costs sockets and transactions). */
+export const MAX_SERVERS = 8;
+
+/**
+ * Turns the server list into endpoints (IP literals in canonical form), resolving names. A
+ * malformed entry or more than MAX_SERVERS throws DiagnosisError (ERR_BAD_SERVER); a name that
+ * does not resolve is a warning as long as another server is left (else ERR_RESOLVE).
+ */
 export async function resolveServers(
   servers: readonly (Endpoint | string)[],
   resolve: DiagnoseComponents['resolve'] = systemResolve,
+  warnings: string[] = [],
 ): Promise<Endpoint[]> {
+  if (servers.length > MAX_SERVERS) throw new DiagnosisError('ERR_BAD_SERVER', `at most ${MAX_SERVERS} servers, not ${servers.length}`);
   const out: Endpoint[] = [];
+  const failures: string[] = [];
   for (const s of servers) {
     if (typeof s !== 'string') {
       out.push(s);
@@ -63,17 +73,17 @@ export async function resolveServers(
       out.push({ address: parsed.host, port: parsed.port });
       continue;
     }
-    let addresses: readonly { address: string; family: number }[];
     try {
-      addresses = await resolve(parsed.host);
+      for (const a of await resolve(parsed.host)) out.push({ address: a.address, port: parsed.port });
     } catch (e) {
-      throw new DiagnosisError('ERR_RESOLVE', `cannot resolve ${parsed.host}: ${e instanceof Error ? e.message : String(e)}`, e);
+      failures.push(`cannot resolve ${parsed.host}: ${e instanceof Error ? e.message : String(e)}`);
     }
-    for (const a of addresses) out.push({ address: a.address, port: parsed.port });
   }
   const canon = out.map(canonical);
   const unique = canon.filter((e, i) => canon.findIndex((o) => o.address === e.address && o.port === e.port) === i);
+  if (unique.length === 0 && failures.length > 0) throw new DiagnosisError('ERR_RESOLVE', failures.join('; '));
   if (unique.length === 0) throw new DiagnosisError('ERR_NO_SERVERS', 'no STUN server to test against');
+  warnings.push(...failures);
   return unique;
 }
 
@@ -93,7 +103,8 @@ export async function resolveServers(
 export async function diagnose(options: DiagnoseOptions, components: DiagnoseComponents): Promise<DiagnosisReport> {
   options.signal?.throwIfAborted();
   const started = components.clock.now();
-  const servers = await resolveServers(options.servers, components.resolve);
+  const warnings: string[] = [];
+  const servers = await resolveServers(options.servers, components.resolve, warnings);
   const families = options.families ?? [4, 6];
   const lifetimeMaxSeconds =
     options.lifetime === undefined || options.lifetime === false
@@ -114,5 +125,5 @@ export async function diagnose(options: DiagnoseOptions, components: DiagnoseCom
     return diagnoseFamily(family, ofFamily, familyOptions, components, options.signal);
   };
   const [ipv4, ipv6] = await Promise.all([run(4), run(6)]);
-  return { schemaVersion: 1, durationMs: Math.round(components.clock.now() - started), ipv4, ipv6 };
+  return { schemaVersion: 1, durationMs: Math.round(components.clock.now() - started), ipv4, ipv6, warnings };
 }

@@ -1,5 +1,5 @@
 export type * from './types.js';
-export { diagnose, resolveServers, DEFAULT_STUN_PORT, type DiagnoseOptions, type DiagnoseComponents } from './diagnose.js';
+export { diagnose, resolveServers, DEFAULT_STUN_PORT, MAX_SERVERS, type DiagnoseOptions, type DiagnoseComponents } from './diagnose.js';
 export type { DiscoveryComponents } from './probe-context.js';
 export { classifyMapping, classifyMappingFanOut, type MappingObservations, type Classified } from './classify-mapping.js';
 export { classifyFiltering, type FilteringObservations, type ProbeOutcome } from './classify-filtering.js';

@@ -88,6 +88,8 @@ export interface DiagnosisReport {
   readonly durationMs: number;
   readonly ipv4: FamilyReport | null;
   readonly ipv6: FamilyReport | null;
+  /** Problems outside the families' reports, such as a server name that did not resolve. */
+  readonly warnings: readonly string[];
 }
 
 export type DiagnosisPhase = 'reachability' | 'mapping' | 'filtering' | 'allocation' | 'hairpinning' | 'lifetime';
