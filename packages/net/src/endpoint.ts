@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { isIP, SocketAddress } from 'node:net';
 
 /** IP address family: 4 or 6. */
 export type Family = 4 | 6;
@@ -29,11 +29,20 @@ export function isSameEndpoint(a: Endpoint | undefined, b: Endpoint | undefined)
   return a.port === b.port && normalizeAddress(a.address) === normalizeAddress(b.address);
 }
 
-/** Lower-cases IPv6 and strips an IPv4-mapped prefix (`::ffff:1.2.3.4` becomes `1.2.3.4`). */
+/**
+ * Canonical text of an IP literal: RFC 5952 for IPv6 (lower case, longest zero run compressed,
+ * as sockets report addresses), with an IPv4-mapped prefix stripped (`::ffff:1.2.3.4` becomes
+ * `1.2.3.4`). Anything that is not an IP literal is returned lower-cased.
+ */
 export function normalizeAddress(address: string): string {
   const lower = address.toLowerCase();
   if (lower.startsWith('::ffff:') && isIP(lower.slice(7)) === 4) return lower.slice(7);
-  return lower;
+  if (isIP(lower) !== 6) return lower;
+  try {
+    return new SocketAddress({ address: lower, family: 'ipv6' }).address;
+  } catch {
+    return lower;
+  }
 }
 
 export type ParseEndpointResult =

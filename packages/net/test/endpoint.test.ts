@@ -28,6 +28,12 @@ describe('endpoints', () => {
     expect(formatEndpoint({ address: '2001:db8::1', port: 5 })).toBe('[2001:db8::1]:5');
     expect(formatEndpoint({ address: '203.0.113.1', port: 5 })).toBe('203.0.113.1:5');
   });
+  it('compares IPv6 addresses in canonical form (RFC 5952)', () => {
+    expect(normalizeAddress('2001:0DB8:0:0::1')).toBe('2001:db8::1');
+    expect(isSameEndpoint({ address: '2001:0db8:0000::0001', port: 1 }, { address: '2001:db8::1', port: 1 })).toBe(true);
+    expect(normalizeAddress('stun.example.org')).toBe('stun.example.org');
+  });
+
   it('treats an IPv4-mapped IPv6 address as the IPv4 address', () => {
     expect(normalizeAddress('::FFFF:203.0.113.9')).toBe('203.0.113.9');
     expect(isSameEndpoint({ address: '::ffff:203.0.113.9', port: 1 }, { address: '203.0.113.9', port: 1 })).toBe(true);

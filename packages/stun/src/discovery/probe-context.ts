@@ -1,4 +1,4 @@
-import { anyAddress, silentLogger, type Clock, type Endpoint, type Family, type Logger, type Network, type UdpSocket } from '@natkit/net';
+import { anyAddress, normalizeAddress, silentLogger, type Clock, type Endpoint, type Family, type Logger, type Network, type UdpSocket } from '@natkit/net';
 import {
   readChangedAddress,
   readMappedAddress,
@@ -155,7 +155,7 @@ export class ProbeContext {
     policy: RetransmitPolicy,
     extra: { attributes?: readonly AttributeSpec[]; expectFrom?: Endpoint | 'any' } = {},
   ): Promise<ProbeResult> {
-    const server = to.address.toLowerCase();
+    const server = normalizeAddress(to.address);
     const wait = this.#acquire(server);
     if (wait !== undefined) await wait;
     try {

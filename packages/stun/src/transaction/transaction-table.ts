@@ -1,4 +1,4 @@
-import { isSameEndpoint, type Endpoint } from '@natkit/net';
+import { isSameEndpoint, normalizeAddress, type Endpoint } from '@natkit/net';
 import { transactionKey } from '../proto/index.js';
 import { planTransmissions, type RetransmitPolicy } from './retransmit-policy.js';
 
@@ -76,7 +76,7 @@ export class TransactionTable {
     const key = transactionKey(transactionId);
     if (this.#entries.has(key)) return { ok: false, reason: 'duplicate' };
     if (this.#entries.size >= this.#maxTotal) return { ok: false, reason: 'table-full' };
-    const dest = to.address.toLowerCase();
+    const dest = normalizeAddress(to.address);
     const count = this.#perDestination.get(dest) ?? 0;
     if (count >= this.#maxPerDestination) return { ok: false, reason: 'destination-busy' };
     const plan = planTransmissions(options.policy);
@@ -156,7 +156,7 @@ export class TransactionTable {
 
   #remove(entry: Entry): void {
     this.#entries.delete(entry.key);
-    const dest = entry.to.address.toLowerCase();
+    const dest = normalizeAddress(entry.to.address);
     const count = (this.#perDestination.get(dest) ?? 1) - 1;
     if (count <= 0) this.#perDestination.delete(dest);
     else this.#perDestination.set(dest, count);
