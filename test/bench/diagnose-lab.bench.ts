@@ -23,14 +23,12 @@
  * stops with an error past DEADLINE_MS.
  */
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiagnosisReport } from '@natkit/stun';
-import { checkLabCapability, createLab, startTurnServer, waitForUdpListeners, type Lab, type LabProcess, type SiteOptions } from '../lab/harness/index.js';
+import { checkLabCapability, createLab, NATKIT_BIN as NATKIT, startTurnServer, waitForUdpListeners, type Lab, type LabProcess, type SiteOptions } from '../lab/harness/index.js';
 import { runNatDiscovery, type NatDiscoveryResult } from '../lab/judges/nat-discovery.js';
 import { runStunClient, type StunClientResult } from '../lab/judges/stun-client.js';
 
-const NATKIT = resolve(import.meta.dirname, '../../apps/cli/bin/natkit.js');
 const RUNS = positiveInt(process.env.NATKIT_BENCH_RUNS, 10);
 const HAIRPIN_RUNS = positiveInt(process.env.NATKIT_BENCH_HAIRPIN_RUNS, 3);
 const DEADLINE_MS = 420_000;

@@ -4,22 +4,22 @@
  * masquerade), against `natkit serve` on 2001:db8::1/::2 and, where coturn can, against coturn;
  * and both families in one run from a dual-stack site.
  */
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FamilyReport } from '@natkit/stun';
 import { runNatDiscovery } from './judges/nat-discovery.js';
 import {
   createLab,
   describeLab,
+  inBatches,
   ip6Ruleset,
+  runNatkitDiagnose,
+  startNatkitServe,
   startTurnServer,
   type Lab,
-  type LabProcess,
   type SiteOptions,
   type TurnServer,
 } from './harness/index.js';
 
-const NATKIT = resolve(import.meta.dirname, '../../apps/cli/bin/natkit.js');
 const PORT = 3478;
 const COTURN_PORT = 3490;
 
@@ -66,15 +66,8 @@ interface Run {
 }
 
 async function diagnoseIn(lab: Lab, ns: string, servers: readonly string[], flags: readonly string[]): Promise<Run> {
-  const argv = [process.execPath, NATKIT, 'diagnose', ...servers.flatMap((s) => ['--server', s]), '--json', '--timeout', '1500', ...flags];
-  const r = await lab.exec(ns, argv, { timeoutMs: 20_000 });
-  let parsed: { ipv4: FamilyReport | null; ipv6: FamilyReport | null } = { ipv4: null, ipv6: null };
-  try {
-    parsed = JSON.parse(r.stdout) as typeof parsed;
-  } catch {
-    // left null: the assertions print raw
-  }
-  return { code: r.code, ipv4: parsed.ipv4, ipv6: parsed.ipv6, raw: r.stdout + r.stderr, durationMs: r.durationMs };
+  const r = await runNatkitDiagnose(lab, ns, servers, ['--timeout', '1500', ...flags]);
+  return { code: r.code, ipv4: r.report?.ipv4 ?? null, ipv6: r.report?.ipv6 ?? null, raw: r.raw, durationMs: r.durationMs };
 }
 
 function verdict6(r: FamilyReport | null): Record<string, unknown> {
@@ -86,19 +79,6 @@ function verdict6(r: FamilyReport | null): Record<string, unknown> {
     outlook: r?.outlook.verdict,
     pattern: r?.portAllocation.pattern,
   };
-}
-
-async function startNatkitServe(lab: Lab, addresses: readonly string[]): Promise<LabProcess> {
-  const serve = await lab.spawn(lab.ns.inet, [
-    process.execPath, NATKIT, 'serve', '--address', addresses[0]!, '--alternate-address', addresses[1]!, '--port', String(PORT),
-  ]);
-  await serve.waitForOutput(/RFC 5780 behavior discovery\) on UDP/, 10_000);
-  return serve;
-}
-
-/** At most `limit` at a time: the machine has two cores. */
-async function inBatches<T>(items: readonly T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
-  for (let i = 0; i < items.length; i += limit) await Promise.all(items.slice(i, i + limit).map(fn));
 }
 
 describeLab('IPv6 in the real-NAT lab: natkit diagnose behind IPv6 firewalls and NAT66', ['turnserver', 'turnutils_natdiscovery'], () => {
@@ -116,7 +96,7 @@ describeLab('IPv6 in the real-NAT lab: natkit diagnose behind IPv6 firewalls and
     server6 = `[${lab.serverAddresses6[0]}]:${PORT}`;
     server4 = `${lab.serverAddresses[0]}:${PORT}`;
     // natkit serve binds one family per process: one for IPv6, one for IPv4.
-    await Promise.all([startNatkitServe(lab, lab.serverAddresses6), startNatkitServe(lab, lab.serverAddresses)]);
+    await Promise.all([startNatkitServe(lab, { addresses: lab.serverAddresses6, port: PORT }), startNatkitServe(lab, { port: PORT })]);
     try {
       turn = await startTurnServer(lab, { port: COTURN_PORT, listeningIps: lab.serverAddresses6 });
     } catch (error) {

@@ -2,14 +2,22 @@
  * `natkit diagnose` on real Linux NATs, against `natkit serve` and against coturn, and our server
  * judged by coturn's natdiscovery and the classic stun client the way they judge coturn.
  */
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FamilyReport } from '@natkit/stun';
-import { createLab, describeLab, startTurnServer, type Lab, type LabProcess, type SiteOptions, type TurnServer } from './harness/index.js';
+import {
+  createLab,
+  describeLab,
+  inBatches,
+  runNatkitDiagnose,
+  startNatkitServe,
+  startTurnServer,
+  type Lab,
+  type SiteOptions,
+  type TurnServer,
+} from './harness/index.js';
 import { runNatDiscovery } from './judges/nat-discovery.js';
 import { runStunClient } from './judges/stun-client.js';
 
-const NATKIT = resolve(import.meta.dirname, '../../apps/cli/bin/natkit.js');
 const COTURN_PORT = 3490;
 /** natkit serve --other-address coturn, for turnutils_natdiscovery (see StunServerOptions). */
 const COTURN_COMPAT_PORT = 3500;
@@ -54,16 +62,8 @@ interface Run {
 }
 
 async function diagnoseIn(lab: Lab, ns: string, server: string, extra: readonly string[] = []): Promise<Run> {
-  const r = await lab.exec(ns, [process.execPath, NATKIT, 'diagnose', '--server', server, '--json', '--ipv4', '--timeout', '1500', ...extra], {
-    timeoutMs: 20_000,
-  });
-  let report: FamilyReport | null = null;
-  try {
-    report = (JSON.parse(r.stdout) as { ipv4: FamilyReport | null }).ipv4;
-  } catch {
-    report = null;
-  }
-  return { code: r.code, report, raw: r.stdout + r.stderr, durationMs: r.durationMs };
+  const r = await runNatkitDiagnose(lab, ns, [server], ['--ipv4', '--timeout', '1500', ...extra]);
+  return { code: r.code, report: r.report?.ipv4 ?? null, raw: r.raw, durationMs: r.durationMs };
 }
 
 function verdictOf(r: FamilyReport | null): Record<string, unknown> {
@@ -72,21 +72,6 @@ function verdictOf(r: FamilyReport | null): Record<string, unknown> {
     filtering: r?.filtering,
     classic: r?.classic,
   };
-}
-
-/** At most `limit` promises at a time: the machine has two cores, and timing matters. */
-async function inBatches<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = [];
-  for (let i = 0; i < items.length; i += limit) out.push(...(await Promise.all(items.slice(i, i + limit).map(fn))));
-  return out;
-}
-
-async function startNatkitServe(lab: Lab, port = 3478, extra: readonly string[] = []): Promise<LabProcess> {
-  const serve = await lab.spawn(lab.ns.inet, [
-    process.execPath, NATKIT, 'serve', '--address', lab.serverAddresses[0]!, '--alternate-address', lab.serverAddresses[1]!, '--port', String(port), ...extra,
-  ]);
-  await serve.waitForOutput(/RFC 5780 behavior discovery\) on UDP/, 10_000);
-  return serve;
 }
 
 describeLab('natkit diagnose on real NATs', ['turnserver', 'turnutils_natdiscovery', 'stun'], () => {
@@ -99,7 +84,7 @@ describeLab('natkit diagnose on real NATs', ['turnserver', 'turnutils_natdiscove
     const sites = Object.fromEntries(Object.entries(cases).map(([k, c]) => [k, c.site])) as Record<Key, SiteOptions>;
     lab = await createLab({ sites });
     await startNatkitServe(lab);
-    await startNatkitServe(lab, COTURN_COMPAT_PORT, ['--other-address', 'coturn']);
+    await startNatkitServe(lab, { port: COTURN_COMPAT_PORT, extraArgs: ['--other-address', 'coturn'] });
     turn = await startTurnServer(lab, { port: COTURN_PORT });
     const keys = Object.keys(cases) as Key[];
     await inBatches(keys, 3, async (key) => {

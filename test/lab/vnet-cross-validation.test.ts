@@ -5,13 +5,21 @@
  * port allocation (and step), port preservation and hairpinning, and both must be right. A vnet
  * preset that drifts from the kernel's behavior fails here, not in a test that trusts the preset.
  */
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createStunServer, diagnose, type FamilyReport } from '@natkit/stun';
 import { createPrng, createVirtualNetwork, ManualClock, natPresets, type NatOptions } from '@natkit/vnet';
-import { createLab, describeLab, type Lab, type LabNat, type LabProcess, type NatBehavior } from './harness/index.js';
+import {
+  createLab,
+  describeLab,
+  inBatches,
+  runNatkitDiagnose,
+  startNatkitServe,
+  type Lab,
+  type LabNat,
+  type LabProcess,
+  type NatBehavior,
+} from './harness/index.js';
 
-const NATKIT = resolve(import.meta.dirname, '../../apps/cli/bin/natkit.js');
 const PORT = 3478;
 const TIMEOUT_MS = 1500;
 
@@ -89,15 +97,8 @@ interface LabRun {
 /** `natkit diagnose --json` in the host's namespace (the lab runs only its own processes there). */
 async function diagnoseInLab(lab: Lab, ns: string): Promise<LabRun> {
   const server = `${lab.serverAddresses[0]}:${PORT}`;
-  const argv = [process.execPath, NATKIT, 'diagnose', '--server', server, '--json', '--ipv4', '--hairpin', '--timeout', String(TIMEOUT_MS)];
-  const r = await lab.exec(ns, argv, { timeoutMs: 30_000 });
-  let report: FamilyReport | null = null;
-  try {
-    report = (JSON.parse(r.stdout) as { ipv4: FamilyReport | null }).ipv4;
-  } catch {
-    report = null;
-  }
-  return { code: r.code, report, raw: r.stdout + r.stderr };
+  const r = await runNatkitDiagnose(lab, ns, [server], ['--ipv4', '--hairpin', '--timeout', String(TIMEOUT_MS)], { timeoutMs: 30_000 });
+  return { code: r.code, report: r.report?.ipv4 ?? null, raw: r.raw };
 }
 
 /** The same diagnosis in-process over vnet: the same server addresses, a NAT with `nat`. */
@@ -133,15 +134,8 @@ describeLab('vnet NAT presets against the real Linux NATs of the lab', [], () =>
     lab = await createLab({
       sites: Object.fromEntries(Object.entries(cases).map(([k, c]) => [k, { behavior: c.behavior }])) as Record<Key, { behavior: NatBehavior }>,
     });
-    serve = await lab.spawn(lab.ns.inet, [
-      process.execPath, NATKIT, 'serve', '--address', lab.serverAddresses[0]!, '--alternate-address', lab.serverAddresses[1]!, '--port', String(PORT),
-    ]);
-    await serve.waitForOutput(/RFC 5780 behavior discovery\) on UDP/, 10_000);
-    // Two at a time: the machine has two cores, and the filtering tests are about timing.
-    const keys = Object.keys(cases) as Key[];
-    for (let i = 0; i < keys.length; i += 2) {
-      await Promise.all(keys.slice(i, i + 2).map(async (key) => inLab.set(key, await diagnoseInLab(lab, lab.hosts[key].ns))));
-    }
+    serve = await startNatkitServe(lab, { port: PORT });
+    await inBatches(Object.keys(cases) as Key[], 2, async (key) => inLab.set(key, await diagnoseInLab(lab, lab.hosts[key].ns)));
   }, 180_000);
 
   afterAll(async () => {

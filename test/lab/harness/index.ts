@@ -13,3 +13,4 @@ export { waitForUdpListeners, type UdpEndpoint } from './udp-listeners.js';
 export { probeHairpin, probeLoss, probeMappings, type Endpoint } from './udp-probe.js';
 export { findTool, requireTool, type LabTool } from './tools.js';
 export { readLossCounters, type LossCounters } from './loss-counters.js';
+export { inBatches, NATKIT_BIN, runNatkitDiagnose, startNatkitServe, type NatkitDiagnoseRun, type NatkitServeOptions } from './natkit.js';
