@@ -4,21 +4,9 @@
  * minutes of waiting instant, and every seed replays exactly.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  createPrng,
-  createVirtualNetwork,
-  ManualClock,
-  type EndpointDependency,
-  type LinkOptions,
-  type NatOptions,
-} from '@natkit/vnet';
-import { createStunServer, diagnose, type DiagnoseOptions, type FamilyReport } from '../../src/index.js';
-
-const PRIMARY = { address: '203.0.113.1', port: 3478 };
-const ALTERNATE = { address: '203.0.113.2', port: 3479 };
-const EIM: EndpointDependency = 'endpoint-independent';
-const ADM: EndpointDependency = 'address-dependent';
-const APDM: EndpointDependency = 'address-and-port-dependent';
+import type { LinkOptions, NatOptions } from '@natkit/vnet';
+import type { DiagnoseOptions, FamilyReport } from '../../src/index.js';
+import { ADM, APDM, createSite, EIM } from './vnet-site.js';
 
 /** One diagnosis from a host behind a NAT with `nat` and `link` on its uplink, seeded by `seed`. */
 async function diagnoseOnce(
@@ -27,26 +15,11 @@ async function diagnoseOnce(
   seed: number,
   extra: Partial<DiagnoseOptions> = {},
 ): Promise<{ report: FamilyReport; virtualMs: number }> {
-  const clock = new ManualClock();
-  const vnet = createVirtualNetwork({ clock, seed });
+  const site = await createSite({ nat, link, seed });
   try {
-    const serverHost = vnet.createHost(vnet.internet, { ipv4: [PRIMARY.address, ALTERNATE.address], ipv6: false });
-    const server = createStunServer({ primary: PRIMARY, alternate: ALTERNATE }, { network: serverHost.network, clock });
-    await server.start();
-    const client = vnet.createHost(vnet.createRouter(vnet.internet, { nat, link }), { ipv6: false });
-    const prng = createPrng(seed ^ 0x5eed);
-    const before = clock.now();
-    const report = await clock.runUntil(
-      diagnose(
-        { servers: [PRIMARY], families: [4], ...extra },
-        { network: client.network, clock, random: (n) => Uint8Array.from({ length: n }, () => prng.int(256)) },
-      ),
-      { maxMs: 3_600_000 },
-    );
-    await server.close();
-    return { report: report.ipv4!, virtualMs: clock.now() - before };
+    return await site.diagnose({ hairpin: false, ...extra });
   } finally {
-    await vnet.close();
+    await site.close();
   }
 }
 

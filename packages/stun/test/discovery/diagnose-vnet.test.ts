@@ -4,72 +4,9 @@
  * against the natkit RFC 5780 server, with a manual clock (no test takes real time).
  */
 import { describe, expect, it } from 'vitest';
-import {
-  createPrng,
-  createVirtualNetwork,
-  ManualClock,
-  type EndpointDependency,
-  type LinkOptions,
-  type NatOptions,
-  type Router,
-  type VirtualHost,
-  type VirtualNetwork,
-} from '@natkit/vnet';
-import { createStunServer, diagnose, type DiagnoseOptions, type FamilyReport } from '../../src/index.js';
-
-const PRIMARY = { address: '203.0.113.1', port: 3478 };
-const ALTERNATE = { address: '203.0.113.2', port: 3479 };
-const EIM: EndpointDependency = 'endpoint-independent';
-const ADM: EndpointDependency = 'address-dependent';
-const APDM: EndpointDependency = 'address-and-port-dependent';
-
-interface Site {
-  readonly clock: ManualClock;
-  readonly vnet: VirtualNetwork;
-  readonly client: VirtualHost;
-  /** Runs `diagnose` (IPv4, hairpin on) from the client under the manual clock. */
-  diagnose(extra?: Partial<DiagnoseOptions>): Promise<{ report: FamilyReport; virtualMs: number }>;
-  close(): Promise<void>;
-}
-
-/** An RFC 5780 server on 203.0.113.1/.2 and a client behind `below(vnet)` (default: a NAT with `nat`). */
-async function createSite(options: {
-  seed?: number;
-  nat?: NatOptions;
-  link?: LinkOptions;
-  below?: (vnet: VirtualNetwork) => Router;
-}): Promise<Site> {
-  const seed = options.seed ?? 1;
-  const clock = new ManualClock();
-  const vnet = createVirtualNetwork({ clock, seed });
-  const serverHost = vnet.createHost(vnet.internet, { ipv4: [PRIMARY.address, ALTERNATE.address], ipv6: false });
-  const server = createStunServer({ primary: PRIMARY, alternate: ALTERNATE }, { network: serverHost.network, clock });
-  await server.start();
-  const router =
-    options.below?.(vnet) ??
-    vnet.createRouter(vnet.internet, { nat: options.nat ?? {}, ...(options.link === undefined ? {} : { link: options.link }) });
-  const client = vnet.createHost(router, { ipv6: false });
-  const prng = createPrng(seed ^ 0x5eed);
-  const random = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => prng.int(256));
-  return {
-    clock,
-    vnet,
-    client,
-    async diagnose(extra = {}) {
-      const before = clock.now();
-      const report = await clock.runUntil(
-        diagnose({ servers: [PRIMARY], families: [4], hairpin: true, ...extra }, { network: client.network, clock, random }),
-        { maxMs: 3_600_000 },
-      );
-      expect(report.ipv4, 'an IPv4 report').not.toBeNull();
-      return { report: report.ipv4!, virtualMs: clock.now() - before };
-    },
-    async close() {
-      await server.close();
-      await vnet.close();
-    },
-  };
-}
+import type { EndpointDependency, NatOptions, Router } from '@natkit/vnet';
+import { diagnose, type DiagnoseOptions, type FamilyReport } from '../../src/index.js';
+import { ADM, APDM, createSite, EIM, PRIMARY } from './vnet-site.js';
 
 async function diagnoseBehind(nat: NatOptions, extra: Partial<DiagnoseOptions> = {}): Promise<FamilyReport> {
   const site = await createSite({ nat });
@@ -80,7 +17,7 @@ async function diagnoseBehind(nat: NatOptions, extra: Partial<DiagnoseOptions> =
   }
 }
 
-const short = { [EIM]: 'EIM', [ADM]: 'ADM', [APDM]: 'APDM' } as const;
+const short: Record<EndpointDependency, string> = { 'endpoint-independent': 'EIM', 'address-dependent': 'ADM', 'address-and-port-dependent': 'APDM' };
 const classicOf = (mapping: EndpointDependency, filtering: EndpointDependency): string =>
   mapping !== EIM ? 'symmetric' : filtering === EIM ? 'full-cone' : filtering === ADM ? 'restricted-cone' : 'port-restricted-cone';
 
