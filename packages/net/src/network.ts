@@ -21,9 +21,24 @@ export interface UdpSocket {
   onMessage(handler: MessageHandler): () => void;
   /** Adds an error handler (send errors, ICMP errors the OS reports); returns its remover. */
   onError(handler: (error: Error) => void): () => void;
+  /**
+   * Send-queue counters, where the implementation has a queue (the Node adapter does: datagrams
+   * that do not fit its bound are dropped and counted there, see `NodeNetworkOptions`).
+   */
+  stats?(): UdpSocketStats;
   /** Closes the socket; idempotent. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Counters of one socket's send queue. */
+export interface UdpSocketStats {
+  /** Payload bytes waiting to leave now. */
+  readonly sendQueueBytes: number;
+  /** Datagrams dropped because the send queue was full (a congested uplink). */
+  readonly sendQueueDrops: number;
+  /** Payload bytes of those datagrams. */
+  readonly sendQueueDroppedBytes: number;
 }
 
 export interface BindOptions {

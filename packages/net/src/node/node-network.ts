@@ -1,13 +1,21 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { anyAddress, familyOf, isSameEndpoint, type Endpoint, type Family } from '../endpoint.js';
-import type { BindOptions, MessageHandler, Network, UdpSocket } from '../network.js';
+import type { BindOptions, MessageHandler, Network, UdpSocket, UdpSocketStats } from '../network.js';
 import { NetworkError } from '../errors.js';
+import { DEFAULT_MAX_SEND_QUEUE_BYTES, SendQueueLimit } from './send-queue.js';
 
 /** Options of the Node adapter. */
 export interface NodeNetworkOptions {
   /** Receive buffer size in bytes for every socket (servers want more than the default). */
   readonly receiveBufferSize?: number;
   readonly sendBufferSize?: number;
+  /**
+   * Most payload bytes a socket may have waiting to leave (default 256 KiB, `Infinity` for no
+   * bound). Node's own send queue has no limit: on a congested uplink it would grow without end
+   * and send answers long after anyone waits for them. Past this, datagrams are dropped and
+   * counted (`UdpSocket.stats()`).
+   */
+  readonly maxSendQueueBytes?: number;
 }
 
 /** The `Network` backed by Node's `dgram` sockets. */
@@ -22,6 +30,8 @@ class NodeUdpSocket implements UdpSocket {
   readonly #socket: Socket;
   readonly #handlers = new Set<MessageHandler>();
   readonly #errorHandlers = new Set<(e: Error) => void>();
+  readonly #queue: SendQueueLimit;
+  readonly #settle = (length: number): void => this.#queue.settle(length);
   #closed: Promise<void> | undefined;
 
   constructor(
@@ -29,8 +39,10 @@ class NodeUdpSocket implements UdpSocket {
     readonly local: Endpoint,
     readonly family: Family,
     readonly peer: Endpoint | undefined,
+    maxSendQueueBytes: number,
   ) {
     this.#socket = socket;
+    this.#queue = new SendQueueLimit(maxSendQueueBytes);
     socket.on('message', (msg, rinfo) => {
       const from = { address: rinfo.address, port: rinfo.port };
       for (const h of this.#handlers) {
@@ -49,6 +61,9 @@ class NodeUdpSocket implements UdpSocket {
       this.#emitError(new NetworkError('ERR_SOCKET_CLOSED', 'send on a closed socket'));
       return;
     }
+    if (!this.#queue.admit(this.#socket.getSendQueueSize(), data.length)) return;
+    // dgram hands the datagram to its queue a tick later: settle the accounting after that.
+    process.nextTick(this.#settle, data.length);
     try {
       // No per-send callback: a failed send is emitted as the socket's error event, which is handled.
       if (this.peer === undefined) this.#socket.send(data, to.port, to.address);
@@ -57,6 +72,16 @@ class NodeUdpSocket implements UdpSocket {
     } catch (e) {
       this.#emitError(e instanceof Error ? e : new Error(String(e)));
     }
+  }
+
+  stats(): UdpSocketStats {
+    let queued = 0;
+    try {
+      queued = this.#closed ? 0 : this.#socket.getSendQueueSize();
+    } catch {
+      queued = 0; // closed underneath us
+    }
+    return this.#queue.stats(queued);
   }
 
   onMessage(handler: MessageHandler): () => void {
@@ -135,7 +160,8 @@ async function bindNodeSocket(bind: BindOptions, options: NodeNetworkOptions): P
     });
   }
   const a = socket.address();
-  return new NodeUdpSocket(socket, { address: a.address, port: a.port }, bind.family, peer);
+  const maxQueue = options.maxSendQueueBytes ?? DEFAULT_MAX_SEND_QUEUE_BYTES;
+  return new NodeUdpSocket(socket, { address: a.address, port: a.port }, bind.family, peer, maxQueue);
 }
 
 /** Connects a UDP socket (which sends nothing) and reads the source address the OS picked. */

@@ -1,0 +1,51 @@
+import type { UdpSocketStats } from '../network.js';
+
+/**
+ * The bound on what a socket may have waiting to leave. A UDP answer that waits behind a congested
+ * uplink is worthless once the client has retransmitted or given up (RFC 8489 §6.2.1: 39.5 s at
+ * most, the first retransmission after 500 ms), and every queued datagram costs memory: so what
+ * does not fit is dropped and counted, as a router's full queue would.
+ */
+
+/**
+ * Default bound, in payload bytes: at 20 Mbit/s it drains in about 0.1 s, at 1 Mbit/s in 2 s,
+ * both well inside a client's first retransmission window; about 2,000 STUN answers.
+ */
+export const DEFAULT_MAX_SEND_QUEUE_BYTES = 256 * 1024;
+
+/**
+ * Accounting for one socket. `queued` is what the socket's own queue reports (libuv's, via
+ * `getSendQueueSize()`); `pending` covers sends that `dgram` has accepted but defers by a tick
+ * (its address lookup), which its queue does not show yet. A datagram is admitted when the queue
+ * is empty (so one larger than the bound still goes out) or when it fits under the bound.
+ */
+export class SendQueueLimit {
+  #pending = 0;
+  #drops = 0;
+  #droppedBytes = 0;
+  #queued = 0;
+
+  constructor(readonly maxBytes: number) {}
+
+  /** True when a datagram of `length` bytes may be sent now; false counts a drop. */
+  admit(queued: number, length: number): boolean {
+    this.#queued = queued;
+    const total = queued + this.#pending;
+    if (total > 0 && total + length > this.maxBytes) {
+      this.#drops++;
+      this.#droppedBytes += length;
+      return false;
+    }
+    this.#pending += length;
+    return true;
+  }
+
+  /** The admitted datagram of `length` bytes has reached the socket's own queue (or the wire). */
+  settle(length: number): void {
+    this.#pending = Math.max(0, this.#pending - length);
+  }
+
+  stats(queued: number = this.#queued): UdpSocketStats {
+    return { sendQueueBytes: queued + this.#pending, sendQueueDrops: this.#drops, sendQueueDroppedBytes: this.#droppedBytes };
+  }
+}
