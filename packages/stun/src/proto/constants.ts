@@ -23,6 +23,13 @@ export const MESSAGE_INTEGRITY_LENGTH = 20;
 export const MESSAGE_INTEGRITY_SHA256_LENGTH = 32;
 export const MESSAGE_INTEGRITY_SHA256_MIN_LENGTH = 16;
 
+/**
+ * Largest STUN message we build: the most a UDP datagram can carry over IPv4 (65,535 minus the
+ * 20-byte IPv4 and 8-byte UDP headers), so that the IP datagram stays within 64 KiB on either
+ * family (RFC 5780 §7.6; RFC 791, RFC 768). Anything longer fails to send (EMSGSIZE).
+ */
+export const MAX_MESSAGE_LENGTH = 65_507;
+
 /** Types at or above this value are comprehension-optional. RFC 8489 §14 */
 export const COMPREHENSION_OPTIONAL_MIN = 0x8000;
 

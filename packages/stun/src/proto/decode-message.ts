@@ -1,4 +1,5 @@
 import {
+  AttributeType,
   ATTRIBUTE_HEADER_LENGTH,
   DEFAULT_MAX_ATTRIBUTES,
   HEADER_LENGTH,
@@ -60,8 +61,9 @@ export function decodeMessage(bytes: Uint8Array, options?: DecodeOptions): Decod
     return fail(`length ${length} exceeds the ${bytes.length - HEADER_LENGTH} bytes available`);
   }
   const raw = bytes.subarray(0, HEADER_LENGTH + length);
-  const attributes = decodeAttributes(raw, options?.maxAttributes ?? DEFAULT_MAX_ATTRIBUTES);
-  if (!Array.isArray(attributes)) return attributes;
+  const decoded = decodeAttributes(raw, options?.maxAttributes ?? DEFAULT_MAX_ATTRIBUTES);
+  if (!('attributes' in decoded)) return decoded;
+  const { attributes, ignored } = decoded;
   const isRfc3489 = readUint32(raw, 4) !== MAGIC_COOKIE;
   const base = {
     method: methodOf(type),
@@ -69,22 +71,40 @@ export function decodeMessage(bytes: Uint8Array, options?: DecodeOptions): Decod
     transactionId: raw.subarray(8, HEADER_LENGTH),
     isRfc3489,
     attributes,
+    ignored,
     raw,
   };
   const value: StunMessage = isRfc3489 ? { ...base, legacyTransactionId: raw.subarray(4, HEADER_LENGTH) } : base;
   return { ok: true, value };
 }
 
+const NONE: readonly RawAttribute[] = Object.freeze([]);
+
+/**
+ * Which attributes may still count after `type`: RFC 8489 §14.5 (after MESSAGE-INTEGRITY only
+ * MESSAGE-INTEGRITY-SHA256 and FINGERPRINT), §14.6 (after MESSAGE-INTEGRITY-SHA256 only
+ * FINGERPRINT). Undefined: any.
+ */
+function countsAfter(type: number, before: ReadonlySet<number> | undefined): ReadonlySet<number> | undefined {
+  if (type === AttributeType.MessageIntegrity) return AFTER_INTEGRITY;
+  if (type === AttributeType.MessageIntegritySha256) return AFTER_INTEGRITY_SHA256;
+  return before;
+}
+const AFTER_INTEGRITY: ReadonlySet<number> = new Set([AttributeType.MessageIntegritySha256, AttributeType.Fingerprint]);
+const AFTER_INTEGRITY_SHA256: ReadonlySet<number> = new Set([AttributeType.Fingerprint]);
+
 function decodeAttributes(
   raw: Uint8Array,
   maxAttributes: number,
-): RawAttribute[] | { ok: false; reason: string } {
+): { attributes: RawAttribute[]; ignored: readonly RawAttribute[] } | { ok: false; reason: string } {
   const attributes: RawAttribute[] = [];
+  let ignored: RawAttribute[] | undefined;
+  let counting: ReadonlySet<number> | undefined;
   const end = raw.length;
   let offset = HEADER_LENGTH;
   while (offset < end) {
     if (offset + ATTRIBUTE_HEADER_LENGTH > end) return fail(`truncated attribute header at ${offset}`);
-    if (attributes.length >= maxAttributes) return fail(`more than ${maxAttributes} attributes`);
+    if (attributes.length + (ignored?.length ?? 0) >= maxAttributes) return fail(`more than ${maxAttributes} attributes`);
     const type = readUint16(raw, offset);
     const length = readUint16(raw, offset + 2);
     const valueStart = offset + ATTRIBUTE_HEADER_LENGTH;
@@ -92,10 +112,16 @@ function decodeAttributes(
     if (valueStart + padded(length) > end) {
       return fail(`attribute 0x${type.toString(16)} at ${offset} overruns the message`);
     }
-    attributes.push({ type, value: raw.subarray(valueStart, valueStart + length), offset });
+    const attribute = { type, value: raw.subarray(valueStart, valueStart + length), offset };
+    if (counting === undefined || counting.has(type)) {
+      attributes.push(attribute);
+      counting = countsAfter(type, counting);
+    } else {
+      (ignored ??= []).push(attribute);
+    }
     offset = valueStart + padded(length);
   }
-  return attributes;
+  return { attributes, ignored: ignored ?? NONE };
 }
 
 function fail(reason: string): { ok: false; reason: string } {

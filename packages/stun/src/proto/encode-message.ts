@@ -6,6 +6,7 @@ import {
   HEADER_LENGTH,
   LEGACY_TRANSACTION_ID_LENGTH,
   MAGIC_COOKIE,
+  MAX_MESSAGE_LENGTH,
   MESSAGE_INTEGRITY_LENGTH,
   MESSAGE_INTEGRITY_SHA256_LENGTH,
   TRANSACTION_ID_LENGTH,
@@ -35,8 +36,11 @@ export interface EncodeOptions {
   readonly paddingByte?: number;
 }
 
-/** Largest message body the 16-bit length field can describe, kept a multiple of 4. RFC 8489 §5 */
-const MAX_BODY_LENGTH = 0xfffc;
+/**
+ * Largest message body: the 16-bit length field (RFC 8489 §5) could describe 65,532 bytes, but
+ * the message must fit one UDP datagram within 64 KiB (MAX_MESSAGE_LENGTH), as a multiple of 4.
+ */
+const MAX_BODY_LENGTH = (MAX_MESSAGE_LENGTH - HEADER_LENGTH) & ~3;
 
 /**
  * Encodes a message: header, the attributes in order (each padded to 4 bytes), then
@@ -63,7 +67,7 @@ export function encodeMessage(spec: MessageSpec, options?: EncodeOptions): Uint8
   if (options?.integrityKey !== undefined) length += ATTRIBUTE_HEADER_LENGTH + MESSAGE_INTEGRITY_LENGTH;
   if (options?.integritySha256Key !== undefined) length += ATTRIBUTE_HEADER_LENGTH + MESSAGE_INTEGRITY_SHA256_LENGTH;
   if (options?.fingerprint === true) length += FINGERPRINT_ATTRIBUTE_LENGTH;
-  if (length > MAX_BODY_LENGTH) throw new StunEncodeError(`message body of ${length} bytes is too long`);
+  if (length > MAX_BODY_LENGTH) throw new StunEncodeError(`message body of ${length} bytes is too long (at most ${MAX_BODY_LENGTH}: one UDP datagram)`);
 
   const out = new Uint8Array(HEADER_LENGTH + length);
   writeHeader(out, encodeMessageType(spec.method, spec.class), id);

@@ -30,6 +30,15 @@ export function errorCode(code: number, reason: string): AttributeSpec {
   return { type: AttributeType.ErrorCode, value };
 }
 
+/**
+ * ERROR-CODE for an RFC 3489 client: the reason padded with spaces to a multiple of 4 bytes, as
+ * RFC 3489 §11.2.9 requires (its clients read the attribute length unpadded).
+ */
+export function legacyErrorCode(code: number, reason: string): AttributeSpec {
+  const spaces = (4 - (new TextEncoder().encode(reason).length % 4)) % 4;
+  return errorCode(code, reason + ' '.repeat(spaces));
+}
+
 /** Decodes an ERROR-CODE value; undefined when malformed. RFC 8489 §14.8 */
 export function decodeErrorCode(value: Uint8Array): { code: number; reason: string } | undefined {
   if (value.length < 4) return undefined;

@@ -7,6 +7,7 @@ export {
   AttributeType,
   HEADER_LENGTH,
   MAGIC_COOKIE,
+  MAX_MESSAGE_LENGTH,
   StunMethod,
   isComprehensionRequired,
 } from './constants.js';
@@ -40,8 +41,8 @@ export {
 export type { ChangeRequest } from './change-request.js';
 export { changeRequest, readChangeRequest } from './change-request.js';
 export { readResponsePort, responsePort } from './response-port.js';
-export { padding, readPaddingLength } from './padding.js';
-export { ErrorCodes, errorCode, readErrorCode } from './error-code.js';
+export { MAX_PADDING_LENGTH, padding, readPaddingLength } from './padding.js';
+export { ErrorCodes, errorCode, legacyErrorCode, readErrorCode } from './error-code.js';
 export {
   nonce,
   readNonce,
@@ -52,7 +53,7 @@ export {
   software,
   username,
 } from './text-attributes.js';
-export { readUnknownAttributes, unknownAttributes } from './unknown-attributes.js';
-export { verifyFingerprint } from './fingerprint.js';
+export { legacyUnknownAttributes, readUnknownAttributes, unknownAttributes } from './unknown-attributes.js';
+export { computeFingerprint, verifyFingerprint } from './fingerprint.js';
 export { verifyMessageIntegrity, verifyMessageIntegritySha256 } from './message-integrity.js';
 export { longTermKey, saslPrep } from './long-term-key.js';

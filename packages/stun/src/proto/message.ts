@@ -26,7 +26,14 @@ export interface StunMessage {
   readonly legacyTransactionId?: Uint8Array;
   /** True when the magic cookie is absent (an RFC 3489 peer). RFC 8489 §6 */
   readonly isRfc3489: boolean;
+  /**
+   * The attributes to act on, in order. RFC 8489 §14.5, §14.6: after MESSAGE-INTEGRITY only
+   * MESSAGE-INTEGRITY-SHA256 and FINGERPRINT count, after MESSAGE-INTEGRITY-SHA256 only
+   * FINGERPRINT; anything else there is in `ignored`, not here.
+   */
   readonly attributes: readonly RawAttribute[];
+  /** Attributes after an integrity attribute that RFC 8489 §14.5/§14.6 say to ignore. */
+  readonly ignored: readonly RawAttribute[];
   /** Exactly the message's bytes: header plus the header's length field. */
   readonly raw: Uint8Array;
 }

@@ -1,13 +1,15 @@
 import { StunEncodeError } from '../errors.js';
 import { getAttribute, type AttributeSpec } from './attribute.js';
-import { AttributeType, HEADER_LENGTH } from './constants.js';
+import { ATTRIBUTE_HEADER_LENGTH, AttributeType, HEADER_LENGTH, MAX_MESSAGE_LENGTH } from './constants.js';
+import { FINGERPRINT_ATTRIBUTE_LENGTH } from './fingerprint.js';
 import type { StunMessage } from './message.js';
 
 /**
- * Largest PADDING value we encode: the whole message must fit the 16-bit length field
- * (RFC 8489 §5), and RFC 5780 §7.6 caps the datagram at 64K.
+ * Largest PADDING value we encode: a message of the header, PADDING and FINGERPRINT alone must
+ * still fit one UDP datagram within 64 KiB (RFC 5780 §7.6; MAX_MESSAGE_LENGTH), as a multiple
+ * of 4: 65,472 bytes, for a 65,504-byte message.
  */
-export const MAX_PADDING_LENGTH = 0xffff - HEADER_LENGTH - 4 - 3;
+export const MAX_PADDING_LENGTH = (MAX_MESSAGE_LENGTH - HEADER_LENGTH - ATTRIBUTE_HEADER_LENGTH - FINGERPRINT_ATTRIBUTE_LENGTH) & ~3;
 
 /** PADDING of `length` zero bytes: its content does not matter. RFC 5780 §7.6 */
 export function padding(length: number): AttributeSpec {

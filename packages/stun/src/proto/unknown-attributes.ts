@@ -14,6 +14,15 @@ export function unknownAttributes(types: readonly number[]): AttributeSpec {
   return { type: AttributeType.UnknownAttributes, value };
 }
 
+/**
+ * UNKNOWN-ATTRIBUTES for an RFC 3489 client: an odd count has one type repeated, so that the
+ * length is a multiple of 4 (RFC 3489 §11.2.10).
+ */
+export function legacyUnknownAttributes(types: readonly number[]): AttributeSpec {
+  const last = types[types.length - 1];
+  return unknownAttributes(types.length % 2 === 1 && last !== undefined ? [...types, last] : types);
+}
+
 /** The types listed in UNKNOWN-ATTRIBUTES; undefined when absent or of odd length. */
 export function readUnknownAttributes(m: StunMessage): number[] | undefined {
   const a = getAttribute(m, AttributeType.UnknownAttributes);

@@ -9,8 +9,14 @@ import { writeIpv4, writeIpv6 } from '../proto/ip-address.js';
 export interface ResponderAddresses {
   /** RESPONSE-ORIGIN / SOURCE-ADDRESS: this socket (undefined when bound to a wildcard). */
   readonly origin: Endpoint | undefined;
-  /** OTHER-ADDRESS / CHANGED-ADDRESS: the change-IP-and-port socket (undefined without one). */
+  /** OTHER-ADDRESS: the change-IP-and-port socket (undefined without one). RFC 5780 §7.4 */
   readonly other: Endpoint | undefined;
+  /**
+   * CHANGED-ADDRESS for RFC 3489 clients, which expect it in every answer (RFC 3489 §8.1,
+   * §11.2.3): `other` when there is one, else the socket that a change request would use as far
+   * as this server can change anything. Undefined only when that address is unknown (wildcard).
+   */
+  readonly changed: Endpoint | undefined;
 }
 
 const SUCCESS_TYPE = encodeMessageType(0x001, 'success'); // RFC 8489 §18.2 Binding success
@@ -46,7 +52,7 @@ export class BindingResponder {
     // 0x8022 as a SERVER string whose length must be a multiple of 4.
     const legacyTail = [
       addressAttribute(AttributeType.SourceAddress, addresses.origin),
-      addressAttribute(AttributeType.ChangedAddress, addresses.other),
+      addressAttribute(AttributeType.ChangedAddress, addresses.changed),
     ];
     this.#legacy = template(SUCCESS_TYPE, 20 + 4 + a, legacyTail, 0);
     writeAttributeHeader(this.#legacy, HEADER_LENGTH, AttributeType.MappedAddress, a);

@@ -4,12 +4,12 @@ import { decodeChangeRequest, type ChangeRequest } from '../proto/change-request
 import { AttributeType, HEADER_LENGTH, MAGIC_COOKIE } from '../proto/constants.js';
 import { decodeMessage, readUint16, readUint32 } from '../proto/decode-message.js';
 import { encodeMessage } from '../proto/encode-message.js';
-import { ErrorCodes, errorCode } from '../proto/error-code.js';
+import { ErrorCodes, errorCode, legacyErrorCode } from '../proto/error-code.js';
 import { verifyFingerprint } from '../proto/fingerprint.js';
 import type { StunMessage } from '../proto/message.js';
 import { classOf, encodeMessageType, methodOf } from '../proto/message-type.js';
 import { decodeResponsePort } from '../proto/response-port.js';
-import { unknownAttributes } from '../proto/unknown-attributes.js';
+import { legacyUnknownAttributes, unknownAttributes } from '../proto/unknown-attributes.js';
 import type { BindingResponder } from './binding-response.js';
 import type { ServerMode } from './socket-plan.js';
 
@@ -119,9 +119,12 @@ function error(
   reason: string,
   unknown?: readonly number[],
 ): Outcome {
-  const attributes: AttributeSpec[] = [errorCode(code, reason)];
-  if (unknown !== undefined) attributes.push(unknownAttributes(unknown));
-  if (cfg.software !== undefined) attributes.push(cfg.software);
+  // RFC 3489 §11.2.9, §11.2.10: a classic client wants every length a multiple of 4, and knows
+  // no SOFTWARE (it reads 0x8022 as SERVER, whose length must be a multiple of 4 too).
+  const legacy = m.isRfc3489;
+  const attributes: AttributeSpec[] = [legacy ? legacyErrorCode(code, reason) : errorCode(code, reason)];
+  if (unknown !== undefined) attributes.push(legacy ? legacyUnknownAttributes(unknown) : unknownAttributes(unknown));
+  if (cfg.software !== undefined && !legacy) attributes.push(cfg.software);
   const bytes = encodeMessage(
     { method: 0x001, class: 'error', transactionId: m.legacyTransactionId ?? m.transactionId, attributes },
     { fingerprint: !m.isRfc3489 },

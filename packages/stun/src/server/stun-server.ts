@@ -184,7 +184,10 @@ function handlerConfig(
       const otherIndex = otherOnAlternate === 'coturn' && receivedOn >= 2 ? receivedOn ^ 1 : receivedOn ^ 3;
       const other = mode === 'full' ? announced(otherIndex) : undefined;
       const origin = announced(sendingOn);
-      return new BindingResponder(s.family, { origin, other }, value);
+      // RFC 3489 §11.2.3: CHANGED-ADDRESS always; with one IP, the other port (port-only) or
+      // this very socket (single): where this server can answer a change request from.
+      const changed = other ?? announced(mode === 'port-only' ? receivedOn ^ 1 : receivedOn);
+      return new BindingResponder(s.family, { origin, other, changed }, value);
     }),
   );
   return { mode, responders, known, maxPadding, software, maxAttributes: MAX_REQUEST_ATTRIBUTES };

@@ -23,7 +23,7 @@ const sockets = [
 ];
 const cfg: HandlerConfig = {
   mode: 'full',
-  responders: sockets.map((_, received) => sockets.map((origin) => new BindingResponder(4, { origin, other: sockets[received ^ 3] }, undefined))),
+  responders: sockets.map((_, received) => sockets.map((origin) => new BindingResponder(4, { origin, other: sockets[received ^ 3], changed: sockets[received ^ 3] }, undefined))),
   known: new Set(Object.values(AttributeType).filter((t) => t < 0x8000)),
   maxPadding: 4096,
   software: undefined,
