@@ -66,4 +66,20 @@ export interface Network {
    * (undefined when there is no route). Used to tell whether an address was translated.
    */
   localAddressFor(remote: Endpoint): Promise<string | undefined>;
+  /**
+   * The addresses of this host's interfaces now, where the implementation can tell (the Node
+   * adapter reads them from the OS). A listener set binds one socket per address with it, so that
+   * every answer leaves from the address its request came to.
+   */
+  interfaceAddresses?(): readonly InterfaceAddress[];
+}
+
+/** One address of a local interface. */
+export interface InterfaceAddress {
+  readonly address: string;
+  readonly family: Family;
+  /** The interface's name (`lo`, `eth0`). */
+  readonly interface: string;
+  /** True for loopback. */
+  readonly internal: boolean;
 }

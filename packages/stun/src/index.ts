@@ -41,5 +41,7 @@ export type {
 } from './server/stun-server.js';
 export { createStunServer, DEFAULT_MAX_PADDING, MAX_PADDING_LIMIT, startStunServer } from './server/stun-server.js';
 export type { StunServerStats } from './server/server-stats.js';
+export type { StunBindingService, StunBindingServiceComponents, StunBindingServiceOptions } from './server/binding-service.js';
+export { createStunBindingService } from './server/binding-service.js';
 export type { DropReason } from './server/handle-binding-request.js';
 export type { AlternateOptions, ServerMode } from './server/socket-plan.js';

@@ -37,10 +37,12 @@ function parseAddress(v: string | undefined, name: string): string | undefined {
  */
 export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): Promise<number> {
   let server: StunServer;
+  let wildcard = false;
   try {
     const level = (flags.logLevel ?? 'info') as LogLevel;
     if (!LEVELS.includes(level)) throw new StunError('ERR_USAGE', `--log-level takes one of ${LEVELS.join(', ')}`);
     const address = parseAddress(flags.address, '--address') ?? '0.0.0.0';
+    wildcard = /^[0.:]+$/.test(address);
     const alternateAddress = parseAddress(flags.alternateAddress, '--alternate-address');
     const port = parsePort(flags.port, '--port', 3478);
     const alternatePort = parsePort(flags.alternatePort, '--alternate-port', port === 0 ? 0 : port + 1);
@@ -72,6 +74,9 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
   }
   const addresses = server.addresses().map(formatEndpoint).join(', ');
   io.stdout(`natkit serve: STUN (${server.mode === 'full' ? 'RFC 5780 behavior discovery' : server.mode === 'port-only' ? 'RFC 5780 port changes only' : 'binding only'}) on UDP ${addresses}\n`);
+  if (wildcard) {
+    io.stdout('natkit serve: one socket per local address (wildcard), following address changes: answers leave from the address each request came to\n');
+  }
   if (server.mode !== 'full') {
     io.stdout('natkit serve: RFC 5780 NAT behavior tests need two addresses: add --alternate-address IP\n');
   }

@@ -1,6 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
+import { networkInterfaces } from 'node:os';
 import { anyAddress, familyOf, isSameEndpoint, type Endpoint, type Family } from '../endpoint.js';
-import type { BindOptions, MessageHandler, Network, UdpSocket, UdpSocketStats } from '../network.js';
+import type { BindOptions, InterfaceAddress, MessageHandler, Network, UdpSocket, UdpSocketStats } from '../network.js';
 import { NetworkError } from '../errors.js';
 import { DEFAULT_MAX_SEND_QUEUE_BYTES, SendQueueLimit } from './send-queue.js';
 
@@ -23,7 +24,20 @@ export function createNodeNetwork(options: NodeNetworkOptions = {}): Network {
   return {
     bindUdp: (bind) => bindNodeSocket(bind, options),
     localAddressFor,
+    interfaceAddresses,
   };
+}
+
+/** The OS's interface addresses (os.networkInterfaces()), IPv6 scope ids dropped. */
+function interfaceAddresses(): InterfaceAddress[] {
+  const out: InterfaceAddress[] = [];
+  for (const [name, list] of Object.entries(networkInterfaces())) {
+    for (const a of list ?? []) {
+      const family = familyOf(a.address);
+      if (family !== undefined) out.push({ address: a.address, family, interface: name, internal: a.internal });
+    }
+  }
+  return out;
 }
 
 class NodeUdpSocket implements UdpSocket {

@@ -1,3 +1,4 @@
+import type { UdpSocket } from '@natkit/net';
 import type { DropReason } from './handle-binding-request.js';
 
 /** Counters of a running server. */
@@ -12,6 +13,11 @@ export interface StunServerStats {
   readonly dropped: Readonly<Record<DropReason, number>>;
   /** Send failures the sockets reported (unreachable clients, closed sockets). */
   readonly sendErrors: number;
+  /**
+   * Responses the sockets dropped because their send queue was full (a congested uplink: an
+   * answer that would wait longer is worthless), not included in `sendErrors`.
+   */
+  readonly sendQueueDrops: number;
   /** Milliseconds since start, on the injected clock. */
   readonly uptimeMs: number;
 }
@@ -31,6 +37,8 @@ export class ServerCounters {
   received = 0;
   responded = 0;
   sendErrors = 0;
+  /** Send-queue drops of sockets no longer served. */
+  sendQueueDropsGone = 0;
   readonly errorResponses = new Map<number, number>();
   readonly dropped = new Map<DropReason, number>(DROP_REASONS.map((r) => [r, 0]));
 
@@ -42,13 +50,16 @@ export class ServerCounters {
     this.errorResponses.set(code, (this.errorResponses.get(code) ?? 0) + 1);
   }
 
-  snapshot(uptimeMs: number): StunServerStats {
+  /** The counters, with the send-queue drops of `sockets` (those served now) added. */
+  snapshot(uptimeMs: number, sockets: readonly UdpSocket[]): StunServerStats {
+    const sendQueueDrops = sockets.reduce((n, s) => n + (s.stats?.().sendQueueDrops ?? 0), this.sendQueueDropsGone);
     return {
       received: this.received,
       responded: this.responded,
       errorResponses: Object.fromEntries(this.errorResponses),
       dropped: Object.fromEntries(this.dropped) as Record<DropReason, number>,
       sendErrors: this.sendErrors,
+      sendQueueDrops,
       uptimeMs,
     };
   }

@@ -1,15 +1,21 @@
-import { familyOf, formatEndpoint, silentLogger, systemClock, type Clock, type Endpoint, type Logger, type Network, type UdpSocket } from '@natkit/net';
+import { createListenerSet, familyOf, formatEndpoint, silentLogger, systemClock, type Clock, type Endpoint, type ListenerSet, type Logger, type Network, type UdpSocket } from '@natkit/net';
 import { StunServerError } from '../errors.js';
-import { AttributeType } from '../proto/constants.js';
-import { software as softwareAttribute } from '../proto/text-attributes.js';
 import { BindingResponder } from './binding-response.js';
-import { handleBindingRequest, type HandlerConfig } from './handle-binding-request.js';
+import { answerOn, createStunBindingService } from './binding-service.js';
+import type { HandlerConfig } from './handle-binding-request.js';
+import { clampPadding, createHandlerConfig, softwareOf } from './handler-config.js';
 import { ServerCounters, type StunServerStats } from './server-stats.js';
 import { bindPlannedSockets } from './bind-sockets.js';
-import { planSockets, isWildcard, type AlternateOptions, type ServerMode } from './socket-plan.js';
+import { planSockets, isWildcard, type AlternateOptions, type ServerMode, type SocketPlan } from './socket-plan.js';
+
+export { DEFAULT_MAX_PADDING, MAX_PADDING_LIMIT } from './handler-config.js';
 
 export interface StunServerOptions {
-  /** Address and port to serve on (port 0: ephemeral). */
+  /**
+   * Address and port to serve on (port 0: ephemeral). A wildcard (0.0.0.0, ::) without an
+   * alternate serves every local address of its family with a socket each, following address
+   * changes, so that answers leave from the address the request came to (RFC 8489 §6.3.1.2).
+   */
   readonly primary: Endpoint;
   /**
    * A second IP and/or port for RFC 5780 behavior tests. Both: four sockets, every test.
@@ -42,6 +48,8 @@ export interface StunServerComponents {
   readonly network: Network;
   readonly logger?: Logger;
   readonly clock?: Clock;
+  /** How often a wildcard server looks for added or removed local addresses. Default 5000 ms. */
+  readonly refreshIntervalMs?: number;
 }
 
 export interface StunServer {
@@ -55,22 +63,6 @@ export interface StunServer {
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
-
-/** Default cap on echoed PADDING: enough to force fragmentation on any common MTU (RFC 5780 §7.6). */
-export const DEFAULT_MAX_PADDING = 4096;
-/** Hard upper bound of `maxPadding`: the response with its other attributes stays a valid datagram. */
-export const MAX_PADDING_LIMIT = 16_384;
-/** Attributes a request may carry before it is dropped as malformed (a Binding request needs few). */
-const MAX_REQUEST_ATTRIBUTES = 32;
-
-// Comprehension-required types a request may carry: everything in the registry we parse, and
-// ICE's PRIORITY / USE-CANDIDATE (RFC 8445 §16.1), which clients reuse on servers. Credentials
-// (USERNAME, MESSAGE-INTEGRITY...) are understood and ignored: this server does no auth.
-const KNOWN: readonly number[] = [
-  ...Object.values(AttributeType).filter((t) => t < 0x8000),
-  0x0024, // PRIORITY, RFC 8445 §16.1
-  0x0025, // USE-CANDIDATE, RFC 8445 §16.1
-];
 
 /**
  * A STUN server answering Binding requests (RFC 8489), with the RFC 5780 server behavior when
@@ -86,32 +78,27 @@ export function createStunServer(options: StunServerOptions, components: StunSer
   }
   const logger = (components.logger ?? silentLogger).child('stun:server');
   const clock = components.clock ?? systemClock;
-  const counters = new ServerCounters();
-  const software = options.software === undefined ? undefined : softwareAttribute(options.software);
-  const maxPadding = Math.min(MAX_PADDING_LIMIT, Math.max(0, Math.floor(options.maxPadding ?? DEFAULT_MAX_PADDING)));
-  let sockets: UdpSocket[] = [];
+  const backend = plan.mode === 'single' ? singleAddress(options, components, plan) : rfc5780Sockets(options, components, plan);
   let starting: Promise<void> | undefined;
   let closing: Promise<void> | undefined;
   let startedAt = 0;
 
   const serve = async (): Promise<void> => {
-    const bound = await bindPlannedSockets(components.network, plan);
+    await backend.start();
     if (closing !== undefined) {
-      await Promise.all(bound.map((s) => s.close()));
+      await backend.close();
       throw new StunServerError('ERR_STUN_SERVER_STATE', 'closed while starting');
     }
-    sockets = bound;
-    const cfg = handlerConfig(plan.mode, bound, maxPadding, software, options.otherAddressOnAlternate ?? 'rfc5780', options.advertised ?? {});
-    serveSockets(bound, cfg, counters, logger);
     startedAt = clock.now();
-    logStart(logger, plan.mode, bound);
+    logStart(logger, plan.mode, backend.sockets(), backend.perAddress());
   };
 
   const close = (): Promise<void> => {
     closing ??= (async () => {
       await starting?.catch(() => undefined);
-      await Promise.all(sockets.map((s) => s.close()));
-      logger.info('closed', { ...counters.snapshot(clock.now() - startedAt) });
+      const stats = backend.stats(clock.now() - startedAt);
+      await backend.close();
+      logger.info('closed', { ...stats });
     })();
     return closing;
   };
@@ -123,33 +110,75 @@ export function createStunServer(options: StunServerOptions, components: StunSer
       starting ??= serve();
       return starting;
     },
-    addresses: () => sockets.map((s) => s.local),
-    stats: () => counters.snapshot(startedAt === 0 ? 0 : clock.now() - startedAt),
+    addresses: () => backend.sockets().map((s) => s.local),
+    stats: () => backend.stats(startedAt === 0 ? 0 : clock.now() - startedAt),
     close,
     [Symbol.asyncDispose]: close,
   };
 }
 
-/** Answers on every socket: the hot path. Responses are fire and forget. */
-function serveSockets(sockets: readonly UdpSocket[], cfg: HandlerConfig, counters: ServerCounters, logger: Logger): void {
-  sockets.forEach((socket, index) => {
-    socket.onMessage((data, from) => {
-      counters.received++;
-      const outcome = handleBindingRequest(cfg, data, from, index);
-      if (outcome.kind === 'drop') {
-        counters.drop(outcome.reason);
-        logger.trace('dropped', { reason: outcome.reason, detail: outcome.detail, from: formatEndpoint(from) });
-        return;
+/** What a server runs on: its sockets, their counters. */
+interface Backend {
+  start(): Promise<void>;
+  sockets(): UdpSocket[];
+  perAddress(): boolean;
+  stats(uptimeMs: number): StunServerStats;
+  close(): Promise<void>;
+}
+
+/** One address (or, for a wildcard, every local address): a listener set and the Binding service. */
+function singleAddress(options: StunServerOptions, components: StunServerComponents, plan: SocketPlan): Backend {
+  const listeners: ListenerSet = createListenerSet(
+    { family: plan.family, address: options.primary.address, port: options.primary.port, ...(components.refreshIntervalMs === undefined ? {} : { refreshIntervalMs: components.refreshIntervalMs }) },
+    { network: components.network, ...(components.clock ? { clock: components.clock } : {}), ...(components.logger ? { logger: components.logger } : {}) },
+  );
+  const service = createStunBindingService(
+    {
+      ...(options.software === undefined ? {} : { software: options.software }),
+      ...(options.maxPadding === undefined ? {} : { maxPadding: options.maxPadding }),
+      ...(options.advertised?.primary === undefined ? {} : { advertised: options.advertised.primary }),
+    },
+    { ...(components.logger ? { logger: components.logger } : {}), ...(components.clock ? { clock: components.clock } : {}) },
+  );
+  let stop: (() => void) | undefined;
+  return {
+    start: async () => {
+      try {
+        await listeners.start();
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        throw new StunServerError('ERR_STUN_SERVER_BIND', `cannot bind the STUN server's sockets: ${message}`, e);
       }
-      counters.responded++;
-      if (outcome.errorCode !== undefined) counters.errorResponse(outcome.errorCode);
-      (sockets[outcome.via] ?? socket).send(outcome.bytes, outcome.to);
-    });
-    socket.onError((e) => {
-      counters.sendErrors++;
-      logger.debug('socket error', { socket: formatEndpoint(socket.local), error: e.message });
-    });
-  });
+      stop = service.serveListeners(listeners);
+    },
+    sockets: () => [...listeners.sockets()],
+    perAddress: () => listeners.perAddress(),
+    stats: (uptimeMs) => ({ ...service.stats(), sendQueueDrops: listeners.stats().sendQueueDrops, uptimeMs }),
+    close: async () => {
+      stop?.();
+      await listeners.close();
+    },
+  };
+}
+
+/** Two or four sockets for RFC 5780: answers may leave from a socket other than the receiving one. */
+function rfc5780Sockets(options: StunServerOptions, components: StunServerComponents, plan: SocketPlan): Backend {
+  const logger = (components.logger ?? silentLogger).child('stun:server');
+  const counters = new ServerCounters();
+  let sockets: UdpSocket[] = [];
+  return {
+    start: async () => {
+      sockets = await bindPlannedSockets(components.network, plan);
+      const cfg = handlerConfig(plan.mode, sockets, options);
+      sockets.forEach((socket, index) => answerOn(socket, index, cfg, counters, logger, (via) => sockets[via]));
+    },
+    sockets: () => sockets,
+    perAddress: () => false,
+    stats: (uptimeMs) => counters.snapshot(uptimeMs, sockets),
+    close: async () => {
+      await Promise.all(sockets.map((s) => s.close()));
+    },
+  };
 }
 
 /** Creates and starts a server. */
@@ -159,14 +188,9 @@ export async function startStunServer(options: StunServerOptions, components: St
   return server;
 }
 
-function handlerConfig(
-  mode: ServerMode,
-  sockets: readonly UdpSocket[],
-  maxPadding: number,
-  software: ReturnType<typeof softwareAttribute> | undefined,
-  otherOnAlternate: 'rfc5780' | 'coturn',
-  advertised: NonNullable<StunServerOptions['advertised']>,
-): HandlerConfig {
+function handlerConfig(mode: ServerMode, sockets: readonly UdpSocket[], options: StunServerOptions): HandlerConfig {
+  const advertised = options.advertised ?? {};
+  const otherOnAlternate = options.otherAddressOnAlternate ?? 'rfc5780';
   // Socket index = ip role * 2 + port role: what a client must be told about socket i.
   const announced = (i: number): Endpoint | undefined => {
     const local = sockets[i]?.local;
@@ -174,9 +198,7 @@ function handlerConfig(
     const address = (i >> 1 === 0 ? advertised.primary : advertised.alternate) ?? local.address;
     return isWildcard(address) ? undefined : { address, port: local.port };
   };
-  const known = new Set(KNOWN);
-  if (mode === 'single') known.delete(AttributeType.ChangeRequest);
-  const value = software?.value instanceof Uint8Array ? software.value : undefined;
+  const software = softwareOf(options.software);
   const responders = sockets.map((_, receivedOn) =>
     sockets.map((s, sendingOn) => {
       // OTHER-ADDRESS only with a second IP (RFC 5780 §7.4): the socket differing in both IP and
@@ -184,16 +206,15 @@ function handlerConfig(
       const otherIndex = otherOnAlternate === 'coturn' && receivedOn >= 2 ? receivedOn ^ 1 : receivedOn ^ 3;
       const other = mode === 'full' ? announced(otherIndex) : undefined;
       const origin = announced(sendingOn);
-      // RFC 3489 §11.2.3: CHANGED-ADDRESS always; with one IP, the other port (port-only) or
-      // this very socket (single): where this server can answer a change request from.
-      const changed = other ?? announced(mode === 'port-only' ? receivedOn ^ 1 : receivedOn);
-      return new BindingResponder(s.family, { origin, other, changed }, value);
+      // RFC 3489 §11.2.3: CHANGED-ADDRESS always; with one IP, the other port (port-only).
+      const changed = other ?? announced(receivedOn ^ 1);
+      return new BindingResponder(s.family, { origin, other, changed }, software.value);
     }),
   );
-  return { mode, responders, known, maxPadding, software, maxAttributes: MAX_REQUEST_ATTRIBUTES };
+  return createHandlerConfig(mode, responders, clampPadding(options.maxPadding), software.attribute);
 }
 
-function logStart(logger: Logger, mode: ServerMode, sockets: readonly UdpSocket[]): void {
+function logStart(logger: Logger, mode: ServerMode, sockets: readonly UdpSocket[], perAddress: boolean): void {
   const addresses = sockets.map((s) => formatEndpoint(s.local));
   if (mode === 'full') {
     logger.info('serving STUN with RFC 5780 behavior discovery', { addresses });
@@ -210,7 +231,9 @@ function logStart(logger: Logger, mode: ServerMode, sockets: readonly UdpSocket[
       { addresses },
     );
   }
-  if (sockets.some((s) => isWildcard(s.local.address))) {
+  if (perAddress) {
+    logger.info('bound to a wildcard address: serving each local address with its own socket, following address changes');
+  } else if (sockets.some((s) => isWildcard(s.local.address))) {
     logger.info('bound to a wildcard address: RESPONSE-ORIGIN is omitted (the local address is unknown)');
   }
 }
