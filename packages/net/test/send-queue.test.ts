@@ -53,7 +53,7 @@ describe('send queue bound', () => {
   });
 
   it('has a default bound', async () => {
-    expect(DEFAULT_MAX_SEND_QUEUE_BYTES).toBe(256 * 1024);
+    expect(DEFAULT_MAX_SEND_QUEUE_BYTES).toBe(64 * 1024);
     await using a = await createNodeNetwork().bindUdp({ family: 4, address: '127.0.0.1' });
     for (let i = 0; i < 300; i++) a.send(new Uint8Array(1000), { address: '127.0.0.1', port: a.local.port });
     expect(a.stats?.().sendQueueDrops).toBe(300 - Math.floor(DEFAULT_MAX_SEND_QUEUE_BYTES / 1000));

@@ -7,6 +7,7 @@ export type LabTool =
   | 'nft'
   | 'sysctl'
   | 'ss'
+  | 'tc'
   | 'turnserver'
   | 'turnutils_natdiscovery'
   | 'turnutils_stunclient'
@@ -48,6 +49,7 @@ export function packageOf(name: LabTool): string {
   switch (name) {
     case 'ip':
     case 'ss':
+    case 'tc':
       return 'iproute2';
     case 'nft':
       return 'nftables';

@@ -11,7 +11,7 @@ export interface NodeNetworkOptions {
   readonly receiveBufferSize?: number;
   readonly sendBufferSize?: number;
   /**
-   * Most payload bytes a socket may have waiting to leave (default 256 KiB, `Infinity` for no
+   * Most payload bytes a socket may have waiting to leave (default 64 KiB, `Infinity` for no
    * bound). Node's own send queue has no limit: on a congested uplink it would grow without end
    * and send answers long after anyone waits for them. Past this, datagrams are dropped and
    * counted (`UdpSocket.stats()`).
