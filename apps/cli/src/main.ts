@@ -40,7 +40,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
   program
     .command('serve')
     .description('run the self-hosted server: STUN, with RFC 5780 behavior discovery when given two addresses')
-    .option('--address <ip>', 'address to serve on (default: all IPv4 interfaces)')
+    .option('--address <ip>', 'address to serve on (default 0.0.0.0: every IPv4 address, a socket each, following changes; :: for IPv6)')
     .option('--alternate-address <ip>', 'second IP for RFC 5780 tests (enables CHANGE-REQUEST, OTHER-ADDRESS)')
     .option('--port <port>', 'UDP port (default 3478)')
     .option('--alternate-port <port>', 'second port for RFC 5780 tests (default: port + 1)')
