@@ -14,7 +14,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const KILL_GRACE_MS = 5000;
 
 const benches = [
-  { name: 'stun-server', file: 'test/bench/stun-server.bench.mjs', argv: [process.execPath, 'test/bench/stun-server.bench.mjs'], budgetMs: 240_000 },
+  { name: 'stun-server', file: 'test/bench/stun-server.bench.mjs', argv: [process.execPath, 'test/bench/stun-server.bench.mjs'], budgetMs: 300_000 },
   { name: 'vnet', file: 'test/bench/vnet.bench.mjs', argv: [process.execPath, 'test/bench/vnet.bench.mjs'], budgetMs: 180_000 },
   {
     name: 'diagnose-lab',

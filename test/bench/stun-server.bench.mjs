@@ -11,6 +11,7 @@ import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { congestedSkipReason, runCongestedEgress } from './congested-egress.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const HOST = '127.0.0.1';
@@ -20,18 +21,24 @@ const BUFFER = 4 * 1024 * 1024;
 
 // ---------------------------------------------------------------- servers (child processes)
 
-async function natkit([port]) {
+// Extra arguments for the congested-egress case: the host, the send-queue bound ('default' or a
+// number of bytes, 'Infinity' for none) and 'serve-buffers' for the socket buffers of `natkit
+// serve` (4 MiB to receive, the system's default to send).
+async function natkit([port, host = HOST, maxSendQueueBytes = 'default', buffers = 'bench']) {
   const { createNodeNetwork } = await import('../../packages/net/dist/index.js');
   const { startStunServer } = await import('../../packages/stun/dist/index.js');
-  const network = createNodeNetwork({ receiveBufferSize: BUFFER, sendBufferSize: BUFFER });
-  await startStunServer({ primary: { address: HOST, port: Number(port) }, software: 'natkit bench' }, { network });
+  const queue = maxSendQueueBytes === 'default' ? {} : { maxSendQueueBytes: Number(maxSendQueueBytes) };
+  const sizes = buffers === 'serve-buffers' ? { receiveBufferSize: BUFFER } : { receiveBufferSize: BUFFER, sendBufferSize: BUFFER };
+  const network = createNodeNetwork({ ...sizes, ...queue });
+  await startStunServer({ primary: { address: host, port: Number(port) }, software: 'natkit bench' }, { network });
   console.log('READY');
 }
 
-async function npmStun([port]) {
+async function npmStun([port, host = HOST, buffers = 'bench']) {
   const stun = createRequire(import.meta.url)('stun');
   const { STUN_BINDING_RESPONSE, STUN_EVENT_BINDING_REQUEST } = stun.constants;
-  const server = stun.createServer({ type: 'udp4', recvBufferSize: BUFFER, sendBufferSize: BUFFER });
+  const sizes = buffers === 'serve-buffers' ? { recvBufferSize: BUFFER } : { recvBufferSize: BUFFER, sendBufferSize: BUFFER };
+  const server = stun.createServer({ type: 'udp4', ...sizes });
   // The package's documented server (examples/stun-server.js), answering with the request's id.
   server.on(STUN_EVENT_BINDING_REQUEST, (request, rinfo) => {
     const message = stun.createMessage(STUN_BINDING_RESPONSE, request.transactionId);
@@ -40,7 +47,7 @@ async function npmStun([port]) {
     server.send(message, rinfo.port, rinfo.address);
   });
   server.on('error', () => {});
-  server.listen(Number(port), HOST, () => console.log('READY'));
+  server.listen(Number(port), host, () => console.log('READY'));
 }
 
 async function echo([port]) {
@@ -49,11 +56,11 @@ async function echo([port]) {
   socket.bind(Number(port), HOST, () => console.log('READY'));
 }
 
-function coturnArgs(port) {
+export function coturnArgs(port, host = HOST) {
   return [
     '-n', '--no-cli', '--no-tls', '--no-dtls', '-S', '-z', '-m', '1',
-    '-L', HOST, '-p', String(port), '--no-stdout-log', '--log-file', '/dev/null', '--simple-log',
-    '--pidfile', `/tmp/natkit-bench-turnserver-${process.pid}.pid`,
+    '-L', host, '-p', String(port), '--no-stdout-log', '--log-file', '/dev/null', '--simple-log',
+    '--pidfile', `/tmp/natkit-bench-turnserver-${process.pid}-${host}.pid`,
   ];
 }
 
@@ -312,6 +319,10 @@ async function main(argv) {
   table(results);
   console.log('server CPU % is of one core. The machine may be shared: compare responses/CPU-s first.');
   clearTimeout(watchdog);
+  console.log('');
+  const skip = congestedSkipReason();
+  if (skip !== null) console.log(`congested egress: skipped (${skip})`);
+  else await runCongestedEgress({ self: SELF, coturn: hasCoturn ? coturnArgs : null });
 }
 
 // Dispatch last, once every module-level constant is initialised.
