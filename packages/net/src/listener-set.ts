@@ -172,28 +172,50 @@ class Listeners implements ListenerSet {
     }
     const sockets = await this.#bindAll(wanted);
     if (this.#closing) {
-      await Promise.all(sockets.map((s) => s.close()));
+      await Promise.all(sockets.map((s) => s?.close() ?? Promise.resolve()));
       return;
     }
     this.#perAddress = true;
-    sockets.forEach((s, i) => this.#add(wanted[i]!, s));
+    sockets.forEach((s, i) => {
+      if (s !== undefined) this.#add(wanted[i]!, s);
+    });
     this.#schedule();
   }
 
-  /** Binds every address on one port; an ephemeral port taken on one address is retried anew. */
-  async #bindAll(addresses: readonly string[]): Promise<UdpSocket[]> {
+  /**
+   * Binds every address on one port. An ephemeral port taken on one address is retried anew. With
+   * a fixed port, an address that cannot be bound now (a tentative IPv6 address, a port another
+   * program holds there) is left to the next refresh, as long as one address could be bound.
+   */
+  async #bindAll(addresses: readonly string[]): Promise<(UdpSocket | undefined)[]> {
+    if (this.#requestedPort !== 0) {
+      const bound: (UdpSocket | undefined)[] = [];
+      let first: unknown;
+      for (const address of addresses) {
+        try {
+          bound.push(await this.#network.bindUdp({ family: this.family, address, port: this.#requestedPort }));
+        } catch (e) {
+          first ??= e;
+          bound.push(undefined);
+          this.#failing.add(address);
+          this.#logger.warn('cannot bind an address yet: retrying at the next refresh', { address, error: e instanceof Error ? e.message : String(e) });
+        }
+      }
+      if (bound.every((s) => s === undefined)) throw first instanceof Error ? first : new NetworkError('ERR_BIND', String(first));
+      this.#port = this.#requestedPort;
+      return bound;
+    }
     for (let attempt = 1; ; attempt++) {
       const bound: UdpSocket[] = [];
       try {
         for (const address of addresses) {
-          const port = bound[0]?.local.port ?? this.#requestedPort;
-          bound.push(await this.#network.bindUdp({ family: this.family, address, port }));
+          bound.push(await this.#network.bindUdp({ family: this.family, address, port: bound[0]?.local.port ?? 0 }));
         }
         this.#port = bound[0]?.local.port ?? 0;
         return bound;
       } catch (e) {
         await Promise.all(bound.map((s) => s.close()));
-        if (this.#requestedPort !== 0 || attempt >= EPHEMERAL_ATTEMPTS) throw e;
+        if (attempt >= EPHEMERAL_ATTEMPTS) throw e;
       }
     }
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createListenerSet, createNodeNetwork, type Network, type UdpSocket } from '../src/index.js';
+import { createListenerSet, createNodeNetwork, silentLogger, type Network, type UdpSocket } from '../src/index.js';
 
 const node = createNodeNetwork();
 
@@ -98,5 +98,34 @@ describe('listener set', () => {
     expect(removed.length).toBe(count);
     expect(set.sockets()).toEqual([]);
     await expect(set.start()).rejects.toThrow(/closed/);
+  });
+});
+
+describe('listener set on a fixed port', () => {
+  it('serves the addresses it can bind, and retries the others at the next refresh', async () => {
+    // 203.0.113.77 (TEST-NET-3) is no local address: binding it fails (nothing is sent).
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (m: string) => warnings.push(m), child: () => logger };
+    const network: Network = {
+      ...node,
+      interfaceAddresses: () => ['127.0.0.1', '203.0.113.77'].map((address) => ({ address, family: 4, interface: 'x', internal: false })),
+    };
+    const free = await node.bindUdp({ family: 4, address: '127.0.0.1' });
+    const port = free.local.port;
+    await free.close();
+    await using set = createListenerSet({ family: 4, port, refreshIntervalMs: 60_000 }, { network, logger });
+    await set.start();
+    expect(set.sockets().map((s) => s.local)).toEqual([{ address: '127.0.0.1', port }]);
+    expect(warnings).toEqual(['cannot bind an address yet: retrying at the next refresh']);
+    await set.refresh();
+    expect(set.sockets().length).toBe(1);
+  });
+
+  it('fails to start when no address can be bound', async () => {
+    const network: Network = { ...node, interfaceAddresses: () => [{ address: '203.0.113.77', family: 4, interface: 'x', internal: false }] };
+    // A fixed port is what this is about; no socket ever holds it (the bind fails).
+    const set = createListenerSet({ family: 4, port: 3478 }, { network });
+    await expect(set.start()).rejects.toThrow(/203\.0\.113\.77/);
+    await set.close();
   });
 });
