@@ -75,15 +75,6 @@ function spawnIn(ns, argv, children) {
   return child;
 }
 
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  process.kill(child.pid, 'SIGTERM');
-  const timer = setTimeout(() => child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 2000);
-  await exited;
-  clearTimeout(timer);
-}
-
 async function waitFor(predicate, ms, what) {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
@@ -97,7 +88,7 @@ function listening(ns) {
   return run([IP, 'netns', 'exec', ns, 'ss', '-uln']).includes(`${SERVER}:${PORT}`);
 }
 
-async function measure(name, argv, ns, children) {
+async function measure(name, argv, ns, children, stop) {
   const server = spawnIn(ns.s, argv, children);
   try {
     await waitFor(() => listening(ns.s) || server.exitCode !== null, 10_000, name);
@@ -140,8 +131,12 @@ function print(results) {
   );
 }
 
-/** Runs the case for each server; `coturn` is coturnArgs(port, host) or null without coturn. */
-export async function runCongestedEgress({ self, coturn }) {
+/**
+ * Runs the case for each server. `self`: the server benchmark, whose roles start the Node servers;
+ * `coturn`: its coturnArgs(port, host), or null without coturn; `stop(child)`: its way of ending a
+ * child (SIGTERM, then SIGKILL by pid).
+ */
+export async function runCongestedEgress({ self, coturn, stop }) {
   console.log(`Congested egress: server uplink shaped to ${RATE} (tbf), requests unshaped; ${SECONDS} s flood per server, private namespaces`);
   const ns = { s: `nkb${process.pid}s`, c: `nkb${process.pid}c` };
   const children = new Set();
@@ -161,7 +156,7 @@ export async function runCongestedEgress({ self, coturn }) {
     Object.assign(ns, buildNamespaces(`nkb${process.pid}`));
     for (const [name, argv] of servers) {
       try {
-        results.push(await measure(name, argv, ns, children));
+        results.push(await measure(name, argv, ns, children, stop));
       } catch (e) {
         console.error(`congested egress, ${name}: ${e.message}`);
       }

@@ -322,7 +322,7 @@ async function main(argv) {
   console.log('');
   const skip = congestedSkipReason();
   if (skip !== null) console.log(`congested egress: skipped (${skip})`);
-  else await runCongestedEgress({ self: SELF, coturn: hasCoturn ? coturnArgs : null });
+  else await runCongestedEgress({ self: SELF, coturn: hasCoturn ? coturnArgs : null, stop });
 }
 
 // Dispatch last, once every module-level constant is initialised.
