@@ -1,5 +1,6 @@
 import {
   anyAddress,
+  checkBindOptions,
   familyOf,
   NetworkError,
   type BindOptions,
@@ -138,6 +139,7 @@ export class VirtualHost implements PacketSink, SocketHost, AsyncDisposable {
   }
 
   #bind(options: BindOptions): VirtualUdpSocket {
+    checkBindOptions(options);
     const family = options.family;
     if (this.#closed) throw new NetworkError('ERR_SOCKET_CLOSED', `host ${this.name} is closed`);
     const wildcard = anyAddress(family);

@@ -2,6 +2,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { anyAddress, familyOf, isSameEndpoint, type Endpoint, type Family } from '../endpoint.js';
 import type { BindOptions, MessageHandler, Network, UdpSocket } from '../network.js';
 import { NetworkError } from '../errors.js';
+import { checkBindOptions, sendTargetError } from '../input-check.js';
 
 /** Options of the Node adapter. */
 export interface NodeNetworkOptions {
@@ -47,6 +48,11 @@ class NodeUdpSocket implements UdpSocket {
   send(data: Uint8Array, to: Endpoint): void {
     if (this.#closed) {
       this.#emitError(new NetworkError('ERR_SOCKET_CLOSED', 'send on a closed socket'));
+      return;
+    }
+    const bad = sendTargetError(to, this.family);
+    if (bad !== undefined) {
+      this.#emitError(bad);
       return;
     }
     try {
@@ -97,10 +103,8 @@ class NodeUdpSocket implements UdpSocket {
 }
 
 async function bindNodeSocket(bind: BindOptions, options: NodeNetworkOptions): Promise<UdpSocket> {
+  checkBindOptions(bind);
   const address = bind.address ?? anyAddress(bind.family);
-  if (familyOf(address) !== bind.family) {
-    throw new NetworkError('ERR_BAD_ADDRESS', `${address} is not an IPv${bind.family} address`);
-  }
   const socket = createSocket({
     type: bind.family === 4 ? 'udp4' : 'udp6',
     ipv6Only: bind.family === 6,
