@@ -1,4 +1,4 @@
-import { familyOf, formatEndpoint, silentLogger, systemClock, type Clock, type Endpoint, type Logger, type Network, type UdpSocket } from '@natkit/net';
+import { createNodeNetwork, describeValue, familyOf, formatEndpoint, numberProblem, silentLogger, systemClock, type Clock, type Endpoint, type Logger, type Network, type UdpSocket } from '@natkit/net';
 import { StunServerError } from '../errors.js';
 import { AttributeType } from '../proto/constants.js';
 import { software as softwareAttribute } from '../proto/text-attributes.js';
@@ -39,7 +39,8 @@ export interface StunServerOptions {
 }
 
 export interface StunServerComponents {
-  readonly network: Network;
+  /** Sockets; default `createNodeNetwork()`. */
+  readonly network?: Network;
   readonly logger?: Logger;
   readonly clock?: Clock;
 }
@@ -77,7 +78,8 @@ const KNOWN: readonly number[] = [
  * given an alternate address, and RFC 3489 responses for clients without the magic cookie.
  * Malformed input is dropped and counted, never thrown.
  */
-export function createStunServer(options: StunServerOptions, components: StunServerComponents): StunServer {
+export function createStunServer(options: StunServerOptions, components: StunServerComponents = {}): StunServer {
+  checkServerOptions(options);
   const plan = planSockets(options.primary, options.alternate);
   for (const a of [options.advertised?.primary, options.advertised?.alternate]) {
     if (a !== undefined && familyOf(a) !== plan.family) {
@@ -86,16 +88,18 @@ export function createStunServer(options: StunServerOptions, components: StunSer
   }
   const logger = (components.logger ?? silentLogger).child('stun:server');
   const clock = components.clock ?? systemClock;
+  const network = components.network ?? createNodeNetwork();
   const counters = new ServerCounters();
   const software = options.software === undefined ? undefined : softwareAttribute(options.software);
-  const maxPadding = Math.min(MAX_PADDING_LIMIT, Math.max(0, Math.floor(options.maxPadding ?? DEFAULT_MAX_PADDING)));
+  // Above MAX_PADDING_LIMIT is capped: a response must stay a valid datagram.
+  const maxPadding = Math.min(MAX_PADDING_LIMIT, options.maxPadding ?? DEFAULT_MAX_PADDING);
   let sockets: UdpSocket[] = [];
   let starting: Promise<void> | undefined;
   let closing: Promise<void> | undefined;
   let startedAt = 0;
 
   const serve = async (): Promise<void> => {
-    const bound = await bindPlannedSockets(components.network, plan);
+    const bound = await bindPlannedSockets(network, plan);
     if (closing !== undefined) {
       await Promise.all(bound.map((s) => s.close()));
       throw new StunServerError('ERR_STUN_SERVER_STATE', 'closed while starting');
@@ -130,6 +134,19 @@ export function createStunServer(options: StunServerOptions, components: StunSer
   };
 }
 
+/** Throws StunServerError `ERR_BAD_OPTION` for an option of the wrong type or out of range. */
+function checkServerOptions(options: StunServerOptions): void {
+  const bad = (what: string, problem: string): StunServerError => new StunServerError('ERR_BAD_OPTION', `STUN server: ${what} ${problem}`);
+  if (typeof options !== 'object' || options === null) throw bad('options', 'must be an object');
+  if (options.maxPadding !== undefined) {
+    const problem = numberProblem(options.maxPadding, { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true });
+    if (problem !== undefined) throw bad('maxPadding', problem);
+  }
+  const other: unknown = options.otherAddressOnAlternate;
+  if (other !== undefined && other !== 'rfc5780' && other !== 'coturn') throw bad('otherAddressOnAlternate', `must be 'rfc5780' or 'coturn', not ${describeValue(other)}`);
+  if (options.software !== undefined && typeof options.software !== 'string') throw bad('software', 'must be a string');
+}
+
 /** Answers on every socket: the hot path. Responses are fire and forget. */
 function serveSockets(sockets: readonly UdpSocket[], cfg: HandlerConfig, counters: ServerCounters, logger: Logger): void {
   sockets.forEach((socket, index) => {
@@ -153,7 +170,7 @@ function serveSockets(sockets: readonly UdpSocket[], cfg: HandlerConfig, counter
 }
 
 /** Creates and starts a server. */
-export async function startStunServer(options: StunServerOptions, components: StunServerComponents): Promise<StunServer> {
+export async function startStunServer(options: StunServerOptions, components: StunServerComponents = {}): Promise<StunServer> {
   const server = createStunServer(options, components);
   await server.start();
   return server;
