@@ -41,5 +41,5 @@ export type {
 } from './server/stun-server.js';
 export { createStunServer, DEFAULT_MAX_PADDING, MAX_PADDING_LIMIT, startStunServer } from './server/stun-server.js';
 export type { StunServerStats } from './server/server-stats.js';
-export type { DropReason } from './server/handle-binding-request.js';
+export type { ServerDropReason } from './server/handle-binding-request.js';
 export type { AlternateOptions, ServerMode } from './server/socket-plan.js';

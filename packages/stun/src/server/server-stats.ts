@@ -1,4 +1,4 @@
-import type { DropReason } from './handle-binding-request.js';
+import type { ServerDropReason } from './handle-binding-request.js';
 
 /** Counters of a running server. */
 export interface StunServerStats {
@@ -9,14 +9,14 @@ export interface StunServerStats {
   /** Error responses by code (400, 420), included in `responded`. */
   readonly errorResponses: Readonly<Record<number, number>>;
   /** Datagrams that got no response, by reason. */
-  readonly dropped: Readonly<Record<DropReason, number>>;
+  readonly dropped: Readonly<Record<ServerDropReason, number>>;
   /** Send failures the sockets reported (unreachable clients, closed sockets). */
   readonly sendErrors: number;
   /** Milliseconds since start, on the injected clock. */
   readonly uptimeMs: number;
 }
 
-const DROP_REASONS: readonly DropReason[] = [
+const DROP_REASONS: readonly ServerDropReason[] = [
   'not-stun',
   'malformed',
   'indication',
@@ -32,9 +32,9 @@ export class ServerCounters {
   responded = 0;
   sendErrors = 0;
   readonly errorResponses = new Map<number, number>();
-  readonly dropped = new Map<DropReason, number>(DROP_REASONS.map((r) => [r, 0]));
+  readonly dropped = new Map<ServerDropReason, number>(DROP_REASONS.map((r) => [r, 0]));
 
-  drop(reason: DropReason): void {
+  drop(reason: ServerDropReason): void {
     this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1);
   }
 
@@ -47,7 +47,7 @@ export class ServerCounters {
       received: this.received,
       responded: this.responded,
       errorResponses: Object.fromEntries(this.errorResponses),
-      dropped: Object.fromEntries(this.dropped) as Record<DropReason, number>,
+      dropped: Object.fromEntries(this.dropped) as Record<ServerDropReason, number>,
       sendErrors: this.sendErrors,
       uptimeMs,
     };
