@@ -16,6 +16,16 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // Packs every workspace package and installs the tarballs into a fresh project.
+          name: 'packaging',
+          include: ['test/packaging/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'lab',
           include: ['test/lab/**/*.test.ts', 'test/interop/**/*.test.ts'],
           testTimeout: 120_000,
