@@ -5,14 +5,18 @@
  *
  * @example
  * ```ts
+ * import { createNodeNetwork } from '@natkit/net';
  * import { createTransactionId, decodeMessage, encodeMessage, readXorMappedAddress, StunMethod } from '@natkit/stun';
+ * const socket = await createNodeNetwork().bindUdp({ family: 4 });
+ * socket.onMessage((datagram) => {
+ *   const r = decodeMessage(datagram);
+ *   if (r.ok && r.value.class === 'success') console.log(readXorMappedAddress(r.value));
+ * });
  * const request = encodeMessage(
  *   { method: StunMethod.Binding, class: 'request', transactionId: createTransactionId() },
  *   { fingerprint: true },
  * );
- * // ...send `request`, then for each datagram received:
- * const r = decodeMessage(datagram);
- * if (r.ok && r.value.class === 'success') console.log(readXorMappedAddress(r.value));
+ * socket.send(request, { address: '198.51.100.1', port: 3478 });
  * ```
  */
 
