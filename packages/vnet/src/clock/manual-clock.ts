@@ -1,4 +1,4 @@
-import type { Clock, Timer } from '@natkit/net';
+import { numberProblem, type Clock, type NumberRange, type Timer } from '@natkit/net';
 import { VnetError } from '../errors.js';
 import { BinaryHeap, type HeapItem } from './binary-heap.js';
 
@@ -37,6 +37,16 @@ export interface RunUntilOptions extends AdvanceOptions {
   readonly abort?: AbortController;
 }
 
+/** Bounds of a `maxSteps`. */
+const STEPS = { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true } as const;
+
+/** `value` when it is a finite number in range, else VnetError `ERR_BAD_OPTION`. */
+function checked(value: number, what: string, range: NumberRange): number {
+  const problem = numberProblem(value, range);
+  if (problem !== undefined) throw new VnetError('ERR_BAD_OPTION', `ManualClock ${what} ${problem}`);
+  return value;
+}
+
 /** Default `RunUntilOptions.maxMs`. */
 const DEFAULT_RUN_MS = 3_600_000;
 
@@ -68,9 +78,9 @@ export class ManualClock implements Clock {
   #busy = false;
 
   constructor(options: ManualClockOptions = {}) {
-    this.#now = options.startMs ?? 0;
-    this.#settleTurns = Math.max(0, Math.min(options.settleTurns ?? 2, 100));
-    this.#maxSteps = options.maxSteps ?? 100_000;
+    this.#now = checked(options.startMs ?? 0, 'startMs', { min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER });
+    this.#settleTurns = checked(options.settleTurns ?? 2, 'settleTurns', { min: 0, max: 100, integer: true });
+    this.#maxSteps = checked(options.maxSteps ?? 100_000, 'maxSteps', STEPS);
   }
 
   now(): number {
@@ -101,8 +111,8 @@ export class ManualClock implements Clock {
    */
   async advance(ms: number, options: AdvanceOptions = {}): Promise<void> {
     await this.#exclusive(async () => {
-      const target = this.#now + Math.max(0, ms);
-      const maxSteps = options.maxSteps ?? this.#maxSteps;
+      const target = this.#now + checked(ms, 'advance(ms)', { min: 0, max: Number.MAX_SAFE_INTEGER });
+      const maxSteps = checked(options.maxSteps ?? this.#maxSteps, 'maxSteps', STEPS);
       await this.#settle();
       for (let steps = 0; ; steps++) {
         options.signal?.throwIfAborted();
@@ -141,9 +151,9 @@ export class ManualClock implements Clock {
     // during the run from being reported as unhandled.
     observed.catch(() => undefined);
     await this.#exclusive(async () => {
-      const maxMs = options.maxMs ?? DEFAULT_RUN_MS;
+      const maxMs = checked(options.maxMs ?? DEFAULT_RUN_MS, 'maxMs', { min: 0, max: Number.MAX_SAFE_INTEGER });
       const deadline = this.#now + maxMs;
-      const maxSteps = options.maxSteps ?? this.#maxSteps;
+      const maxSteps = checked(options.maxSteps ?? this.#maxSteps, 'maxSteps', STEPS);
       await this.#settle();
       const isSettled = (): boolean => settled;
       for (let steps = 0; !isSettled(); steps++) {
