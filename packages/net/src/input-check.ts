@@ -1,4 +1,4 @@
-import { familyOf, type Endpoint, type Family } from './endpoint.js';
+import { familyOf, normalizeAddress, type Endpoint, type Family } from './endpoint.js';
 import { NetworkError } from './errors.js';
 
 /**
@@ -69,8 +69,18 @@ export function sendTargetError(to: Endpoint, family: Family): NetworkError | un
   if (toFamily !== family) {
     return new NetworkError('ERR_BAD_ADDRESS', `cannot send to IPv${toFamily} address ${String(address)} from an IPv${family} socket`);
   }
+  if (toFamily === 6 && isIpv4Mapped(address as string)) {
+    return new NetworkError('ERR_BAD_ADDRESS', `cannot send to ${String(address)}: an IPv4-mapped address, which IPv6 sockets (IPv6-only) never reach; use an IPv4 socket`);
+  }
   const bad = portProblem((to as { port?: unknown }).port);
   return bad === undefined ? undefined : new NetworkError('ERR_BAD_PORT', `cannot send to ${String(address)}: ${bad}`);
+}
+
+/** `::ffff:a.b.c.d` or `::ffff:h:h` (RFC 4291 §2.5.5.2), in any spelling. */
+function isIpv4Mapped(address: string): boolean {
+  if (!address.toLowerCase().includes('ffff')) return false; // the common case, without parsing
+  const n = normalizeAddress(address);
+  return familyOf(n) === 4 || /^::ffff:(\d{1,3}(\.\d{1,3}){3}|[0-9a-f]{1,4}:[0-9a-f]{1,4})$/.test(n);
 }
 
 /**

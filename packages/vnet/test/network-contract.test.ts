@@ -73,11 +73,14 @@ describe.each(implementations)('Network contract: $name', (impl) => {
     }
   });
 
-  it('an IPv6 socket refuses IPv4 destinations', async () => {
+  it('an IPv6 socket refuses IPv4 and IPv4-mapped destinations', async () => {
     const { network, close } = impl.open();
     try {
       await using s = await network.bindUdp({ family: 6, address: '::1' });
       expect(sendCodes(s, { address: '127.0.0.1', port: 9 })).toEqual(['ERR_BAD_ADDRESS']);
+      // IPv4-mapped: Node's IPv6-only socket drops it silently, vnet had no route; now both refuse.
+      expect(sendCodes(s, { address: '::ffff:127.0.0.1', port: 9 })).toEqual(['ERR_BAD_ADDRESS']);
+      expect(sendCodes(s, { address: '::FFFF:7f00:1', port: 9 })).toEqual(['ERR_BAD_ADDRESS']);
     } finally {
       await close();
     }
