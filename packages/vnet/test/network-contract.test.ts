@@ -85,4 +85,14 @@ describe.each(implementations)('Network contract: $name', (impl) => {
       await close();
     }
   });
+
+  it('localAddressFor answers for IP literals only', async () => {
+    const { network, close } = impl.open();
+    try {
+      expect(await network.localAddressFor({ address: '127.0.0.1', port: 9 })).toBe('127.0.0.1');
+      expect(await network.localAddressFor({ address: 'localhost', port: 9 })).toBeUndefined();
+    } finally {
+      await close();
+    }
+  });
 });
