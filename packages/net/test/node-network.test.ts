@@ -86,3 +86,10 @@ describe('systemClock', () => {
     }
   });
 });
+
+describe('createNodeNetwork options', () => {
+  it('refuses a NaN or negative buffer size', () => {
+    expect(() => createNodeNetwork({ receiveBufferSize: Number.NaN })).toThrow(expect.objectContaining({ code: 'ERR_BAD_OPTION' }));
+    expect(() => createNodeNetwork({ sendBufferSize: -1 })).toThrow(expect.objectContaining({ code: 'ERR_BAD_OPTION' }));
+  });
+});

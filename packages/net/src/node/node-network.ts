@@ -2,7 +2,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { anyAddress, familyOf, isSameEndpoint, type Endpoint, type Family } from '../endpoint.js';
 import type { BindOptions, MessageHandler, Network, UdpSocket } from '../network.js';
 import { NetworkError } from '../errors.js';
-import { checkBindOptions, sendTargetError } from '../input-check.js';
+import { checkBindOptions, numberProblem, sendTargetError } from '../input-check.js';
 
 /** Options of the Node adapter. */
 export interface NodeNetworkOptions {
@@ -13,6 +13,10 @@ export interface NodeNetworkOptions {
 
 /** The `Network` backed by Node's `dgram` sockets. */
 export function createNodeNetwork(options: NodeNetworkOptions = {}): Network {
+  for (const key of ['receiveBufferSize', 'sendBufferSize'] as const) {
+    const problem = options[key] === undefined ? undefined : numberProblem(options[key], { min: 1, max: 2 ** 31 - 1, integer: true });
+    if (problem !== undefined) throw new NetworkError('ERR_BAD_OPTION', `createNodeNetwork: ${key} ${problem}`);
+  }
   return {
     bindUdp: (bind) => bindNodeSocket(bind, options),
     localAddressFor,

@@ -1,6 +1,6 @@
 import { createNodeNetwork, systemClock } from '@natkit/net';
 import { describe, expect, it } from 'vitest';
-import { createStunServer, planTransmissions, StunClient, type RetransmitPolicy } from '../../src/index.js';
+import { createStunServer, planTransmissions, StunClient, TransactionTable, type RetransmitPolicy } from '../../src/index.js';
 
 describe('retransmit policies are checked', () => {
   it.each<[string, RetransmitPolicy]>([
@@ -40,5 +40,14 @@ describe('retransmit policies are checked', () => {
     expect(() => createStunServer({ primary, maxPadding: Number.NaN })).toThrow(expect.objectContaining({ code: 'ERR_BAD_OPTION' }));
     expect(() => createStunServer({ primary, otherAddressOnAlternate: 'pion' as 'coturn' })).toThrow(expect.objectContaining({ code: 'ERR_BAD_OPTION' }));
     expect(() => createStunServer({ primary: { address: '127.0.0.1', port: 99999 } })).toThrow(expect.objectContaining({ code: 'ERR_BAD_PORT' }));
+  });
+});
+
+describe('transaction table bounds are checked', () => {
+  it('refuses a NaN or zero bound instead of lifting it', async () => {
+    expect(() => new TransactionTable({ maxPerDestination: Number.NaN })).toThrow(expect.objectContaining({ code: 'ERR_BAD_OPTION' }));
+    expect(() => new TransactionTable({ maxTotal: 0 })).toThrow(expect.objectContaining({ code: 'ERR_BAD_OPTION' }));
+    await using socket = await createNodeNetwork().bindUdp({ family: 4, address: '127.0.0.1' });
+    expect(() => new StunClient({ maxPerDestination: 2.5 }, { socket, clock: systemClock })).toThrow(expect.objectContaining({ code: 'ERR_BAD_OPTION' }));
   });
 });
