@@ -25,7 +25,7 @@ export default tseslint.config(
     },
   },
   // Only apps print.
-  { files: ['apps/**', 'test/bench/**'], rules: { 'no-console': 'off' } },
+  { files: ['apps/**', 'test/bench/**', 'examples/**'], rules: { 'no-console': 'off' } },
   // Nothing below apps/ opens real sockets except the Node adapter.
   {
     files: ['packages/**/src/**/*.ts'],

@@ -15,11 +15,17 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): Timer;
 }
 
-/** The process clock: performance.now() and the event loop's timers. */
+/** The longest delay Node's timers take (2^31 - 1 ms, about 24.8 days); beyond, they fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The process clock: performance.now() and the event loop's timers. A delay past the timers'
+ * range (Infinity included) waits the longest they can instead of firing after 1 ms; NaN is 0.
+ */
 export const systemClock: Clock = {
   now: () => performance.now(),
   setTimeout(fn, ms) {
-    const h = setTimeout(fn, Math.max(0, ms));
+    const h = setTimeout(fn, Number.isNaN(ms) ? 0 : Math.min(MAX_TIMER_MS, Math.max(0, ms)));
     return { cancel: () => clearTimeout(h) };
   },
 };

@@ -14,7 +14,10 @@ export interface UdpSocket {
   readonly family: Family;
   /**
    * Sends one datagram. Fire and forget, like UDP itself: a send error (unreachable network,
-   * socket closed) is reported to the error handlers and never thrown.
+   * socket closed) is reported to the error handlers and never thrown. `to` must be an IP
+   * literal of the socket's family (host names are not resolved) and a port in 1-65535, else
+   * the handlers get `ERR_BAD_ADDRESS` / `ERR_BAD_PORT` and nothing is sent: the same on every
+   * `Network` implementation.
    */
   send(data: Uint8Array, to: Endpoint): void;
   /** Adds a receive handler; returns a function that removes it. */
@@ -60,6 +63,11 @@ export interface BindOptions {
  * network in packages/vnet, so that the same protocol code runs over both.
  */
 export interface Network {
+  /**
+   * Binds a UDP socket. Rejects with NetworkError `ERR_BAD_OPTION` (family not 4 or 6),
+   * `ERR_BAD_PORT` (not an integer in 0-65535), `ERR_BAD_ADDRESS` (not an IP literal of the
+   * family; `connect` as for `send`), or `ERR_BIND` / `ERR_CONNECT`.
+   */
   bindUdp(options: BindOptions): Promise<UdpSocket>;
   /**
    * The local address the system would use to reach `remote`, without sending anything

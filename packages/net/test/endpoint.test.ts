@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatEndpoint, isSameEndpoint, normalizeAddress, parseHostPort } from '../src/index.js';
+import { formatEndpoint, isSameEndpoint, normalizeAddress, parseHostPort, sendTargetError } from '../src/index.js';
 
 describe('parseHostPort', () => {
   it.each([
@@ -38,5 +38,12 @@ describe('endpoints', () => {
     expect(normalizeAddress('::FFFF:203.0.113.9')).toBe('203.0.113.9');
     expect(isSameEndpoint({ address: '::ffff:203.0.113.9', port: 1 }, { address: '203.0.113.9', port: 1 })).toBe(true);
     expect(isSameEndpoint({ address: '203.0.113.9', port: 1 }, { address: '203.0.113.9', port: 2 })).toBe(false);
+  });
+});
+
+describe('sendTargetError', () => {
+  it('refuses IPv4-mapped IPv6 destinations in any spelling, and only those', () => {
+    for (const a of ['::ffff:127.0.0.1', '::FFFF:7f00:1', '0:0:0:0:0:ffff:7f00:1']) expect(sendTargetError({ address: a, port: 9 }, 6)?.code, a).toBe('ERR_BAD_ADDRESS');
+    for (const a of ['::ffff:1', 'ffff::1', '2001:db8::ffff:1:2', '::1']) expect(sendTargetError({ address: a, port: 9 }, 6), a).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createNodeNetwork, type Endpoint } from '../src/index.js';
+import { createNodeNetwork, systemClock, type Endpoint } from '../src/index.js';
 
 describe('Node adapter', () => {
   it('delivers a datagram between two loopback sockets with the sender as source', async () => {
@@ -62,5 +62,34 @@ describe('Node adapter', () => {
   it('rejects a connected socket whose connect() fails, instead of returning it unconnected', async () => {
     const net = createNodeNetwork();
     await expect(net.bindUdp({ family: 4, connect: { address: '255.255.255.255', port: 3478 } })).rejects.toThrow(/cannot connect UDP/);
+  });
+});
+
+describe('systemClock', () => {
+  it('an Infinity delay waits (the longest a timer can) instead of firing after 1 ms with a warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w.name);
+    };
+    process.on('warning', onWarning);
+    let fired = false;
+    const timer = systemClock.setTimeout(() => {
+      fired = true;
+    }, Number.POSITIVE_INFINITY);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(fired).toBe(false);
+      expect(warnings).toEqual([]);
+    } finally {
+      timer.cancel();
+      process.off('warning', onWarning);
+    }
+  });
+});
+
+describe('createNodeNetwork options', () => {
+  it('refuses a NaN or negative buffer size', () => {
+    expect(() => createNodeNetwork({ receiveBufferSize: Number.NaN })).toThrow(expect.objectContaining({ code: 'ERR_BAD_OPTION' }));
+    expect(() => createNodeNetwork({ sendBufferSize: -1 })).toThrow(expect.objectContaining({ code: 'ERR_BAD_OPTION' }));
   });
 });

@@ -1,6 +1,11 @@
 import { formatEndpoint, type Endpoint } from '@natkit/net';
 
-/** Base class of the errors thrown by @natkit/stun, told apart by a stable `code`. */
+/**
+ * Base class of the errors thrown by @natkit/stun, told apart by a stable `code`. Bad input
+ * carries the codes shared by every natkit package (`ERR_BAD_OPTION`, `ERR_BAD_PORT`,
+ * `ERR_BAD_SERVER`, `ERR_BAD_ADDRESS`: see `InputErrorCode` in @natkit/net); `planTransmissions`
+ * throws a plain StunError `ERR_BAD_OPTION`.
+ */
 export class StunError extends Error {
   override readonly name: string = 'StunError';
   constructor(
@@ -27,7 +32,8 @@ export class StunEncodeError extends StunError {
 /**
  * Thrown by the STUN server for a configuration it cannot serve (mixed address families, a
  * wildcard address with an alternate) or sockets it cannot bind.
- * Codes: `ERR_STUN_SERVER_CONFIG`, `ERR_STUN_SERVER_BIND`, `ERR_STUN_SERVER_STATE`.
+ * Codes: `ERR_STUN_SERVER_CONFIG`, `ERR_STUN_SERVER_BIND`, `ERR_STUN_SERVER_STATE`, and for bad
+ * input `ERR_BAD_PORT`, `ERR_BAD_OPTION`.
  */
 export class StunServerError extends StunError {
   override readonly name: string = 'StunServerError';
@@ -58,7 +64,11 @@ export class StunTransactionError extends StunError {
   override readonly name: string = 'StunTransactionError';
 }
 
-/** `diagnose` was given nothing it can test. Codes: `ERR_NO_SERVERS`, `ERR_RESOLVE`. */
+/**
+ * `diagnose` was given bad options or nothing it can test. Codes: `ERR_BAD_OPTION`,
+ * `ERR_BAD_SERVER`, `ERR_BAD_PORT` (the codes every natkit package uses for bad input),
+ * `ERR_NO_SERVERS` (no server of the families asked for), `ERR_RESOLVE`.
+ */
 export class DiagnosisError extends StunError {
   override readonly name: string = 'DiagnosisError';
 }

@@ -5,14 +5,18 @@
  *
  * @example
  * ```ts
+ * import { createNodeNetwork } from '@natkit/net';
  * import { createTransactionId, decodeMessage, encodeMessage, readXorMappedAddress, StunMethod } from '@natkit/stun';
+ * const socket = await createNodeNetwork().bindUdp({ family: 4 });
+ * socket.onMessage((datagram) => {
+ *   const r = decodeMessage(datagram);
+ *   if (r.ok && r.value.class === 'success') console.log(readXorMappedAddress(r.value));
+ * });
  * const request = encodeMessage(
  *   { method: StunMethod.Binding, class: 'request', transactionId: createTransactionId() },
  *   { fingerprint: true },
  * );
- * // ...send `request`, then for each datagram received:
- * const r = decodeMessage(datagram);
- * if (r.ok && r.value.class === 'success') console.log(readXorMappedAddress(r.value));
+ * socket.send(request, { address: '198.51.100.1', port: 3478 });
  * ```
  */
 
@@ -43,5 +47,5 @@ export { createStunServer, DEFAULT_MAX_PADDING, MAX_PADDING_LIMIT, startStunServ
 export type { StunServerStats } from './server/server-stats.js';
 export type { StunBindingService, StunBindingServiceComponents, StunBindingServiceOptions } from './server/binding-service.js';
 export { createStunBindingService } from './server/binding-service.js';
-export type { DropReason } from './server/handle-binding-request.js';
+export type { ServerDropReason } from './server/handle-binding-request.js';
 export type { AlternateOptions, ServerMode } from './server/socket-plan.js';

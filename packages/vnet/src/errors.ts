@@ -2,6 +2,8 @@
 export type VnetErrorCode =
   /** A topology or behaviour option is invalid (bad CIDR, unknown preset value, ...). */
   | 'ERR_VNET_CONFIG'
+  /** A clock argument is not a number in range (`advance(NaN)`, `maxSteps: 0`, ...); the code every natkit package uses. */
+  | 'ERR_BAD_OPTION'
   /** A static address is already used in the same routing domain, or a pool is exhausted. */
   | 'ERR_ADDRESS_IN_USE'
   /** The virtual network was closed. */

@@ -1,7 +1,7 @@
 import { formatEndpoint, silentLogger, type Clock, type Logger, type Timer } from '@natkit/net';
 import type { VirtualEndpoint } from './address/virtual-endpoint.js';
 import { BinaryHeap } from './clock/binary-heap.js';
-import { LINK_LOST, type Link } from './link.js';
+import { LINK_LOST, type LinkNode } from './link.js';
 import { dropReasons, type DropEvent, type DropReason } from './observe/drop-reason.js';
 import type { TraceEntry, TraceEvent } from './observe/packet-trace.js';
 import { RingBuffer } from './observe/ring-buffer.js';
@@ -60,7 +60,7 @@ export class Fabric {
   }
 
   /** Sends a new datagram from `origin`: across `link` to `next`, or straight to `next` when `link` is undefined. */
-  send(origin: PacketSink, src: VirtualEndpoint, dst: VirtualEndpoint, data: Uint8Array, link: Link | undefined, next: PacketSink): void {
+  send(origin: PacketSink, src: VirtualEndpoint, dst: VirtualEndpoint, data: Uint8Array, link: LinkNode | undefined, next: PacketSink): void {
     if (this.#closed) return;
     const p = new Packet(this.#ids++, src, dst, data, this.clock.now());
     this.sent++;
@@ -73,7 +73,7 @@ export class Fabric {
    * Moves `p` across `link` (upward: towards the root) to `next`. With zero delay and `inline`,
    * `next` handles it at once; otherwise it waits in the queue.
    */
-  transit(link: Link, upward: boolean, p: Packet, next: PacketSink, inline: boolean): void {
+  transit(link: LinkNode, upward: boolean, p: Packet, next: PacketSink, inline: boolean): void {
     let delay = 0;
     if (!link.ideal) {
       delay = link.transit(upward, p.data.length, p.at);

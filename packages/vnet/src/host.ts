@@ -1,5 +1,6 @@
 import {
   anyAddress,
+  checkBindOptions,
   familyOf,
   NetworkError,
   type BindOptions,
@@ -11,9 +12,10 @@ import {
 import { canonicalAddress, isLoopback } from './address/ip.js';
 import { VirtualEndpoint } from './address/virtual-endpoint.js';
 import type { Fabric } from './fabric.js';
-import type { Link } from './link.js';
+import type { LinkNode } from './link.js';
 import type { Packet, PacketSink } from './packet.js';
-import type { Router } from './router.js';
+import type { RouterNode } from './router.js';
+import type { VirtualHost } from './topology.js';
 import { VirtualUdpSocket, type SocketHost } from './udp-socket.js';
 
 /** First port of the dynamic (ephemeral) range, RFC 6335 §6. */
@@ -37,7 +39,7 @@ class PortTable {
  * A virtual machine attached to a router. `network` is the `Network` that code under test gets;
  * the host's addresses are fixed at creation (the first of each family is its primary one).
  */
-export class VirtualHost implements PacketSink, SocketHost, AsyncDisposable {
+export class HostNode implements PacketSink, SocketHost, VirtualHost {
   readonly network: Network;
   readonly #ports: Record<Family, PortTable> = { 4: new PortTable(), 6: new PortTable() };
   readonly #own: Set<string>;
@@ -47,8 +49,8 @@ export class VirtualHost implements PacketSink, SocketHost, AsyncDisposable {
 
   constructor(
     readonly name: string,
-    readonly router: Router,
-    readonly link: Link,
+    readonly router: RouterNode,
+    readonly link: LinkNode,
     readonly addresses: readonly string[],
     private readonly fabric: Fabric,
     private readonly receiveQueueLimit: number,
@@ -138,6 +140,7 @@ export class VirtualHost implements PacketSink, SocketHost, AsyncDisposable {
   }
 
   #bind(options: BindOptions): VirtualUdpSocket {
+    checkBindOptions(options);
     const family = options.family;
     if (this.#closed) throw new NetworkError('ERR_SOCKET_CLOSED', `host ${this.name} is closed`);
     const wildcard = anyAddress(family);

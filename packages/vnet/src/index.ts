@@ -28,9 +28,7 @@ export type { AdvanceOptions, ManualClockOptions, RunUntilOptions } from './cloc
 export { ManualClock } from './clock/manual-clock.js';
 export type { VnetErrorCode } from './errors.js';
 export { VnetError } from './errors.js';
-export type { VirtualHost } from './host.js';
 export type { BandwidthOptions, LinkOptions } from './link.js';
-export type { Link } from './link.js';
 export type { EndpointDependency, NatBehavior, NatOptions, PortAllocation, Pooling } from './nat/nat-behavior.js';
 export { defaultNatBehavior, resolveNatBehavior } from './nat/nat-behavior.js';
 export type { NatDrop, NatMappingInfo, NatTableOptions } from './nat/nat-table.js';
@@ -43,6 +41,6 @@ export type { TraceEntry, TraceEvent } from './observe/packet-trace.js';
 export { formatTraceEntry } from './observe/packet-trace.js';
 export type { Prng } from './prng.js';
 export { createPrng } from './prng.js';
-export type { Router } from './router.js';
+export type { Link, Router, VirtualHost } from './topology.js';
 export type { HostOptions, NetworkStats, RouterOptions, VirtualNetworkOptions } from './virtual-network.js';
 export { createVirtualNetwork, VirtualNetwork } from './virtual-network.js';

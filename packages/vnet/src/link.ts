@@ -1,3 +1,4 @@
+import type { Link } from './topology.js';
 import { VnetError } from './errors.js';
 import type { Prng } from './prng.js';
 
@@ -27,7 +28,7 @@ export interface LinkOptions {
   readonly bandwidth?: BandwidthOptions;
 }
 
-/** Returned by `Link.transit` instead of a delay. */
+/** Returned by `LinkNode.transit` instead of a delay. */
 export const LINK_LOST = -1;
 export const LINK_QUEUE_FULL = -2;
 
@@ -41,7 +42,7 @@ class Direction {
  * it and returns the delay to apply, or a negative drop code; all randomness comes from the
  * link's own seeded generator.
  */
-export class Link {
+export class LinkNode implements Link {
   #o: Required<Omit<LinkOptions, 'bandwidth'>> = normalize({});
   #bandwidth: Required<BandwidthOptions> | undefined;
   #ideal = true;

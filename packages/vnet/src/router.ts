@@ -2,22 +2,23 @@ import type { Family } from '@natkit/net';
 import type { AddressPool } from './address/address-pool.js';
 import { VnetError } from './errors.js';
 import type { Fabric } from './fabric.js';
-import type { Link } from './link.js';
+import type { LinkNode } from './link.js';
 import { isNatDrop, type NatMappingInfo, type NatTable } from './nat/nat-table.js';
 import type { Packet, PacketSink } from './packet.js';
+import type { Router } from './topology.js';
 
 /** Where a router sends packets for one address: the child (host or router) and the link to it. */
 interface Route {
   readonly node: PacketSink;
-  readonly link: Link;
+  readonly link: LinkNode;
 }
 
 /** How a router is built (see `VirtualNetwork.createRouter`). */
 export interface RouterInit {
   readonly name: string;
   readonly fabric: Fabric;
-  readonly parent: Router | undefined;
-  readonly uplink: Link | undefined;
+  readonly parent: RouterNode | undefined;
+  readonly uplink: LinkNode | undefined;
   /** Per family: a NAT, a firewall (`translates === false`) or nothing (the root). */
   readonly tables: Readonly<Record<Family, NatTable | undefined>>;
   readonly pools: Readonly<Record<Family, AddressPool | undefined>>;
@@ -31,11 +32,11 @@ export interface RouterInit {
  * a host, and each router's external address, is registered at the router it hangs off and at
  * every ancestor up to the first one that translates that family.
  */
-export class Router implements PacketSink {
+export class RouterNode implements PacketSink, Router {
   readonly name: string;
-  readonly parent: Router | undefined;
+  readonly parent: RouterNode | undefined;
   /** The link to the parent (undefined for the root). */
-  readonly uplink: Link | undefined;
+  readonly uplink: LinkNode | undefined;
   /** When true the router drops all UDP, both ways ('blocked'). */
   blocked: boolean;
   readonly #fabric: Fabric;
@@ -85,7 +86,7 @@ export class Router implements PacketSink {
   }
 
   /** Registers `address` as reachable through `node` over `link`; throws ERR_ADDRESS_IN_USE. */
-  attach(address: string, family: Family, node: PacketSink, link: Link): void {
+  attach(address: string, family: Family, node: PacketSink, link: LinkNode): void {
     const chain = this.#chain(address, family);
     const taken = chain.find((r) => r.isTaken(address));
     if (taken !== undefined) throw new VnetError('ERR_ADDRESS_IN_USE', `${address} is already used behind ${taken.name}`);
@@ -97,14 +98,14 @@ export class Router implements PacketSink {
   }
 
   /** This router and the ancestors an address of `family` propagates to. */
-  #chain(_address: string, family: Family): Router[] {
-    const chain: Router[] = [this];
+  #chain(_address: string, family: Family): RouterNode[] {
+    const chain: RouterNode[] = [this];
     for (let r = this.#passesUp(family); r !== undefined; r = r.#passesUp(family)) chain.push(r);
     return chain;
   }
 
   /** The parent, when this router passes addresses of `family` up untranslated (a firewall). */
-  #passesUp(family: Family): Router | undefined {
+  #passesUp(family: Family): RouterNode | undefined {
     return this.#tables[family]?.translates === false ? this.parent : undefined;
   }
 

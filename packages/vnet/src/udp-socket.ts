@@ -1,4 +1,4 @@
-import { NetworkError, type Endpoint, type Family, type MessageHandler, type UdpSocket } from '@natkit/net';
+import { NetworkError, sendTargetError, type Endpoint, type Family, type MessageHandler, type UdpSocket } from '@natkit/net';
 import { canonicalAddress } from './address/ip.js';
 import { VirtualEndpoint } from './address/virtual-endpoint.js';
 import type { Fabric, ReceiveQueue } from './fabric.js';
@@ -142,10 +142,11 @@ export class VirtualUdpSocket implements UdpSocket, ReceiveQueue {
   }
 
   #resolve(to: Endpoint): VirtualEndpoint | undefined {
-    const address = canonicalAddress(to.address);
-    const family = address === undefined ? undefined : address.includes(':') ? 6 : 4;
-    if (address === undefined || family !== this.family || !Number.isInteger(to.port) || to.port < 1 || to.port > 65535) {
-      this.#emitError(new NetworkError('ERR_BAD_ADDRESS', `cannot send to ${to.address}:${to.port} from an IPv${this.family} socket`));
+    // The same contract as the Node adapter: an IP literal of the socket's family, port 1-65535.
+    const bad = sendTargetError(to, this.family);
+    const address = bad === undefined ? canonicalAddress(to.address) : undefined;
+    if (address === undefined) {
+      this.#emitError(bad ?? new NetworkError('ERR_BAD_ADDRESS', `cannot send to ${to.address}`));
       return undefined;
     }
     const dst = new VirtualEndpoint(address, to.port);

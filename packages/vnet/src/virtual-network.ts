@@ -3,14 +3,15 @@ import { AddressPool } from './address/address-pool.js';
 import { canonicalAddress, parseCidr } from './address/ip.js';
 import { VnetError } from './errors.js';
 import { Fabric } from './fabric.js';
-import { VirtualHost } from './host.js';
-import { Link, type LinkOptions } from './link.js';
+import { HostNode } from './host.js';
+import { LinkNode, type LinkOptions } from './link.js';
 import type { NatOptions } from './nat/nat-behavior.js';
 import { NatTable } from './nat/nat-table.js';
 import type { DropEvent, DropReason } from './observe/drop-reason.js';
 import type { TraceEntry } from './observe/packet-trace.js';
 import { createPrng, type Prng } from './prng.js';
-import { Router } from './router.js';
+import { RouterNode } from './router.js';
+import type { Router, VirtualHost } from './topology.js';
 
 export interface VirtualNetworkOptions {
   /** Drives every delay and timer: a `ManualClock` in tests, `systemClock` (the default) for demos. */
@@ -75,10 +76,12 @@ export class VirtualNetwork implements AsyncDisposable {
   readonly clock: Clock;
   /** The root router: the public internet, no NAT. */
   readonly internet: Router;
+  readonly #root: RouterNode;
   readonly #fabric: Fabric;
   readonly #random: Prng;
   readonly #receiveQueueLimit: number;
-  readonly #hosts: VirtualHost[] = [];
+  readonly #hosts: HostNode[] = [];
+  readonly #routerNodes = new Set<RouterNode>();
   #routers = 0;
   #closed = false;
 
@@ -96,7 +99,7 @@ export class VirtualNetwork implements AsyncDisposable {
     if (options.trace !== undefined) this.enableTrace(options.trace);
     const cidr4 = parseCidr(options.internet?.ipv4Cidr ?? '203.0.113.0/24');
     const cidr6 = parseCidr(options.internet?.ipv6Cidr ?? '2001:db8::/32');
-    this.internet = new Router({
+    this.#root = new RouterNode({
       name: 'internet',
       fabric: this.#fabric,
       parent: undefined,
@@ -105,11 +108,14 @@ export class VirtualNetwork implements AsyncDisposable {
       pools: { 4: new AddressPool(cidr4, 10), 6: new AddressPool(cidr6, 10) },
       blocked: false,
     });
+    this.internet = this.#root;
+    this.#routerNodes.add(this.#root);
   }
 
   /** Adds a router with a NAT below `parent` (the internet, or another NAT for carrier-grade chains). */
-  createRouter(parent: Router, options: RouterOptions = {}): Router {
+  createRouter(parentRouter: Router, options: RouterOptions = {}): Router {
     this.#checkOpen();
+    const parent = this.#node(parentRouter);
     const index = ++this.#routers;
     const name = options.name ?? `router${index}`;
     const nat66 = options.nat66 ?? true;
@@ -134,8 +140,8 @@ export class VirtualNetwork implements AsyncDisposable {
     const cidr4 = parseCidr(options.ipv4Cidr ?? `10.${(index >> 8) & 255}.${index & 255}.0/24`);
     const cidr6 = parseCidr(options.ipv6Cidr ?? (nat66 ? `fd00:0:0:${index.toString(16)}::/64` : `2001:db8:${(0x100 + index).toString(16)}::/64`));
     if (cidr4.family !== 4 || cidr6.family !== 6) throw new VnetError('ERR_VNET_CONFIG', `${name}: ipv4Cidr/ipv6Cidr of the wrong family`);
-    const uplink = new Link(`${name}-uplink`, this.#random.fork(`${name}/uplink`), options.link);
-    const router = new Router({
+    const uplink = new LinkNode(`${name}-uplink`, this.#random.fork(`${name}/uplink`), options.link);
+    const router = new RouterNode({
       name,
       fabric: this.#fabric,
       parent,
@@ -145,12 +151,14 @@ export class VirtualNetwork implements AsyncDisposable {
       blocked: options.blocked ?? false,
     });
     for (const a of [...ext4, ...ext6]) parent.attach(a, familyOf(a) as Family, router, uplink);
+    this.#routerNodes.add(router);
     return router;
   }
 
   /** Adds a host to `router`'s LAN (or to the internet when `router` is `internet`). */
-  createHost(router: Router, options: HostOptions = {}): VirtualHost {
+  createHost(lan: Router, options: HostOptions = {}): VirtualHost {
     this.#checkOpen();
+    const router = this.#node(lan);
     const name = options.name ?? `host${this.#hosts.length + 1}`;
     const pick = (family: Family, o: string | readonly string[] | boolean | undefined): string[] => {
       if (o === false) return [];
@@ -163,8 +171,8 @@ export class VirtualNetwork implements AsyncDisposable {
       return list;
     };
     const addresses = [...pick(4, options.ipv4), ...pick(6, options.ipv6)];
-    const link = new Link(`${name}-link`, this.#random.fork(`${name}/link`), options.link);
-    const host = new VirtualHost(name, router, link, addresses, this.#fabric, this.#receiveQueueLimit);
+    const link = new LinkNode(`${name}-link`, this.#random.fork(`${name}/link`), options.link);
+    const host = new HostNode(name, router, link, addresses, this.#fabric, this.#receiveQueueLimit);
     for (const a of addresses) router.attach(a, familyOf(a) as Family, host, link);
     this.#hosts.push(host);
     return host;
@@ -215,6 +223,14 @@ export class VirtualNetwork implements AsyncDisposable {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /** The router behind a public `Router` handle; only this network's own routers are accepted. */
+  #node(router: Router): RouterNode {
+    if (!(router instanceof RouterNode) || !this.#routerNodes.has(router)) {
+      throw new VnetError('ERR_VNET_CONFIG', 'not a router of this virtual network');
+    }
+    return router;
   }
 
   #checkOpen(): void {

@@ -47,7 +47,7 @@ describe('VirtualHost as a Network', () => {
     await v4.close();
     await v4.close();
     expect(() => v4.send(bytes('x'), { address: '203.0.113.1', port: 1 })).not.toThrow();
-    expect(codes).toEqual(['ERR_NETWORK_UNREACHABLE', 'ERR_BAD_ADDRESS', 'ERR_BAD_ADDRESS', 'ERR_MSG_SIZE', 'ERR_SOCKET_CLOSED']);
+    expect(codes).toEqual(['ERR_NETWORK_UNREACHABLE', 'ERR_BAD_ADDRESS', 'ERR_BAD_PORT', 'ERR_MSG_SIZE', 'ERR_SOCKET_CLOSED']);
   });
 
   it('delivers to itself over loopback and its own address, and counts a closed port as no-socket', async () => {

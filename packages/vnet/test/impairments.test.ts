@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createVirtualNetwork, ManualClock, natPresets, type LinkOptions, type TraceEntry } from '../src/index.js';
 import { createPrng } from '../src/prng.js';
-import { Link, LINK_QUEUE_FULL } from '../src/link.js';
+import { LinkNode as Link, LINK_QUEUE_FULL } from '../src/link.js';
 import { publicSocket } from './fixtures.js';
 
 const lossy: LinkOptions = { latencyMs: 20, jitterMs: 10, loss: 0.2, duplicate: 0.1, reorder: 0.2 };

@@ -1,6 +1,6 @@
 /**
  * nftables rulesets for the lab's NAT routers, one per RFC 4787 behaviour (see
- * /work/shared/docs/nat-lab.md for where each rule comes from and how it was judged). Pure: text
+ * test/lab/README.md for where each rule comes from and how it was judged). Pure: text
  * in, text out, so the rules can be read and table-checked without root.
  */
 

@@ -1,6 +1,6 @@
 /**
  * Address plan for a lab (pure) - which namespaces exist, which addresses they hold - following
- * the topology in /work/shared/docs/nat-lab.md. Only 203.0.113.0/24, 198.51.100.0/24,
+ * the lab topology (test/lab/README.md). Only 203.0.113.0/24, 198.51.100.0/24,
  * 100.64.0.0/10 and (for sites that opt into IPv6) 2001:db8::/32 are ever used, and only inside
  * namespaces the lab creates.
  */

@@ -86,7 +86,8 @@ export async function runDiagnose(flags: DiagnoseFlags, io: Io, signal?: AbortSi
     if (onProgress !== undefined) io.stderr('\r\x1b[K');
     if (e instanceof DiagnosisError) {
       io.stderr(`natkit diagnose: ${e.message}\n`);
-      return e.code === 'ERR_BAD_SERVER' ? ExitCode.Usage : ExitCode.Error;
+      const usage = e.code === 'ERR_BAD_SERVER' || e.code === 'ERR_BAD_PORT' || e.code === 'ERR_BAD_OPTION';
+      return usage ? ExitCode.Usage : ExitCode.Error;
     }
     throw e;
   }

@@ -1,6 +1,5 @@
-import { createNodeNetwork, familyOf, formatEndpoint } from '@natkit/net';
+import { createConsoleLogger, createNodeNetwork, familyOf, formatEndpoint, type LogLevel } from '@natkit/net';
 import { createStunServer, StunError, type StunServer } from '@natkit/stun';
-import { createConsoleLogger, type LogLevel } from '../console-logger.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Io } from './diagnose.js';
 
@@ -46,7 +45,7 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
     const alternateAddress = parseAddress(flags.alternateAddress, '--alternate-address');
     const port = parsePort(flags.port, '--port', 3478);
     const alternatePort = parsePort(flags.alternatePort, '--alternate-port', port === 0 ? 0 : port + 1);
-    const logger = createConsoleLogger(level, io.stderr);
+    const logger = createConsoleLogger({ level, write: io.stderr });
     const alternate =
       alternateAddress !== undefined
         ? { address: alternateAddress, port: alternatePort }

@@ -4,6 +4,7 @@ import { anyAddress, familyOf, isSameEndpoint, type Endpoint, type Family } from
 import type { BindOptions, InterfaceAddress, MessageHandler, Network, UdpSocket, UdpSocketStats } from '../network.js';
 import { NetworkError } from '../errors.js';
 import { DEFAULT_MAX_SEND_QUEUE_BYTES, SendQueueLimit } from './send-queue.js';
+import { checkBindOptions, numberProblem, sendTargetError } from '../input-check.js';
 
 /** Options of the Node adapter. */
 export interface NodeNetworkOptions {
@@ -21,6 +22,10 @@ export interface NodeNetworkOptions {
 
 /** The `Network` backed by Node's `dgram` sockets. */
 export function createNodeNetwork(options: NodeNetworkOptions = {}): Network {
+  for (const key of ['receiveBufferSize', 'sendBufferSize'] as const) {
+    const problem = options[key] === undefined ? undefined : numberProblem(options[key], { min: 1, max: 2 ** 31 - 1, integer: true });
+    if (problem !== undefined) throw new NetworkError('ERR_BAD_OPTION', `createNodeNetwork: ${key} ${problem}`);
+  }
   return {
     bindUdp: (bind) => bindNodeSocket(bind, options),
     localAddressFor,
@@ -73,6 +78,11 @@ class NodeUdpSocket implements UdpSocket {
   send(data: Uint8Array, to: Endpoint): void {
     if (this.#closed) {
       this.#emitError(new NetworkError('ERR_SOCKET_CLOSED', 'send on a closed socket'));
+      return;
+    }
+    const bad = sendTargetError(to, this.family);
+    if (bad !== undefined) {
+      this.#emitError(bad);
       return;
     }
     if (!this.#queue.admit(this.#socket.getSendQueueSize(), data.length)) return;
@@ -136,10 +146,8 @@ class NodeUdpSocket implements UdpSocket {
 }
 
 async function bindNodeSocket(bind: BindOptions, options: NodeNetworkOptions): Promise<UdpSocket> {
+  checkBindOptions(bind);
   const address = bind.address ?? anyAddress(bind.family);
-  if (familyOf(address) !== bind.family) {
-    throw new NetworkError('ERR_BAD_ADDRESS', `${address} is not an IPv${bind.family} address`);
-  }
   const socket = createSocket({
     type: bind.family === 4 ? 'udp4' : 'udp6',
     ipv6Only: bind.family === 6,

@@ -1,4 +1,4 @@
-import { silentLogger, type Clock, type Endpoint, type Logger, type Timer, type UdpSocket } from '@natkit/net';
+import { sendTargetError, silentLogger, type Clock, type Endpoint, type Logger, type Timer, type UdpSocket } from '@natkit/net';
 import {
   classifyPacket,
   createTransactionId,
@@ -10,7 +10,7 @@ import {
 } from '../proto/index.js';
 import { StunTimeoutError, StunTransactionError } from '../errors.js';
 import { TransactionTable, type TransactionAction } from '../transaction/transaction-table.js';
-import type { RetransmitPolicy } from '../transaction/retransmit-policy.js';
+import { checkRetransmitPolicy, type RetransmitPolicy } from '../transaction/retransmit-policy.js';
 
 /** An answer to a request: a success or an error response (an error response is a value). */
 export interface StunResponse {
@@ -79,6 +79,7 @@ export class StunClient {
     this.#log = (components.logger ?? silentLogger).child('stun:client');
     this.#random = components.random;
     this.#policy = options.policy ?? DEFAULT_CLIENT_POLICY;
+    checkRetransmitPolicy(this.#policy);
     this.#table = new TransactionTable(
       options.maxPerDestination === undefined ? {} : { maxPerDestination: options.maxPerDestination },
     );
@@ -93,6 +94,14 @@ export class StunClient {
   request(to: Endpoint, options: StunRequestOptions = {}): Promise<StunResponse> {
     if (this.#closed) return Promise.reject(new StunTransactionError('ERR_CLIENT_CLOSED', 'the STUN client is closed'));
     if (options.signal?.aborted === true) return Promise.reject(options.signal.reason as Error);
+    // Bad input rejects at once (a bad destination would otherwise just time out).
+    const badTarget = sendTargetError(to, this.#socket.family);
+    if (badTarget !== undefined) return Promise.reject(badTarget);
+    try {
+      if (options.policy !== undefined) checkRetransmitPolicy(options.policy);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
     const transactionId = options.transactionId ?? createTransactionId(this.#random);
     if (transactionId.length !== 12) {
       // RFC 8489 §5: 96 bits. (A 16-byte RFC 3489 id could never be matched to its answer.)

@@ -1,4 +1,4 @@
-import type { PortAllocation } from './types.js';
+import type { PortAllocationReport } from './types.js';
 
 /** One new mapping: the local port of the socket, the external port seen, and the send order. */
 export interface AllocationSample {
@@ -37,7 +37,7 @@ export function classifyPortPreservation(samples: readonly AllocationSample[]): 
  * a later socket's packet, and the allocation order differs from the send order. The send order
  * gives only the direction of the step (most consecutive pairs agree).
  */
-export function classifyPortAllocation(samples: readonly AllocationSample[]): PortAllocation {
+export function classifyPortAllocation(samples: readonly AllocationSample[]): PortAllocationReport {
   const ordered = [...samples].sort((a, b) => a.order - b.order);
   const ports: number[] = [];
   for (const s of ordered) if (!ports.includes(s.mappedPort)) ports.push(s.mappedPort);

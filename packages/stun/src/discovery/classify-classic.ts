@@ -1,4 +1,4 @@
-import type { ClassicNatType, FilteringBehavior, MappingBehavior, Outlook, PortAllocation } from './types.js';
+import type { ClassicNatType, FilteringBehavior, MappingBehavior, Outlook, PortAllocationReport } from './types.js';
 
 export interface ClassicInputs {
   readonly udp: boolean;
@@ -41,7 +41,7 @@ export function classifyClassic(i: ClassicInputs): ClassicNatType {
 export function assessOutlook(
   classic: ClassicNatType,
   mapping: MappingBehavior,
-  allocation: PortAllocation,
+  allocation: PortAllocationReport,
 ): Outlook {
   switch (classic) {
     case 'blocked':

@@ -1,32 +1,37 @@
 import { lookup } from 'node:dns/promises';
-import { familyOf, parseHostPort, type Endpoint, type Family } from '@natkit/net';
+import {
+  createNodeNetwork,
+  familyOf,
+  parseHostPort,
+  silentLogger,
+  systemClock,
+  type Clock,
+  type Endpoint,
+  type Family,
+  type Logger,
+  type Network,
+} from '@natkit/net';
 import { DiagnosisError } from '../errors.js';
 import { formatIp, parseIp } from '../proto/index.js';
 import { diagnoseFamily } from './diagnose-family.js';
+import { checkDiagnoseOptions, checkServer, type DiagnoseOptions } from './diagnose-options.js';
 import type { DiscoveryComponents } from './probe-context.js';
 import type { DiagnosisProgress, DiagnosisReport } from './types.js';
+
+export type { DiagnoseOptions } from './diagnose-options.js';
 
 /** The IANA STUN port (RFC 8489 §18.7). */
 export const DEFAULT_STUN_PORT = 3478;
 
-export interface DiagnoseOptions {
-  /** Servers as endpoints or `host[:port]` / `[v6]:port` strings. The first RFC 5780 one leads. */
-  readonly servers: readonly (Endpoint | string)[];
-  /** Families to test; default both. A family with no server address is reported as null. */
-  readonly families?: readonly Family[];
-  /** Test hairpinning (opt-in: some firewalls flag packets to one's own address). */
-  readonly hairpin?: boolean;
-  /** Measure the mapping lifetime (opt-in: it takes minutes). `true` means up to 300 s. */
-  readonly lifetime?: boolean | { readonly maxSeconds: number };
-  /** Budget for the first answer from the servers, ms (default 2000). */
-  readonly timeoutMs?: number;
-  /** Fresh sockets that sample the port allocation (default 4). */
-  readonly allocationSockets?: number;
-  readonly signal?: AbortSignal;
-  readonly onProgress?: (p: DiagnosisProgress) => void;
-}
-
-export interface DiagnoseComponents extends DiscoveryComponents {
+/** What `diagnose` needs from outside; every field has a default. */
+export interface DiagnoseComponents {
+  /** Sockets; default `createNodeNetwork()`. */
+  readonly network?: Network;
+  /** Time and timers; default `systemClock`. */
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Source of transaction ids; default crypto.getRandomValues. */
+  readonly random?: (n: number) => Uint8Array;
   /** Resolves a host name; default: the system resolver. */
   readonly resolve?: (host: string) => Promise<readonly { address: string; family: number }[]>;
 }
@@ -55,20 +60,25 @@ export const MAX_SERVERS = 8;
  * does not resolve is a warning as long as another server is left (else ERR_RESOLVE).
  */
 export async function resolveServers(
-  servers: readonly (Endpoint | string)[],
+  given: DiagnoseOptions['servers'],
   resolve: DiagnoseComponents['resolve'] = systemResolve,
   warnings: string[] = [],
 ): Promise<Endpoint[]> {
+  const servers: readonly (Endpoint | string)[] = Array.isArray(given) ? given : [given as Endpoint | string];
   if (servers.length > MAX_SERVERS) throw new DiagnosisError('ERR_BAD_SERVER', `at most ${MAX_SERVERS} servers, not ${servers.length}`);
   const out: Endpoint[] = [];
   const failures: string[] = [];
   for (const s of servers) {
+    checkServer(s);
     if (typeof s !== 'string') {
-      out.push(s);
+      out.push({ address: s.address, port: s.port });
       continue;
     }
     const parsed = parseHostPort(s, DEFAULT_STUN_PORT);
-    if (!parsed.ok) throw new DiagnosisError('ERR_BAD_SERVER', `bad server '${s}': ${parsed.reason}`);
+    if (!parsed.ok) {
+      const code = /port/.test(parsed.reason) ? 'ERR_BAD_PORT' : 'ERR_BAD_SERVER';
+      throw new DiagnosisError(code, `bad server '${s}': ${parsed.reason}`);
+    }
     if (familyOf(parsed.host) !== undefined) {
       out.push({ address: parsed.host, port: parsed.port });
       continue;
@@ -92,38 +102,66 @@ export async function resolveServers(
  * RFC 4787 mapping and filtering (RFC 5780 tests), port preservation and allocation pattern,
  * optional hairpinning and mapping lifetime, the RFC 3489 name and a hole-punching outlook.
  *
+ * Every option is checked first: a bad one rejects with DiagnosisError `ERR_BAD_OPTION`,
+ * `ERR_BAD_SERVER` or `ERR_BAD_PORT`; no server of the families asked for, `ERR_NO_SERVERS`.
+ *
  * @example
  * ```ts
- * import { createNodeNetwork, systemClock } from '@natkit/net';
  * import { diagnose } from '@natkit/stun';
- * const report = await diagnose({ servers: ['203.0.113.1:3478'] }, { network: createNodeNetwork(), clock: systemClock });
- * console.log(report.ipv4?.classic, report.ipv4?.outlook.verdict);
+ * const report = await diagnose({ servers: '198.51.100.1:3478', families: [4] });
+ * if (report.ipv4 !== null) console.log(report.ipv4.classic, report.ipv4.outlook.verdict);
  * ```
  */
-export async function diagnose(options: DiagnoseOptions, components: DiagnoseComponents): Promise<DiagnosisReport> {
+export async function diagnose(options: DiagnoseOptions, components: DiagnoseComponents = {}): Promise<DiagnosisReport> {
+  const checked = checkDiagnoseOptions(options);
   options.signal?.throwIfAborted();
-  const started = components.clock.now();
+  const discovery: DiscoveryComponents = {
+    network: components.network ?? createNodeNetwork(),
+    clock: components.clock ?? systemClock,
+    ...(components.logger === undefined ? {} : { logger: components.logger }),
+    ...(components.random === undefined ? {} : { random: components.random }),
+  };
+  const started = discovery.clock.now();
   const warnings: string[] = [];
-  const servers = await resolveServers(options.servers, components.resolve, warnings);
-  const families = options.families ?? [4, 6];
-  const lifetimeMaxSeconds =
-    options.lifetime === undefined || options.lifetime === false
-      ? null
-      : options.lifetime === true
-        ? 300
-        : Math.max(1, options.lifetime.maxSeconds);
+  const servers = await resolveServers(checked.servers, components.resolve, warnings);
+  const tested = testedFamilies(servers, checked.families, checked.familiesGiven, warnings);
   const familyOptions = {
-    hairpin: options.hairpin ?? false,
-    lifetimeMaxSeconds,
-    timeoutMs: Math.max(50, options.timeoutMs ?? 2000),
-    allocationSockets: Math.min(16, Math.max(0, options.allocationSockets ?? 4)),
-    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    hairpin: checked.hairpin,
+    lifetimeMaxSeconds: checked.lifetimeMaxSeconds,
+    timeoutMs: checked.timeoutMs,
+    allocationSockets: checked.allocationSockets,
+    ...(options.onProgress === undefined ? {} : { onProgress: isolated(options.onProgress, components.logger ?? silentLogger) }),
   };
   const run = (family: Family): Promise<null> | ReturnType<typeof diagnoseFamily> => {
+    if (!tested.includes(family)) return Promise.resolve(null);
     const ofFamily = servers.filter((s) => familyOf(s.address) === family);
-    if (!families.includes(family) || ofFamily.length === 0) return Promise.resolve(null);
-    return diagnoseFamily(family, ofFamily, familyOptions, components, options.signal);
+    return diagnoseFamily(family, ofFamily, familyOptions, discovery, options.signal);
   };
   const [ipv4, ipv6] = await Promise.all([run(4), run(6)]);
-  return { schemaVersion: 1, durationMs: Math.round(components.clock.now() - started), ipv4, ipv6, warnings };
+  return { schemaVersion: 1, durationMs: Math.round(discovery.clock.now() - started), ipv4, ipv6, warnings };
+}
+
+/**
+ * The families that have a server. Nothing to test rejects (`ERR_NO_SERVERS`); a family the
+ * caller asked for by name that has no server is a warning.
+ */
+function testedFamilies(servers: readonly Endpoint[], families: readonly Family[], given: boolean, warnings: string[]): Family[] {
+  const tested = families.filter((f) => servers.some((s) => familyOf(s.address) === f));
+  const untested = families.filter((f) => !tested.includes(f));
+  if (tested.length === 0) {
+    throw new DiagnosisError('ERR_NO_SERVERS', `no server of the families asked for (IPv${families.join(', IPv')}): nothing can be tested`);
+  }
+  if (given) for (const f of untested) warnings.push(`no IPv${f} server: IPv${f} not tested`);
+  return tested;
+}
+
+/** A progress listener that cannot break the diagnosis: what it throws is logged and dropped. */
+function isolated(listener: (p: DiagnosisProgress) => void, logger: Logger): (p: DiagnosisProgress) => void {
+  return (p) => {
+    try {
+      listener(p);
+    } catch (e) {
+      logger.child('stun:discovery').warn('onProgress listener threw; ignored', { error: e instanceof Error ? e.message : String(e) });
+    }
+  };
 }

@@ -13,5 +13,5 @@ export {
 } from './classify-allocation.js';
 export { classifyClassic, assessOutlook, type ClassicInputs } from './classify-classic.js';
 export { detectCarrierGradeNat, isSharedAddressSpace } from './detect-carrier-grade-nat.js';
-export { planLifetimeTrials, updateLifetimeKnowledge, type LifetimeKnowledge } from './plan-lifetime.js';
+export { planLifetimeTrials, updateLifetimeKnowledge, type LifetimeKnowledge, type LifetimePlanOptions } from './plan-lifetime.js';
 export { planInitialPolicy, planPolicies, type DiscoveryPolicies } from './policies.js';

@@ -8,7 +8,7 @@ export type FilteringBehavior = EndpointDependency | 'unknown';
 /** How the NAT picks external ports (RFC 4787 §4.2). */
 export type AllocationPattern = 'preserving' | 'sequential' | 'random' | 'unknown';
 
-export interface PortAllocation {
+export interface PortAllocationReport {
   readonly pattern: AllocationPattern;
   /** For 'sequential': the step between consecutive allocations (may be negative); else null. */
   readonly delta: number | null;
@@ -65,7 +65,7 @@ export interface FamilyReport {
   readonly filtering: FilteringBehavior;
   /** Mapped port equals local port on every socket. Null when unknown. */
   readonly portPreservation: boolean | null;
-  readonly portAllocation: PortAllocation;
+  readonly portAllocation: PortAllocationReport;
   /** Null when not tested (opt-in) or inconclusive. */
   readonly hairpinning: boolean | null;
   /** Null when not tested (opt-in) or inconclusive. */

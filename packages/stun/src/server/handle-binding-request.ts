@@ -14,7 +14,7 @@ import type { BindingResponder } from './binding-response.js';
 import type { ServerMode } from './socket-plan.js';
 
 /** Why a datagram got no answer. */
-export type DropReason =
+export type ServerDropReason =
   | 'not-stun' // too short, leading bits set, or a length field that does not fit
   | 'malformed' // a STUN header but attributes that do not parse
   | 'indication' // RFC 8489 §6.3.2: indications get no response
@@ -25,7 +25,7 @@ export type DropReason =
 
 export type Outcome =
   | { readonly kind: 'respond'; readonly via: number; readonly to: Endpoint; readonly bytes: Uint8Array; readonly errorCode?: number }
-  | { readonly kind: 'drop'; readonly reason: DropReason; readonly detail?: string };
+  | { readonly kind: 'drop'; readonly reason: ServerDropReason; readonly detail?: string };
 
 export interface HandlerConfig {
   readonly mode: ServerMode;
@@ -145,6 +145,6 @@ function dropOther(type: number): Outcome {
   return drop('unsupported-method', `method 0x${methodOf(type).toString(16)}`);
 }
 
-function drop(reason: DropReason, detail?: string): Outcome {
+function drop(reason: ServerDropReason, detail?: string): Outcome {
   return detail === undefined ? { kind: 'drop', reason } : { kind: 'drop', reason, detail };
 }

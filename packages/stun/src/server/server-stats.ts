@@ -1,5 +1,5 @@
 import type { UdpSocket } from '@natkit/net';
-import type { DropReason } from './handle-binding-request.js';
+import type { ServerDropReason } from './handle-binding-request.js';
 
 /** Counters of a running server. */
 export interface StunServerStats {
@@ -10,7 +10,7 @@ export interface StunServerStats {
   /** Error responses by code (400, 420), included in `responded`. */
   readonly errorResponses: Readonly<Record<number, number>>;
   /** Datagrams that got no response, by reason. */
-  readonly dropped: Readonly<Record<DropReason, number>>;
+  readonly dropped: Readonly<Record<ServerDropReason, number>>;
   /** Send failures the sockets reported (unreachable clients, closed sockets). */
   readonly sendErrors: number;
   /**
@@ -22,7 +22,7 @@ export interface StunServerStats {
   readonly uptimeMs: number;
 }
 
-const DROP_REASONS: readonly DropReason[] = [
+const DROP_REASONS: readonly ServerDropReason[] = [
   'not-stun',
   'malformed',
   'indication',
@@ -40,9 +40,9 @@ export class ServerCounters {
   /** Send-queue drops of sockets no longer served. */
   sendQueueDropsGone = 0;
   readonly errorResponses = new Map<number, number>();
-  readonly dropped = new Map<DropReason, number>(DROP_REASONS.map((r) => [r, 0]));
+  readonly dropped = new Map<ServerDropReason, number>(DROP_REASONS.map((r) => [r, 0]));
 
-  drop(reason: DropReason): void {
+  drop(reason: ServerDropReason): void {
     this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1);
   }
 
@@ -57,7 +57,7 @@ export class ServerCounters {
       received: this.received,
       responded: this.responded,
       errorResponses: Object.fromEntries(this.errorResponses),
-      dropped: Object.fromEntries(this.dropped) as Record<DropReason, number>,
+      dropped: Object.fromEntries(this.dropped) as Record<ServerDropReason, number>,
       sendErrors: this.sendErrors,
       sendQueueDrops,
       uptimeMs,

@@ -1,4 +1,4 @@
-import { familyOf, type Endpoint, type Family } from '@natkit/net';
+import { familyOf, portProblem, type Endpoint, type Family } from '@natkit/net';
 import { StunServerError } from '../errors.js';
 
 /** What a STUN server can do for RFC 5780 clients, by the addresses it has. */
@@ -43,9 +43,10 @@ export interface SocketPlan {
 
 /**
  * Which sockets a server with these addresses needs. Pure; throws StunServerError
- * (`ERR_STUN_SERVER_CONFIG`) for addresses it cannot serve.
+ * (`ERR_STUN_SERVER_CONFIG`) for addresses it cannot serve, `ERR_BAD_PORT` for a bad port.
  */
 export function planSockets(primary: Endpoint, alternate?: AlternateOptions): SocketPlan {
+  if (typeof primary !== 'object' || primary === null) throw config('primary must be { address, port }');
   const family = familyOf(primary.address);
   if (family === undefined) throw config(`primary address ${primary.address} is not an IP literal`);
   checkPort(primary.port, 'primary');
@@ -82,7 +83,8 @@ export function isWildcard(address: string): boolean {
 }
 
 function checkPort(port: number, what: string): void {
-  if (!Number.isInteger(port) || port < 0 || port > 0xffff) throw config(`${what} port out of range: ${port}`);
+  const problem = portProblem(port, true);
+  if (problem !== undefined) throw new StunServerError('ERR_BAD_PORT', `${what} ${problem}`);
 }
 
 function config(message: string): StunServerError {

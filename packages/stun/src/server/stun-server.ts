@@ -1,4 +1,4 @@
-import { createListenerSet, familyOf, formatEndpoint, silentLogger, systemClock, type Clock, type Endpoint, type ListenerSet, type Logger, type Network, type UdpSocket } from '@natkit/net';
+import { createListenerSet, createNodeNetwork, describeValue, familyOf, numberProblem, formatEndpoint, silentLogger, systemClock, type Clock, type Endpoint, type ListenerSet, type Logger, type Network, type UdpSocket } from '@natkit/net';
 import { StunServerError } from '../errors.js';
 import { BindingResponder } from './binding-response.js';
 import { answerOn, createStunBindingService } from './binding-service.js';
@@ -45,7 +45,8 @@ export interface StunServerOptions {
 }
 
 export interface StunServerComponents {
-  readonly network: Network;
+  /** Sockets; default `createNodeNetwork()`. */
+  readonly network?: Network;
   readonly logger?: Logger;
   readonly clock?: Clock;
   /** How often a wildcard server looks for added or removed local addresses. Default 5000 ms. */
@@ -69,7 +70,9 @@ export interface StunServer {
  * given an alternate address, and RFC 3489 responses for clients without the magic cookie.
  * Malformed input is dropped and counted, never thrown.
  */
-export function createStunServer(options: StunServerOptions, components: StunServerComponents): StunServer {
+export function createStunServer(options: StunServerOptions, given: StunServerComponents = {}): StunServer {
+  checkServerOptions(options);
+  const components: ResolvedComponents = { ...given, network: given.network ?? createNodeNetwork() };
   const plan = planSockets(options.primary, options.alternate);
   for (const a of [options.advertised?.primary, options.advertised?.alternate]) {
     if (a !== undefined && familyOf(a) !== plan.family) {
@@ -117,6 +120,21 @@ export function createStunServer(options: StunServerOptions, components: StunSer
   };
 }
 
+type ResolvedComponents = StunServerComponents & { readonly network: Network };
+
+/** Throws StunServerError `ERR_BAD_OPTION` for an option of the wrong type or out of range. */
+function checkServerOptions(options: StunServerOptions): void {
+  const bad = (what: string, problem: string): StunServerError => new StunServerError('ERR_BAD_OPTION', `STUN server: ${what} ${problem}`);
+  if (typeof options !== 'object' || options === null) throw bad('options', 'must be an object');
+  if (options.maxPadding !== undefined) {
+    const problem = numberProblem(options.maxPadding, { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true });
+    if (problem !== undefined) throw bad('maxPadding', problem);
+  }
+  const other: unknown = options.otherAddressOnAlternate;
+  if (other !== undefined && other !== 'rfc5780' && other !== 'coturn') throw bad('otherAddressOnAlternate', `must be 'rfc5780' or 'coturn', not ${describeValue(other)}`);
+  if (options.software !== undefined && typeof options.software !== 'string') throw bad('software', 'must be a string');
+}
+
 /** What a server runs on: its sockets, their counters. */
 interface Backend {
   start(): Promise<void>;
@@ -127,7 +145,7 @@ interface Backend {
 }
 
 /** One address (or, for a wildcard, every local address): a listener set and the Binding service. */
-function singleAddress(options: StunServerOptions, components: StunServerComponents, plan: SocketPlan): Backend {
+function singleAddress(options: StunServerOptions, components: ResolvedComponents, plan: SocketPlan): Backend {
   const listeners: ListenerSet = createListenerSet(
     { family: plan.family, address: options.primary.address, port: options.primary.port, ...(components.refreshIntervalMs === undefined ? {} : { refreshIntervalMs: components.refreshIntervalMs }) },
     { network: components.network, ...(components.clock ? { clock: components.clock } : {}), ...(components.logger ? { logger: components.logger } : {}) },
@@ -162,7 +180,7 @@ function singleAddress(options: StunServerOptions, components: StunServerCompone
 }
 
 /** Two or four sockets for RFC 5780: answers may leave from a socket other than the receiving one. */
-function rfc5780Sockets(options: StunServerOptions, components: StunServerComponents, plan: SocketPlan): Backend {
+function rfc5780Sockets(options: StunServerOptions, components: ResolvedComponents, plan: SocketPlan): Backend {
   const logger = (components.logger ?? silentLogger).child('stun:server');
   const counters = new ServerCounters();
   let sockets: UdpSocket[] = [];
@@ -182,7 +200,7 @@ function rfc5780Sockets(options: StunServerOptions, components: StunServerCompon
 }
 
 /** Creates and starts a server. */
-export async function startStunServer(options: StunServerOptions, components: StunServerComponents): Promise<StunServer> {
+export async function startStunServer(options: StunServerOptions, components: StunServerComponents = {}): Promise<StunServer> {
   const server = createStunServer(options, components);
   await server.start();
   return server;

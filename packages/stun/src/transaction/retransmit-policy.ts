@@ -1,3 +1,6 @@
+import { describeValue, numberProblem } from '@natkit/net';
+import { StunError } from '../errors.js';
+
 /**
  * When to retransmit a request over UDP, and when to give up.
  *
@@ -19,12 +22,41 @@ export interface RetransmitPolicy {
   readonly backoff?: boolean;
 }
 
+/** Bounds of every field of a policy (an hour of RTO is already far beyond any use). */
+const LIMITS = {
+  rtoMs: { min: Number.MIN_VALUE, max: 3_600_000 },
+  rc: { min: 1, max: 64, integer: true },
+  rm: { min: 0, max: 1000 },
+} as const;
+
+/**
+ * Throws StunError `ERR_BAD_OPTION` unless every field is a finite number in range: RTO in
+ * (0, 1 h], Rc an integer in 1-64, Rm in 0-1000, `maxRtoMs` above 0 (Infinity: no cap).
+ */
+export function checkRetransmitPolicy(policy: RetransmitPolicy): void {
+  if (typeof policy !== 'object' || policy === null) throw new StunError('ERR_BAD_OPTION', 'a retransmit policy must be an object');
+  for (const key of ['rtoMs', 'rc', 'rm'] as const) {
+    const bad = numberProblem(policy[key], LIMITS[key]);
+    if (bad !== undefined) throw new StunError('ERR_BAD_OPTION', `retransmit policy ${key} ${bad}`);
+  }
+  const cap: unknown = policy.maxRtoMs;
+  if (cap !== undefined && !(typeof cap === 'number' && cap > 0)) {
+    throw new StunError('ERR_BAD_OPTION', `retransmit policy maxRtoMs must be a number above 0, not ${describeValue(cap)}`);
+  }
+  const backoff: unknown = policy.backoff;
+  if (backoff !== undefined && typeof backoff !== 'boolean') throw new StunError('ERR_BAD_OPTION', 'retransmit policy backoff must be a boolean');
+}
+
 /** RFC 8489 §6.2.1 defaults. */
 export const RFC8489_POLICY: RetransmitPolicy = { rtoMs: 500, rc: 7, rm: 16 };
 
-/** The offsets (ms from the first send) of every transmission, and of the final give-up. */
+/**
+ * The offsets (ms from the first send) of every transmission, and of the final give-up.
+ * Throws StunError `ERR_BAD_OPTION` for a policy `checkRetransmitPolicy` refuses.
+ */
 export function planTransmissions(policy: RetransmitPolicy): { sends: number[]; giveUpAt: number } {
-  const rc = Math.max(1, Math.min(64, Math.floor(policy.rc)));
+  checkRetransmitPolicy(policy);
+  const rc = policy.rc;
   const cap = policy.maxRtoMs ?? Number.POSITIVE_INFINITY;
   const sends: number[] = [];
   let at = 0;

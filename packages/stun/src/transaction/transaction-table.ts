@@ -1,4 +1,5 @@
-import { isSameEndpoint, normalizeAddress, type Endpoint } from '@natkit/net';
+import { isSameEndpoint, normalizeAddress, numberProblem, type Endpoint } from '@natkit/net';
+import { StunError } from '../errors.js';
 import { transactionKey } from '../proto/index.js';
 import { planTransmissions, type RetransmitPolicy } from './retransmit-policy.js';
 
@@ -57,8 +58,8 @@ export class TransactionTable {
   readonly #maxTotal: number;
 
   constructor(options: TransactionTableOptions = {}) {
-    this.#maxPerDestination = options.maxPerDestination ?? 10;
-    this.#maxTotal = options.maxTotal ?? 1024;
+    this.#maxPerDestination = atLeastOne(options.maxPerDestination ?? 10, 'maxPerDestination');
+    this.#maxTotal = atLeastOne(options.maxTotal ?? 1024, 'maxTotal');
   }
 
   get size(): number {
@@ -161,4 +162,11 @@ export class TransactionTable {
     if (count <= 0) this.#perDestination.delete(dest);
     else this.#perDestination.set(dest, count);
   }
+}
+
+/** A whole number of at least 1, else StunError `ERR_BAD_OPTION` (NaN would lift the bound). */
+function atLeastOne(value: number, what: string): number {
+  const problem = numberProblem(value, { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true });
+  if (problem !== undefined) throw new StunError('ERR_BAD_OPTION', `transaction table ${what} ${problem}`);
+  return value;
 }

@@ -25,9 +25,9 @@ describe('resolveServers', () => {
     expect(warnings).toEqual(['cannot resolve gone.example: getaddrinfo ENOTFOUND gone.example']);
   });
 
-  it('fails with ERR_RESOLVE when nothing resolves, ERR_BAD_SERVER on a bad entry or too many', async () => {
+  it('fails with ERR_RESOLVE when nothing resolves, ERR_BAD_PORT on a bad port, ERR_BAD_SERVER on too many', async () => {
     await expect(resolveServers(['gone.example'], resolver({}))).rejects.toMatchObject({ code: 'ERR_RESOLVE' });
-    await expect(resolveServers(['203.0.113.1:99999'], resolver({}))).rejects.toMatchObject({ code: 'ERR_BAD_SERVER' });
+    await expect(resolveServers(['203.0.113.1:99999'], resolver({}))).rejects.toMatchObject({ code: 'ERR_BAD_PORT' });
     const many = Array.from({ length: MAX_SERVERS + 1 }, (_, i) => `203.0.113.${i + 1}`);
     await expect(resolveServers(many, resolver({}))).rejects.toMatchObject({ code: 'ERR_BAD_SERVER' });
   });

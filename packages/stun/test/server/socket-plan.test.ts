@@ -35,7 +35,6 @@ describe('planSockets', () => {
     ['the same address twice', { address: '192.0.2.1', port: 3478 }, { address: '192.0.2.1' }],
     ['the same port twice', { address: '192.0.2.1', port: 3478 }, { port: 3478 }],
     ['a host name', { address: 'stun.example.org', port: 3478 }, undefined],
-    ['a bad port', { address: '192.0.2.1', port: 70000 }, undefined],
   ])('refuses %s with ERR_STUN_SERVER_CONFIG', (_what, primary, alternate) => {
     expect(() => planSockets(primary, alternate)).toThrow(StunServerError);
     try {
@@ -43,5 +42,13 @@ describe('planSockets', () => {
     } catch (e) {
       expect((e as StunServerError).code).toBe('ERR_STUN_SERVER_CONFIG');
     }
+  });
+  it.each([
+    ['a primary port over 65535', { address: '192.0.2.1', port: 70000 }, undefined],
+    ['a negative primary port', { address: '192.0.2.1', port: -1 }, undefined],
+    ['a fractional primary port', { address: '192.0.2.1', port: 1.5 }, undefined],
+    ['a NaN alternate port', { address: '192.0.2.1', port: 3478 }, { port: Number.NaN }],
+  ])('refuses %s with ERR_BAD_PORT', (_what, primary, alternate) => {
+    expect(() => planSockets(primary, alternate)).toThrow(expect.objectContaining({ name: 'StunServerError', code: 'ERR_BAD_PORT' }));
   });
 });

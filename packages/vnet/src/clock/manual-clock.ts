@@ -1,4 +1,4 @@
-import type { Clock, Timer } from '@natkit/net';
+import { numberProblem, type Clock, type NumberRange, type Timer } from '@natkit/net';
 import { VnetError } from '../errors.js';
 import { BinaryHeap, type HeapItem } from './binary-heap.js';
 
@@ -22,9 +22,33 @@ export interface AdvanceOptions {
 }
 
 export interface RunUntilOptions extends AdvanceOptions {
-  /** Virtual time the promise may take before the call rejects with ERR_CLOCK_LIMIT; default 60 000. */
+  /**
+   * Virtual time the promise may take before the call rejects with ERR_CLOCK_LIMIT; default
+   * 3 600 000 (an hour: virtual time costs nothing, and a mapping-lifetime diagnosis takes
+   * several minutes of it).
+   */
   readonly maxMs?: number;
+  /**
+   * Aborted (with the VnetError as reason) when the run gives up (ERR_CLOCK_LIMIT,
+   * ERR_CLOCK_STEPS, ERR_CLOCK_IDLE). Pass the controller whose signal the code under test
+   * got: the clock then keeps firing timers (at most `maxSteps` more) until the promise
+   * settles, so that the code closes its sockets, and only then rejects.
+   */
+  readonly abort?: AbortController;
 }
+
+/** Bounds of a `maxSteps`. */
+const STEPS = { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true } as const;
+
+/** `value` when it is a finite number in range, else VnetError `ERR_BAD_OPTION`. */
+function checked(value: number, what: string, range: NumberRange): number {
+  const problem = numberProblem(value, range);
+  if (problem !== undefined) throw new VnetError('ERR_BAD_OPTION', `ManualClock ${what} ${problem}`);
+  return value;
+}
+
+/** Default `RunUntilOptions.maxMs`. */
+const DEFAULT_RUN_MS = 3_600_000;
 
 class ManualTimer implements HeapItem, Timer {
   heapIndex = -1;
@@ -54,9 +78,9 @@ export class ManualClock implements Clock {
   #busy = false;
 
   constructor(options: ManualClockOptions = {}) {
-    this.#now = options.startMs ?? 0;
-    this.#settleTurns = Math.max(0, Math.min(options.settleTurns ?? 2, 100));
-    this.#maxSteps = options.maxSteps ?? 100_000;
+    this.#now = checked(options.startMs ?? 0, 'startMs', { min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER });
+    this.#settleTurns = checked(options.settleTurns ?? 2, 'settleTurns', { min: 0, max: 100, integer: true });
+    this.#maxSteps = checked(options.maxSteps ?? 100_000, 'maxSteps', STEPS);
   }
 
   now(): number {
@@ -87,8 +111,8 @@ export class ManualClock implements Clock {
    */
   async advance(ms: number, options: AdvanceOptions = {}): Promise<void> {
     await this.#exclusive(async () => {
-      const target = this.#now + Math.max(0, ms);
-      const maxSteps = options.maxSteps ?? this.#maxSteps;
+      const target = this.#now + checked(ms, 'advance(ms)', { min: 0, max: Number.MAX_SAFE_INTEGER });
+      const maxSteps = checked(options.maxSteps ?? this.#maxSteps, 'maxSteps', STEPS);
       await this.#settle();
       for (let steps = 0; ; steps++) {
         options.signal?.throwIfAborted();
@@ -127,27 +151,43 @@ export class ManualClock implements Clock {
     // during the run from being reported as unhandled.
     observed.catch(() => undefined);
     await this.#exclusive(async () => {
-      const maxMs = options.maxMs ?? 60_000;
+      const maxMs = checked(options.maxMs ?? DEFAULT_RUN_MS, 'maxMs', { min: 0, max: Number.MAX_SAFE_INTEGER });
       const deadline = this.#now + maxMs;
-      const maxSteps = options.maxSteps ?? this.#maxSteps;
+      const maxSteps = checked(options.maxSteps ?? this.#maxSteps, 'maxSteps', STEPS);
       await this.#settle();
-      for (let steps = 0; !settled; steps++) {
+      const isSettled = (): boolean => settled;
+      for (let steps = 0; !isSettled(); steps++) {
         options.signal?.throwIfAborted();
         const next = this.#heap.peek();
-        if (next === undefined) {
-          throw new VnetError('ERR_CLOCK_IDLE', `promise still pending at t=${this.#now} ms and no timer is scheduled`);
+        const giveUp =
+          next === undefined
+            ? new VnetError('ERR_CLOCK_IDLE', `promise still pending at t=${this.#now} ms and no timer is scheduled`)
+            : next.at > deadline
+              ? new VnetError('ERR_CLOCK_LIMIT', `promise still pending after ${maxMs} ms of virtual time`)
+              : steps >= maxSteps
+                ? new VnetError('ERR_CLOCK_STEPS', `promise still pending after firing ${maxSteps} timers`)
+                : undefined;
+        if (giveUp !== undefined) {
+          if (options.abort !== undefined) await this.#windDown(options.abort, giveUp, maxSteps, isSettled);
+          throw giveUp;
         }
-        if (next.at > deadline) {
-          throw new VnetError('ERR_CLOCK_LIMIT', `promise still pending after ${maxMs} ms of virtual time`);
-        }
-        if (steps >= maxSteps) {
-          throw new VnetError('ERR_CLOCK_STEPS', `promise still pending after firing ${maxSteps} timers`);
-        }
-        this.#fire(next);
+        if (next !== undefined) this.#fire(next);
         await this.#settle();
       }
     });
     return observed;
+  }
+
+  /** After giving up: aborts the code under test and fires timers until it settles (bounded). */
+  async #windDown(abort: AbortController, reason: VnetError, maxSteps: number, settled: () => boolean): Promise<void> {
+    abort.abort(reason);
+    await this.#settle();
+    for (let steps = 0; !settled() && steps < maxSteps; steps++) {
+      const next = this.#heap.peek();
+      if (next === undefined) break;
+      this.#fire(next);
+      await this.#settle();
+    }
   }
 
   #fire(timer: ManualTimer): void {

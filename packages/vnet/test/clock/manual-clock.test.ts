@@ -94,3 +94,18 @@ describe('ManualClock', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 });
+
+describe('ManualClock arguments', () => {
+  it('refuses NaN, negative and non-integer step counts with ERR_BAD_OPTION instead of running away', async () => {
+    const clock = new ManualClock();
+    let fired = 0;
+    clock.setTimeout(() => fired++, 10);
+    await expect(clock.advance(Number.NaN)).rejects.toMatchObject({ code: 'ERR_BAD_OPTION' });
+    await expect(clock.advance(-1)).rejects.toMatchObject({ code: 'ERR_BAD_OPTION' });
+    await expect(clock.runUntil(new Promise(() => {}), { maxMs: Number.NaN })).rejects.toMatchObject({ code: 'ERR_BAD_OPTION' });
+    await expect(clock.advance(100, { maxSteps: 0 })).rejects.toMatchObject({ code: 'ERR_BAD_OPTION' });
+    expect(() => new ManualClock({ maxSteps: 1.5 })).toThrow(expect.objectContaining({ code: 'ERR_BAD_OPTION' }));
+    expect(fired).toBe(0);
+    expect(clock.now()).toBe(0);
+  });
+});
