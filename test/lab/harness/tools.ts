@@ -19,6 +19,7 @@ export const debianPackageOf = {
   turnutils_uclient: 'coturn',
   turnutils_peer: 'coturn',
   stun: 'stun-client',
+  openssl: 'openssl',
 } as const;
 
 export type LabTool = keyof typeof debianPackageOf;
