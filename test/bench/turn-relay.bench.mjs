@@ -17,6 +17,7 @@
 // Only 127.0.0.1 is used (relay ports 20000-31999, below Linux's ephemeral range); every child
 // is killed by pid; a watchdog bounds the whole run.
 import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { runRoleOrMain } from './child-role.mjs';
 import { loadgen } from './turn-relay/loadgen.mjs';
@@ -114,7 +115,7 @@ async function main(argv) {
   console.log(
     `TURN relay on 127.0.0.1: ${o.allocations} allocations (ChannelData, closed loop, window ${o.window} each) from ${o.loadgens} load generator processes ` +
       `to ${o.echoPeers} echo peers (${echoPeers.kind}); ${o.seconds} s after ${o.warmupMs} ms warm-up; ${o.holdAllocations} allocations for memory; ` +
-      `${o.rounds} round(s) in rotating order, median shown`,
+      `${o.rounds} round(s) in rotating order, median shown; ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(1)} at start`,
   );
   o.peers = echoPeers.peers;
   o.echoPids = echoPeers.children.map((child) => child.pid);
@@ -140,6 +141,7 @@ async function main(argv) {
   }
   const results = columns.filter((c) => all.get(c.name).length > 0 && !c.failed).map((c) => medianOf(all.get(c.name)));
   report(results, unavailable, harness.length > 0 ? medianOf(harness) : undefined);
+  console.log(`load average ${loadavg()[0].toFixed(1)} at the end (other work on the machine shares these CPUs)`);
 }
 
 await runRoleOrMain({ loadgen, echo }, async (argv) => {
