@@ -44,11 +44,15 @@ async function measureColumn(column, o) {
   } finally {
     await stop(server.child);
   }
-  server = await column.start();
   try {
-    out.allocations = await runAllocations(SELF, o, server, o.holdAllocations);
-  } finally {
-    await stop(server.child);
+    server = await column.start();
+    try {
+      out.allocations = await runAllocations(SELF, o, server, o.holdAllocations);
+    } finally {
+      await stop(server.child);
+    }
+  } catch (e) {
+    out.allocationsError = e.message;
   }
   return out;
 }
@@ -76,7 +80,7 @@ function medianOf(values) {
   return first;
 }
 
-function columnsHere() {
+function columnsHere(o) {
   const columns = [];
   const unavailable = [];
   const coturnWhy = coturnAvailable();
@@ -87,7 +91,7 @@ function columnsHere() {
     unavailable.push(`coturn: not available (${coturnWhy})`);
   }
   const natkitWhy = natkitUnavailable();
-  if (natkitWhy === null) columns.push({ name: 'natkit', start: () => startNatkit(RELAY_PORTS) });
+  if (natkitWhy === null) columns.push({ name: 'natkit', start: () => startNatkit(RELAY_PORTS, o.holdAllocations) });
   else unavailable.push(`natkit: not available (${natkitWhy})`);
   return { columns, unavailable };
 }
@@ -110,7 +114,7 @@ async function main(argv) {
     killAll();
     process.exit(1);
   }, WATCHDOG_S * 1000);
-  const { columns, unavailable } = columnsHere();
+  const { columns, unavailable } = columnsHere(o);
   const echoPeers = await startEchoPeers(SELF, o.echoPeers);
   console.log(
     `TURN relay on 127.0.0.1: ${o.allocations} allocations (ChannelData, closed loop, window ${o.window} each) from ${o.loadgens} load generator processes ` +

@@ -167,7 +167,19 @@ async function directTargets(c) {
   );
 }
 
-/** `allocations` fresh allocations, each Allocate -> 401 -> signed Allocate, `window` at a time. */
+/**
+ * A loopback source address for the k-th allocation of load generator `index`: 8 per address, as
+ * many clients would be (a relay may rate-limit 401 replies per source IP, as natkit does).
+ */
+function sourceAddress(index, k) {
+  const n = Math.floor(k / 8);
+  return `127.${10 + index}.${(n >> 8) & 255}.${n & 255}`;
+}
+
+/**
+ * `allocations` fresh allocations, each Allocate -> 401 -> signed Allocate, `window` at a time;
+ * none is started after `deadlineMs` (those count as failures "deadline").
+ */
 async function allocate(c, sockets) {
   const failures = {};
   let ok = 0;
@@ -175,11 +187,15 @@ async function allocate(c, sockets) {
   const t0 = performance.now();
   const clients = await inPool(sockets, c.window, async (socket) => {
     const client = new TurnClient(socket, c.server, c.user, c.password);
+    if (performance.now() - t0 > c.deadlineMs) {
+      failures.deadline = (failures.deadline ?? 0) + 1;
+      return client;
+    }
     try {
       await client.allocate();
       ok++;
     } catch (e) {
-      const key = e.message.replace(/.*error (\d+).*/, '$1').slice(0, 80);
+      const key = /error (\d+)/.exec(e.message)?.[1] ?? (/no answer/.test(e.message) ? 'no answer' : e.message.slice(0, 60));
       failures[key] = (failures[key] ?? 0) + 1;
     }
     return client;
@@ -216,7 +232,7 @@ export async function loadgen([json]) {
     closeables = [...clients, ...direct.map((t) => t.socket)];
     run = () => latency(c, [{ name: 'relayed', targets: turnTargets(clients) }, { name: 'direct', targets: direct }]);
   } else if (c.mode === 'allocate') {
-    const sockets = await inPool(Array.from({ length: c.allocations }), 64, () => bindUdp('127.0.0.1'));
+    const sockets = await inPool(Array.from({ length: c.allocations }), 64, (_, k) => bindUdp(sourceAddress(c.index, k)));
     closeables = sockets;
     run = async () => {
       const { result, clients } = await allocate(c, sockets);

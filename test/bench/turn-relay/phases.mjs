@@ -86,7 +86,7 @@ export async function runLatency(self, o, server, rate) {
 export async function runAllocations(self, o, server, count) {
   await sleep(500);
   const rss0 = treeRssBytes(server.child.pid);
-  const config = { mode: 'allocate', server: { address: HOST, port: server.port }, allocations: count, window: o.allocationWindow, setupMs: 60_000, runMs: 120_000 };
+  const config = { mode: 'allocate', server: { address: HOST, port: server.port }, allocations: count, window: o.allocationWindow, deadlineMs: 30_000, setupMs: 60_000, runMs: 60_000 };
   const { results, after } = await withLoadgens(self, o.loadgens, config, undefined, () => treeRssBytes(server.child.pid));
   const ok = sum(results, 'ok');
   const failures = {};

@@ -101,26 +101,38 @@ export async function startCoturn(relayPorts, extraArgs) {
   return { child, port };
 }
 
+let natkitHelp = '';
+
 /** Why `natkit serve` cannot be benchmarked as a relay here, or null. */
 export function natkitUnavailable() {
   if (!existsSync(NATKIT_BIN)) return `${NATKIT_BIN} missing`;
   try {
-    const help = execFileSync(process.execPath, [NATKIT_BIN, 'serve', '--help'], { encoding: 'utf8', timeout: 10_000 });
-    if (!help.includes('--relay-ports')) return 'natkit serve has no --relay-ports yet (the TURN relay of issue 6 is not in this tree)';
+    natkitHelp = execFileSync(process.execPath, [NATKIT_BIN, 'serve', '--help'], { encoding: 'utf8', timeout: 10_000 });
+    if (!natkitHelp.includes('--relay-ports')) return 'natkit serve has no --relay-ports yet (the TURN relay of issue 6 is not in this tree)';
     return null;
   } catch (e) {
     return `natkit serve --help failed: ${e.message.split('\n')[0]}`;
   }
 }
 
-/** `natkit serve` with the relay flags of issue 6; NATKIT_BENCH_SERVE_ARGS adds flags (e.g. workers). */
-export async function startNatkit(relayPorts) {
+/** Quota flags that let one user hold `allocations` (natkit's defaults are 64 per user, as they should be). */
+function natkitQuotaArgs(allocations) {
+  const n = String(allocations + 100);
+  return [...(natkitHelp.includes('--user-quota') ? ['--user-quota', n] : []), ...(natkitHelp.includes('--total-quota') ? ['--total-quota', n] : [])];
+}
+
+/**
+ * `natkit serve` with the relay flags of issue 6, quotas raised for the allocation test when it has
+ * them; NATKIT_BENCH_SERVE_ARGS adds flags (e.g. workers).
+ */
+export async function startNatkit(relayPorts, allocations) {
   const port = await freePort();
   const extra = (process.env.NATKIT_BENCH_SERVE_ARGS ?? '').split(/\s+/).filter(Boolean);
   const child = start(process.execPath, [
     NATKIT_BIN, 'serve', '--address', HOST, '--port', String(port),
     '--user', `${USER}:${PASSWORD}`, '--realm', REALM,
     '--relay-ports', `${relayPorts.low}-${relayPorts.high}`, '--relay-address', HOST, '--allow-peer', '127.0.0.0/8',
+    ...natkitQuotaArgs(allocations),
     ...extra,
   ]);
   try {
