@@ -102,7 +102,7 @@ async function main(argv) {
     rounds: Number(argv[1] ?? 3),
     warmupMs: 500,
     allocations: 8,
-    window: 16,
+    window: Number(process.env.NATKIT_BENCH_WINDOW ?? 16),
     loadgens: Number(process.env.NATKIT_BENCH_LOADGENS ?? 2),
     echoPeers: 2,
     latencyPayload: 100,
