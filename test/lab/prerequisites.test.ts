@@ -49,6 +49,15 @@ describe('prerequisites: tools are looked up on PATH', () => {
     expect(checkPrerequisites({ tools: ['stun'] }, npmBin).reason).toContain('stun (Debian package stun-client)');
   });
 
+  it("names a native module that does not load, and where it comes from (node-datachannel: npm, not Debian)", () => {
+    // From an empty directory nothing resolves node-datachannel: as after `npm ci --omit=optional`.
+    const r = checkPrerequisites({ nativeModules: ['node-datachannel'] }, process.env.PATH ?? '', dirWith('no-modules', []));
+    expect(r.ok).toBe(false);
+    expect(r.reason).toContain("node-datachannel's native module does not load (");
+    expect(r.reason).toContain('@node-datachannel/<platform>');
+    expect(r.reason).toContain('no Debian package provides it');
+  });
+
   it(".ci/run installs the Debian package of every tool a suite can ask for (its list is the one source)", () => {
     const ciRun = readFileSync(join(REPO, '.ci/run'), 'utf8');
     const listed = /^packages=\(([^)]*)\)/m.exec(ciRun)?.[1]?.trim().split(/\s+/) ?? [];

@@ -39,16 +39,17 @@ const nativeModuleHelp: Readonly<Record<NativeModule, string>> = {
     '(not with --omit=optional); no Debian package provides it, and it needs only glibc',
 };
 
-const nativeMemo = new Map<NativeModule, string | null>();
+const nativeMemo = new Map<string, string | null>();
 
-/** Loads the module in a child Node (a broken addon must not take the test worker down). */
-function nativeModuleProblem(name: NativeModule): string | null {
-  const known = nativeMemo.get(name);
+/** Loads the module in a child Node run in `root` (a broken addon must not take the test worker down). */
+function nativeModuleProblem(name: NativeModule, root: string): string | null {
+  const key = `${name}\0${root}`;
+  const known = nativeMemo.get(key);
   if (known !== undefined) return known;
-  const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(name)})`], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 15_000 });
+  const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(name)})`], { cwd: root, encoding: 'utf8', timeout: 15_000 });
   const firstLine = (r.stderr ?? '').split('\n').find((line) => /Error|Cannot/.test(line)) ?? r.error?.message ?? `exit ${r.status}`;
   const problem = r.status === 0 ? null : `${name}'s native module does not load (${firstLine.trim().slice(0, 300)}): ${nativeModuleHelp[name]}`;
-  nativeMemo.set(name, problem);
+  nativeMemo.set(key, problem);
   return problem;
 }
 
@@ -67,14 +68,15 @@ function platformProblems(needs: Prerequisites): string[] {
 
 /**
  * Can this machine run a suite with these needs? `searchPath` is the PATH the tools are looked
- * up on (default process.env.PATH). Synchronous, so it can gate a describe().
+ * up on (default process.env.PATH); `moduleRoot` the directory native modules are loaded from
+ * (default the repository). Synchronous, so it can gate a describe().
  */
-export function checkPrerequisites(needs: Prerequisites, searchPath: string = process.env.PATH ?? ''): LabCapability {
+export function checkPrerequisites(needs: Prerequisites, searchPath: string = process.env.PATH ?? '', moduleRoot: string = REPO_ROOT): LabCapability {
   const problems = platformProblems(needs);
   const tools = [...new Set(needs.tools ?? [])];
   if (tools.some((tool) => findTool(tool, searchPath) === undefined)) problems.push(missingToolReason(tools, searchPath));
   for (const name of needs.nativeModules ?? []) {
-    const problem = nativeModuleProblem(name);
+    const problem = nativeModuleProblem(name, moduleRoot);
     if (problem !== null) problems.push(problem);
   }
   if (problems.length === 0 && needs.netns === true) {
