@@ -75,6 +75,14 @@ export function report(results, unavailable, harness) {
   console.log('\nthroughput (relayed packets count both directions: one round trip = 2 relayed packets; "direct" = the harness alone, no relay, counted the same way)');
   printTable(throughputRows(harness === undefined ? results : [harness, ...results]));
   if (results.length === 0) return;
+  if (harness !== undefined) {
+    const fastest = Math.max(...results.map((r) => r.throughput[0].relayedPps));
+    const headroom = harness.throughput[0].relayedPps / fastest;
+    console.log(
+      `load generator headroom at 100 B: the harness alone moved ${ratio(harness.throughput[0].relayedPps, fastest)} the fastest relay's rate` +
+        (headroom < 1.1 ? ' (NOT enough: the harness may be what limits the relays; see loadgen/echo CPU %)' : ''),
+    );
+  }
   console.log('\nround-trip time at half of each server\'s 100 B round-trip rate, open loop, 100 B; direct = the same load straight to the echo peers, alternating with the relayed load every 250 ms');
   printTable(latencyRows(results));
   console.log('\nauthenticated allocations (fresh server; Allocate -> 401 -> signed Allocate, one socket each)');
