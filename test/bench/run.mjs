@@ -4,6 +4,7 @@
 //   2. node test/bench/vnet.bench.mjs           virtual network datagram throughput
 //   3. npx vitest run --config test/bench/vitest.bench.config.ts
 //                                               diagnosis wall time on real NATs (root only)
+//   4. node test/bench/turn-relay.bench.mjs     TURN relay: natkit serve vs coturn (-m 1, default)
 // Each child runs in its own process group with a time budget; past it the group is killed by
 // its pid (SIGTERM, then SIGKILL). Ctrl-C stops the running child the same way.
 import { spawn } from 'node:child_process';
@@ -27,6 +28,7 @@ const benches = [
       return null;
     },
   },
+  { name: 'turn-relay', file: 'test/bench/turn-relay.bench.mjs', argv: [process.execPath, 'test/bench/turn-relay.bench.mjs'], budgetMs: 600_000 },
 ];
 
 let current = null;
