@@ -1,0 +1,8 @@
+/**
+ * @packageDocumentation
+ * TURN (RFC 8656): the wire additions to STUN, pure allocation state, a relay server and a
+ * client whose relayed socket implements `UdpSocket`.
+ */
+
+// errors
+export { TurnError } from './errors.js';
