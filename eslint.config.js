@@ -33,7 +33,17 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: 'node:dgram', message: 'Use the Network interface from @natkit/net.' }] },
+        {
+          paths: [
+            { name: 'node:dgram', message: 'Use the Network interface from @natkit/net.' },
+            { name: 'node:tls', message: 'Use the StreamNetwork interface from @natkit/net.' },
+            {
+              name: 'node:net',
+              importNames: ['createServer', 'createConnection', 'connect', 'Socket', 'Server'],
+              message: 'Use the StreamNetwork interface from @natkit/net.',
+            },
+          ],
+        },
       ],
     },
   },

@@ -27,6 +27,23 @@ export { sleep, systemClock } from './clock.js';
 export type { LogFields, Logger } from './logger.js';
 export { silentLogger } from './logger.js';
 export type { BindOptions, MessageHandler, Network, UdpSocket } from './network.js';
+export type {
+  AcceptedConnection,
+  ConnectTcpOptions,
+  DataHandler,
+  ListenTcpOptions,
+  OverflowPolicy,
+  StreamConnection,
+  StreamLimits,
+  StreamListener,
+  StreamNetwork,
+  StreamStats,
+  TlsClientOptions,
+  TlsServerOptions,
+  WriteResult,
+} from './stream.js';
+export { hasStreams } from './stream.js';
 export { NetworkError } from './errors.js';
 export type { NodeNetworkOptions } from './node/node-network.js';
 export { createNodeNetwork } from './node/node-network.js';
+export { DEFAULT_MAX_WRITE_BUFFER } from './node/node-stream-connection.js';

@@ -2,6 +2,8 @@ import { createSocket, type Socket } from 'node:dgram';
 import { anyAddress, familyOf, isSameEndpoint, type Endpoint, type Family } from '../endpoint.js';
 import type { BindOptions, MessageHandler, Network, UdpSocket } from '../network.js';
 import { NetworkError } from '../errors.js';
+import type { StreamNetwork } from '../stream.js';
+import { nodeStreamNetwork } from './node-stream-network.js';
 
 /** Options of the Node adapter. */
 export interface NodeNetworkOptions {
@@ -10,11 +12,12 @@ export interface NodeNetworkOptions {
   readonly sendBufferSize?: number;
 }
 
-/** The `Network` backed by Node's `dgram` sockets. */
-export function createNodeNetwork(options: NodeNetworkOptions = {}): Network {
+/** The `Network` backed by Node's `dgram` sockets, with TCP and TLS streams (`node:net`, `node:tls`). */
+export function createNodeNetwork(options: NodeNetworkOptions = {}): Network & StreamNetwork {
   return {
     bindUdp: (bind) => bindNodeSocket(bind, options),
     localAddressFor,
+    ...nodeStreamNetwork,
   };
 }
 
