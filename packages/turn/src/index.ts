@@ -6,3 +6,6 @@
 
 // errors
 export { TurnError } from './errors.js';
+
+// proto: the TURN wire additions to the STUN codec
+export * from './proto/index.js';
