@@ -9,3 +9,19 @@ export { TurnError } from './errors.js';
 
 // proto: the TURN wire additions to the STUN codec
 export * from './proto/index.js';
+
+// client: allocations with automatic refresh, and a relayed socket that implements UdpSocket
+export {
+  allocateRelay,
+  DEFAULT_TURN_POLICY,
+  type AllocateComponents,
+  type AllocateOptions,
+  type TurnAllocation,
+  type TurnTransport,
+} from './client/allocate-relay.js';
+export { RelayedSocket } from './client/relayed-socket.js';
+export { ClientAllocationState, type RefreshAction } from './client/client-allocation-state.js';
+export { ClientAuthState, type ChallengeFailure, type ChallengeOutcome, type LongTermCredentials } from './client/client-auth-state.js';
+export { readNonceFeatures, NONCE_COOKIE, type NonceFeatures } from './client/nonce-features.js';
+export { restCredentials, restPassword, type RestCredentialOptions } from './client/rest-credentials.js';
+export { TurnClientError, type TurnClientErrorCode } from './client/turn-client-error.js';
