@@ -25,3 +25,19 @@ export { ClientAuthState, type ChallengeFailure, type ChallengeOutcome, type Lon
 export { readNonceFeatures, NONCE_COOKIE, type NonceFeatures } from './client/nonce-features.js';
 export { restCredentials, restPassword, type RestCredentialOptions } from './client/rest-credentials.js';
 export { TurnClientError, type TurnClientErrorCode } from './client/turn-client-error.js';
+
+// streams: TURN over TCP/TLS (RFC 8656 §12.5 framing) and the one-port TCP listener (first-bytes routing)
+export {
+  CHANNEL_DATA_HEADER_LENGTH,
+  isChannelDataFirstByte,
+  MAX_STREAM_FRAME_LENGTH,
+  padChannelDataForStream,
+  StreamDeframer,
+  type DeframeResult,
+  type StreamDeframerOptions,
+  type TurnStreamFrame,
+} from './proto/stream-framing.js';
+export { classifyFirstBytes, type FirstBytesKind } from './listener/first-bytes.js';
+export { createPortMux, type ConnectionRoutes, type PortMux, type PortMuxComponents, type PortMuxOptions, type PortMuxStats } from './listener/port-mux.js';
+export { createTurnStreamRoute, type TurnStreamRoute, type TurnStreamStats } from './listener/turn-stream-route.js';
+export type { ClientContext, ClientTransport, TurnClientHandler } from './server/client-transport.js';

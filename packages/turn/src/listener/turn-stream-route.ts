@@ -1,0 +1,71 @@
+import { silentLogger, type Logger, type StreamConnection } from '@natkit/net';
+import { StreamDeframer } from '../proto/stream-framing.js';
+import type { ClientContext, TurnClientHandler } from '../server/client-transport.js';
+import { answerStreamBinding } from './stream-binding.js';
+
+/** Counters of the TURN-over-stream route. */
+export interface TurnStreamStats {
+  readonly connections: number;
+  readonly frames: number;
+  /** Connections closed for bytes that are not TURN framing. */
+  readonly badFraming: number;
+  readonly bindingAnswered: number;
+}
+
+/** The TURN route of a port mux, plus its counters. */
+export interface TurnStreamRoute {
+  (connection: StreamConnection, firstBytes: Uint8Array): void;
+  stats(): TurnStreamStats;
+}
+
+/**
+ * TURN over TCP or TLS (RFC 8656 §3.1): cuts each connection's bytes into messages (RFC 8656
+ * §12.5 framing) and hands them to the server's transport contract, one `ClientContext` per
+ * connection. Binding requests the server leaves alone are answered here. Garbage closes the
+ * connection; closing, for any reason, tells the server, which deletes the allocation.
+ */
+export function createTurnStreamRoute(handler: TurnClientHandler, logger: Logger = silentLogger): TurnStreamRoute {
+  const log = logger.child('turn-stream');
+  let nextConnectionId = 1;
+  const stats = { connections: 0, frames: 0, badFraming: 0, bindingAnswered: 0 };
+
+  const route = (connection: StreamConnection, firstBytes: Uint8Array): void => {
+    // Gone already: its close event has passed, so nothing may be allocated for it.
+    if (connection.closed) return;
+    stats.connections += 1;
+    const ctx: ClientContext = {
+      transport: connection.secure ? 'tls' : 'tcp',
+      client: connection.remote,
+      local: connection.local,
+      connectionId: nextConnectionId++,
+      reply: (bytes) => {
+        connection.write(bytes);
+      },
+    };
+    const deframer = new StreamDeframer();
+    const feed = (chunk: Uint8Array): void => {
+      const r = deframer.push(chunk);
+      if (!r.ok) {
+        stats.badFraming += 1;
+        log.debug('closing a TURN stream: not TURN framing', { reason: r.reason, connection: ctx.connectionId });
+        void connection.close(0);
+        return;
+      }
+      for (const frame of r.value) {
+        if (connection.closed) return;
+        stats.frames += 1;
+        if (handler.handleClientData(frame.bytes, ctx)) continue;
+        if (frame.kind === 'stun' && answerStreamBinding(frame.bytes, ctx)) stats.bindingAnswered += 1;
+      }
+    };
+    let closed = false;
+    connection.onClose(() => {
+      if (closed) return;
+      closed = true;
+      handler.connectionClosed(ctx);
+    });
+    connection.onData(feed);
+    feed(firstBytes);
+  };
+  return Object.assign(route, { stats: (): TurnStreamStats => ({ ...stats }) });
+}
