@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { runDiagnose, type DiagnoseFlags, type Io } from './commands/diagnose.js';
+import { runRelayCheck, type RelayCheckFlags } from './commands/relay-check.js';
 import { runServe, type ServeFlags } from './commands/serve.js';
 import { ExitCode } from './exit-codes.js';
 import { VERSION } from './version.js';
@@ -59,6 +60,22 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }
+    });
+  program
+    .command('relay-check')
+    .description('check a TURN server (any, not only natkit): allocate, relay to ourselves and back, report RTT and features')
+    .option('--server <host[:port]>', 'TURN server (port 3478 by default, 5349 with --transport tls)')
+    .option('--user <name:pass>', 'long-term credentials (split at the first colon)')
+    .option('--auth-secret <secret>', 'TURN REST API shared secret (coturn use-auth-secret): ephemeral credentials are made from it')
+    .option('--transport <udp|tcp|tls>', 'how to reach the server (default udp)')
+    .option('--insecure', 'with --transport tls: accept any certificate (self-signed test servers)')
+    .option('--json', 'print one JSON object (schemaVersion 1) with at least ok and rttMs')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 the relay works, 2 usage, 5 it does not (the report says why: wrong credentials, forbidden, no answer, relay refused).',
+    )
+    .action(async (flags: RelayCheckFlags) => {
+      setExit(await runRelayCheck(flags, io));
     });
   return program;
 }

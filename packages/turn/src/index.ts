@@ -41,3 +41,5 @@ export { classifyFirstBytes, type FirstBytesKind } from './listener/first-bytes.
 export { createPortMux, type ConnectionRoutes, type PortMux, type PortMuxComponents, type PortMuxOptions, type PortMuxStats } from './listener/port-mux.js';
 export { createTurnStreamRoute, type TurnStreamRoute, type TurnStreamStats } from './listener/turn-stream-route.js';
 export type { ClientContext, ClientTransport, TurnClientHandler } from './server/client-transport.js';
+export { checkRelay, type RelayCheckOptions, type RelayCheckReport } from './client/check-relay.js';
+export type { Support } from './client/probe-support.js';
