@@ -66,6 +66,30 @@ describe('Node stream sockets', () => {
     await expect(net.connectTcp({ remote: { address: '127.0.0.1', port }, signal: AbortSignal.abort() })).rejects.toThrow();
   });
 
+  it('a handler added while a chunk is delivered sees only later chunks (a router handing over)', async () => {
+    const l = await listen();
+    const accepted = firstConnection(l);
+    const client = await net.connectTcp({ remote: l.local });
+    cleanup.push(() => client.close());
+    const server = await accepted;
+    const seen: string[] = [];
+    const second = new Promise<void>((resolve) => {
+      const off = server.onData((first) => {
+        off();
+        seen.push(`router:${Buffer.from(first).toString()}`);
+        server.onData((d) => {
+          seen.push(`route:${Buffer.from(d).toString()}`);
+          resolve();
+        });
+      });
+    });
+    client.write(Buffer.from('a'));
+    for (let i = 0; i < 100 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    client.write(Buffer.from('b'));
+    await second;
+    expect(seen).toEqual(['router:a', 'route:b']);
+  });
+
   it('a data handler that throws ends its connection, not the process', async () => {
     const l = await listen();
     const accepted = firstConnection(l);

@@ -21,9 +21,10 @@ export function certificateUnavailable(): string | undefined {
 
 /**
  * Makes a fresh key pair and self-signed certificate with `openssl` (EC P-256, valid one day,
- * subjectAltName 127.0.0.1, ::1 and localhost); the temporary directory is removed at once.
+ * subjectAltName 127.0.0.1, ::1, localhost and `extraIps`); the temporary directory is removed at once.
  */
-export function makeSelfSignedCertificate(): TestCertificate {
+export function makeSelfSignedCertificate(extraIps: readonly string[] = []): TestCertificate {
+  const san = ['IP:127.0.0.1', 'IP:::1', 'DNS:localhost', ...extraIps.map((ip) => `IP:${ip}`)].join(',');
   const dir = mkdtempSync(join(tmpdir(), 'natkit-cert-'));
   try {
     const keyPath = join(dir, 'key.pem');
@@ -33,7 +34,7 @@ export function makeSelfSignedCertificate(): TestCertificate {
       [
         'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
         '-keyout', keyPath, '-out', certPath, '-days', '1', '-subj', '/CN=localhost',
-        '-addext', 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost',
+        '-addext', `subjectAltName=${san}`,
       ],
       { stdio: 'ignore', timeout: 20_000 },
     );

@@ -148,7 +148,8 @@ export class NodeStreamConnection implements AcceptedConnection {
 
   #deliver(chunk: Buffer): void {
     this.#bytesRead += chunk.length;
-    for (const h of this.#dataHandlers) {
+    // A snapshot: a handler added during this chunk (a router handing over) must not see it again.
+    for (const h of [...this.#dataHandlers]) {
       try {
         h(chunk);
       } catch (e) {
