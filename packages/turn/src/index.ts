@@ -22,8 +22,10 @@ export {
 export { RelayedSocket } from './client/relayed-socket.js';
 export { ClientAllocationState, type RefreshAction } from './client/client-allocation-state.js';
 export { ClientAuthState, type ChallengeFailure, type ChallengeOutcome, type LongTermCredentials } from './client/client-auth-state.js';
-export { readNonceFeatures, NONCE_COOKIE, type NonceFeatures } from './client/nonce-features.js';
-export { restCredentials, restPassword, type RestCredentialOptions } from './client/rest-credentials.js';
+export { readNonceFeatures, type NonceFeatures } from './client/nonce-features.js';
+export { restCredentials, type RestCredentialOptions } from './client/rest-credentials.js';
+export { restPassword } from './auth/rest-credentials.js';
+export { turnUrl, type TurnUrlOptions } from './client/turn-url.js';
 export { TurnClientError, type TurnClientErrorCode } from './client/turn-client-error.js';
 
 // streams: TURN over TCP/TLS (RFC 8656 §12.5 framing) and the one-port TCP listener (first-bytes routing)

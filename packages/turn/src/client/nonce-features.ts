@@ -1,5 +1,4 @@
-/** The nonce cookie a server puts first to announce RFC 8489 security features. RFC 8489 §9.2 */
-export const NONCE_COOKIE = 'obMatJos2';
+import { NONCE_COOKIE } from '../auth/nonce.js';
 
 /** Security features a server announces in its nonce. RFC 8489 §9.2, §18.1 */
 export interface NonceFeatures {

@@ -1,13 +1,5 @@
-import { createHmac } from 'node:crypto';
+import { restPassword } from '../auth/rest-credentials.js';
 import type { LongTermCredentials } from './client-auth-state.js';
-
-/**
- * The TURN REST API password of a user name: base64(HMAC-SHA1(secret, username)), as coturn's
- * `use-auth-secret` computes it (draft-uberti-behave-turn-rest-00 §2.2).
- */
-export function restPassword(secret: string, username: string): string {
-  return createHmac('sha1', secret).update(username, 'utf8').digest('base64');
-}
 
 export interface RestCredentialOptions {
   /** The shared secret configured on the server. */
@@ -22,7 +14,11 @@ export interface RestCredentialOptions {
   readonly separator?: string;
 }
 
-/** Ephemeral credentials for a server that shares `secret`: user `expiry:user`, password HMAC. */
+/**
+ * Ephemeral TURN REST API credentials for a server that shares `secret` (coturn
+ * `use-auth-secret`, natkit `--auth-secret`), made on the client side the way `turnutils_uclient
+ * -W` makes them: user `expiry:user`, password base64(HMAC-SHA1(secret, user)).
+ */
 export function restCredentials(options: RestCredentialOptions): LongTermCredentials {
   const expiry = Math.floor(options.nowSeconds) + (options.ttlSeconds ?? 86_400);
   const username = options.user === undefined || options.user === '' ? String(expiry) : `${expiry}${options.separator ?? ':'}${options.user}`;
