@@ -40,7 +40,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     });
   program
     .command('serve')
-    .description('run the self-hosted server: STUN, with RFC 5780 behavior discovery when given two addresses')
+    .description('run the self-hosted server: STUN (RFC 5780 behavior discovery with two addresses) and the TURN relay on the same port')
     .option('--address <ip>', 'address to serve on (default: all IPv4 interfaces)')
     .option('--alternate-address <ip>', 'second IP for RFC 5780 tests (enables CHANGE-REQUEST, OTHER-ADDRESS)')
     .option('--port <port>', 'UDP port (default 3478)')
@@ -49,6 +49,21 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     .option('--advertise-address <ip>', 'public IP to announce for --address behind a 1:1 NAT (RESPONSE-ORIGIN, OTHER-ADDRESS)')
     .option('--advertise-alternate-address <ip>', 'public IP to announce for --alternate-address behind a 1:1 NAT')
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent (default info)')
+    .addOption(new Option('--user <name:password>', 'TURN long-term credentials (repeatable)').argParser(collect))
+    .addOption(new Option('--auth-secret <secret>', 'TURN REST API shared secret, coturn use-auth-secret (repeatable: rotation)').argParser(collect))
+    .option('--realm <realm>', 'TURN realm (default natkit)')
+    .option('--relay-ports <low-high>', 'relay port range (default 49152-65535)')
+    .addOption(new Option('--relay-address <ip>', 'address to bind relay sockets on, one per family (repeatable)').argParser(collect))
+    .addOption(new Option('--advertise-relay-address <ip>', 'public IP to announce as the relayed address behind a 1:1 NAT, one per family (repeatable)').argParser(collect))
+    .addOption(new Option('--allow-peer <cidr>', 'open a peer range that is refused by default, e.g. 127.0.0.0/8 for tests (repeatable)').argParser(collect))
+    .addOption(new Option('--deny-peer <cidr>', 'refuse a peer range (repeatable; wins over --allow-peer)').argParser(collect))
+    .option('--user-quota <n>', 'allocations per user (486 beyond; default 64)')
+    .option('--total-quota <n>', 'allocations in total (508 beyond; default 10000)')
+    .option('--permission-quota <n>', 'peer permissions per allocation (default 64)')
+    .option('--channel-quota <n>', 'channels per allocation (default 64)')
+    .option('--max-bps <bytes>', 'relayed bytes per second per allocation and direction (default 0: unlimited)')
+    .option('--rfc5766-channel-numbers', 'also accept channels 0x5000-0x7FFF (RFC 5766), as older clients such as coturn 4.6 turnutils_uclient pick them')
+    .option('--no-relay', 'serve STUN only, no TURN relay')
     .action(async (flags: ServeFlags) => {
       const stop = new AbortController();
       const onSignal = (): void => stop.abort();

@@ -45,3 +45,18 @@ export { createTurnStreamRoute, type TurnStreamRoute, type TurnStreamStats } fro
 export type { ClientContext, ClientTransport, TurnClientHandler } from './server/client-transport.js';
 export { checkRelay, type RelayCheckOptions, type RelayCheckReport } from './client/check-relay.js';
 export type { Support } from './client/probe-support.js';
+
+// server: the TURN relay core (UDP sockets attached at run time; TCP/TLS through TurnClientHandler)
+export { createTurnServer, type TurnAuthMode, type TurnServer } from './server/turn-server.js';
+export {
+  DEFAULT_QUOTAS,
+  DEFAULT_REALM,
+  DEFAULT_RELAY_PORTS,
+  type TurnQuotas,
+  type TurnServerComponents,
+  type TurnServerOptions,
+} from './server/server-options.js';
+export type { TurnDropReason, TurnServerStats } from './server/server-stats.js';
+export { mintRestCredentials, type RestCredentials } from './auth/rest-credentials.js';
+export { PeerFilter, type PeerFilterOptions, type PeerVerdict } from './allocation/peer-filter.js';
+export { parseCidr, type Cidr } from './allocation/cidr.js';

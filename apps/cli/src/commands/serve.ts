@@ -1,10 +1,12 @@
-import { createNodeNetwork, familyOf, formatEndpoint } from '@natkit/net';
+import { createNodeNetwork, familyOf, formatEndpoint, type UdpSocket } from '@natkit/net';
 import { createStunServer, StunError, type StunServer } from '@natkit/stun';
+import type { TurnServer, TurnServerOptions } from '@natkit/turn';
 import { createConsoleLogger, type LogLevel } from '../console-logger.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Io } from './diagnose.js';
+import { createRelay, parseRelayFlags, relayStartupLines, sharingNetwork, type RelayServeFlags } from './serve-relay.js';
 
-export interface ServeFlags {
+export interface ServeFlags extends RelayServeFlags {
   readonly address?: string;
   readonly alternateAddress?: string;
   readonly port?: string;
@@ -31,12 +33,15 @@ function parseAddress(v: string | undefined, name: string): string | undefined {
 }
 
 /**
- * `natkit serve`: the self-hosted server. With no flags: STUN on every IPv4 interface, UDP 3478,
- * one address (binding requests only). With --alternate-address: the full RFC 5780 service on two
+ * `natkit serve`: the self-hosted server. With no flags: STUN and the TURN relay on every IPv4
+ * interface, UDP 3478, one address (binding requests only; relay credentials self-issued). With --alternate-address: the full RFC 5780 service on two
  * IPs and two ports. Runs until SIGINT/SIGTERM or `signal` aborts.
  */
 export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): Promise<number> {
   let server: StunServer;
+  let relay: TurnServer | undefined;
+  let relayOptions: TurnServerOptions | undefined;
+  const udpSockets: UdpSocket[] = [];
   try {
     const level = (flags.logLevel ?? 'info') as LogLevel;
     if (!LEVELS.includes(level)) throw new StunError('ERR_USAGE', `--log-level takes one of ${LEVELS.join(', ')}`);
@@ -61,12 +66,19 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
       ...(advertisedPrimary === undefined ? {} : { primary: advertisedPrimary }),
       ...(advertisedAlternate === undefined ? {} : { alternate: advertisedAlternate }),
     };
+    relayOptions = parseRelayFlags(flags);
+    const nodeNetwork = createNodeNetwork({ receiveBufferSize: 4 << 20 });
+    // The relay shares the STUN server's UDP sockets (one port; RFC 7983 first-byte demux).
+    const network = relayOptions === undefined ? nodeNetwork : sharingNetwork(nodeNetwork, (s) => udpSockets.push(s));
+    if (relayOptions !== undefined) relay = createRelay(relayOptions, nodeNetwork, logger);
     server = createStunServer(
       { primary: { address, port }, ...(alternate === undefined ? {} : { alternate }), software: 'natkit', otherAddressOnAlternate, advertised },
-      { network: createNodeNetwork({ receiveBufferSize: 4 << 20 }), logger },
+      { network, logger },
     );
     await server.start();
+    for (const s of udpSockets) relay?.attachUdpSocket(s);
   } catch (e) {
+    await relay?.close();
     io.stderr(`natkit serve: ${e instanceof Error ? e.message : String(e)}\n`);
     return e instanceof StunError && (e.code === 'ERR_USAGE' || e.code === 'ERR_STUN_SERVER_CONFIG') ? ExitCode.Usage : ExitCode.Error;
   }
@@ -75,12 +87,20 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
   if (server.mode !== 'full') {
     io.stdout('natkit serve: RFC 5780 NAT behavior tests need two addresses: add --alternate-address IP\n');
   }
+  if (relay !== undefined && relayOptions !== undefined) {
+    for (const line of relayStartupLines(relay, server.addresses(), relayOptions)) io.stdout(`natkit serve: ${line}\n`);
+  } else {
+    io.stdout('natkit serve: TURN relay off (--no-relay)\n');
+  }
   await new Promise<void>((resolve) => {
     if (signal.aborted) resolve();
     signal.addEventListener('abort', () => resolve(), { once: true });
   });
   const stats = server.stats();
+  const relayStats = relay?.stats();
+  await relay?.close();
   await server.close();
   io.stdout(`natkit serve: stopped; ${JSON.stringify(stats)}\n`);
+  if (relayStats !== undefined) io.stdout(`natkit serve: relay stopped; ${JSON.stringify(relayStats)}\n`);
   return ExitCode.Ok;
 }

@@ -99,6 +99,8 @@ export const TurnErrorReasons: Readonly<Record<number, string>> = {
 /** Channel numbers a client may bind. RFC 8656 §12 (RFC 5766 allowed up to 0x7FFF). */
 export const MIN_CHANNEL_NUMBER = 0x4000;
 export const MAX_CHANNEL_NUMBER = 0x4fff;
+/** The upper end of RFC 5766's channel range (RFC 5766 §11), used by older clients (coturn 4.6 uclient). */
+export const RFC5766_MAX_CHANNEL_NUMBER = 0x7fff;
 
 /** REQUESTED-TRANSPORT protocol number of UDP (IANA). RFC 8656 §18.8 */
 export const TRANSPORT_UDP = 17;
