@@ -56,6 +56,7 @@ export class NodeStreamConnection implements AcceptedConnection {
     this.#maxWriteBuffer = limits.maxWriteBuffer ?? DEFAULT_MAX_WRITE_BUFFER;
     this.#overflow = limits.overflow ?? 'close';
     socket.setNoDelay(true);
+    if (secure) keepWritesApart(socket);
     socket.on('data', this.#onSocketData);
     socket.on('error', (e) => {
       this.#error ??= e;
@@ -174,6 +175,17 @@ export class NodeStreamConnection implements AcceptedConnection {
       }
     }
   }
+}
+
+/**
+ * One `write` becomes one TLS record (or several, past 16 KiB), never shares one: Node otherwise
+ * joins queued writes into a single record. TLS is a byte stream and a correct reader does not
+ * care, but some TURN clients take one record for one message (coturn's turnutils_uclient does one
+ * SSL_read per message) and coturn's own server writes a record per message. Writable streams fall
+ * back to one `_write` per chunk when `_writev` is absent.
+ */
+function keepWritesApart(socket: Socket): void {
+  (socket as unknown as { _writev: unknown })._writev = null;
 }
 
 /** PEM text as Node's TLS options take it. */

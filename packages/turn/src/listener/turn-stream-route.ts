@@ -10,6 +10,8 @@ export interface TurnStreamStats {
   /** Connections closed for bytes that are not TURN framing. */
   readonly badFraming: number;
   readonly bindingAnswered: number;
+  /** Messages to clients dropped because a client read too slowly (counted when its connection closes). */
+  readonly writesDropped: number;
 }
 
 /** The TURN route of a port mux, plus its counters. */
@@ -27,7 +29,7 @@ export interface TurnStreamRoute {
 export function createTurnStreamRoute(handler: TurnClientHandler, logger: Logger = silentLogger): TurnStreamRoute {
   const log = logger.child('turn-stream');
   let nextConnectionId = 1;
-  const stats = { connections: 0, frames: 0, badFraming: 0, bindingAnswered: 0 };
+  const stats = { connections: 0, frames: 0, badFraming: 0, bindingAnswered: 0, writesDropped: 0 };
 
   const route = (connection: StreamConnection, firstBytes: Uint8Array): void => {
     // Gone already: its close event has passed, so nothing may be allocated for it.
@@ -62,6 +64,7 @@ export function createTurnStreamRoute(handler: TurnClientHandler, logger: Logger
     connection.onClose(() => {
       if (closed) return;
       closed = true;
+      stats.writesDropped += connection.stats().writesDropped;
       handler.connectionClosed(ctx);
     });
     connection.onData(feed);
