@@ -2,7 +2,7 @@ import { createNodeNetwork } from '@natkit/net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { allocateRelay, restCredentials, TurnClientError, type TurnAllocation, type TurnTransport } from '@natkit/turn';
 import { describeWithTools, startCoturn, type Coturn } from './turn-client-coturn.js';
-import { nextMessage, startEchoPeer, type EchoPeer } from './turn-client-echo.js';
+import { expectRelayBothWays } from './turn-client-echo.js';
 
 /*
  * natkit's TURN client against coturn (an implementation nobody here wrote), on loopback:
@@ -11,37 +11,10 @@ import { nextMessage, startEchoPeer, type EchoPeer } from './turn-client-echo.js
 const network = createNodeNetwork();
 const server = (c: Coturn) => ({ address: '127.0.0.1', port: c.port });
 
-/** Relays `rounds` datagrams to the echo peer and back; returns what came back. */
-async function roundTrips(a: TurnAllocation, peer: EchoPeer, rounds: number): Promise<string[]> {
-  const back: string[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const reply = nextMessage(a.socket, 3000, (t) => t === `echo:ping ${i}`);
-    a.socket.send(Buffer.from(`ping ${i}`), peer.socket.local);
-    const r = await reply;
-    expect(r.from).toEqual(peer.socket.local);
-    back.push(r.data);
-  }
-  return back;
-}
-
 async function checkRelay(c: Coturn, credentials: { username: string; password: string }, transport: TurnTransport, channels: boolean): Promise<void> {
-  const peer = await startEchoPeer();
-  const a = await allocateRelay({ server: server(c), credentials, transport, channels }, { network });
-  try {
-    expect(a.relayed.address).toBe('127.0.0.1');
-    expect(a.mapped?.address).toBe('127.0.0.1');
-    expect(a.lifetimeSeconds).toBeGreaterThan(0);
-    expect(a.software).toMatch(/Coturn/i);
-    expect(a.integritySha256).toBe(false); // coturn lacks RFC 8489 SHA-256 auth
-    const back = await roundTrips(a, peer, 5);
-    expect(back).toEqual([0, 1, 2, 3, 4].map((i) => `echo:ping ${i}`));
-    expect(a.socket.channelOf(peer.socket.local) !== undefined).toBe(channels);
-    // The peer saw the relayed address as the source: the data really went through coturn.
-    expect(peer.received.every((r) => r.from.port === a.relayed.port)).toBe(true);
-  } finally {
-    await a.socket.close();
-    await peer.close();
-  }
+  const facts = await expectRelayBothWays(server(c), credentials, transport, channels);
+  expect(facts.software).toMatch(/Coturn/i);
+  expect(facts.integritySha256).toBe(false); // coturn lacks RFC 8489 SHA-256 auth
 }
 
 describeWithTools('TURN client against coturn, static credentials', ['turnserver'], () => {

@@ -104,7 +104,7 @@ export async function startCoturn(options: CoturnOptions): Promise<Coturn> {
 }
 
 /** SIGTERM by pid, SIGKILL after 3 s. */
-async function stopChild(child: ChildProcess): Promise<void> {
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   process.kill(child.pid, 'SIGTERM');
@@ -116,7 +116,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** Sends Binding requests every 100 ms until one is answered (bounded by `timeoutMs`). */
-async function waitForStun(port: number, timeoutMs: number): Promise<void> {
+export async function waitForStun(port: number, timeoutMs: number): Promise<void> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   const request = Buffer.from('000100002112a442' + '0102030405060708090a0b0c', 'hex');

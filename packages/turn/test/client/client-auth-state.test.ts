@@ -44,9 +44,12 @@ const cookieNonce = (bits: number, rest = 'abcdef'): string =>
   `obMatJos2${Buffer.from([bits >> 16, (bits >> 8) & 0xff, bits & 0xff]).toString('base64')}${rest}`;
 
 describe('readNonceFeatures', () => {
-  it('reads bit 0 (password algorithms) and bit 1 (anonymity) after the cookie', () => {
-    expect(readNonceFeatures(cookieNonce(0x800000))).toEqual({ passwordAlgorithms: true, userAnonymity: false });
-    expect(readNonceFeatures(cookieNonce(0xc00000))).toEqual({ passwordAlgorithms: true, userAnonymity: true });
+  it('reads bit 0 (password algorithms) and bit 1 (anonymity) from the right, as the RFC 8489 erratum and libjuice do', () => {
+    expect(readNonceFeatures(cookieNonce(0x000001))).toEqual({ passwordAlgorithms: true, userAnonymity: false });
+    expect(readNonceFeatures(cookieNonce(0x000003))).toEqual({ passwordAlgorithms: true, userAnonymity: true });
+    expect(readNonceFeatures('obMatJos2AAADxyz')).toEqual({ passwordAlgorithms: true, userAnonymity: true });
+    // The reading of the uncorrected RFC text (bit 0 leftmost) announces nothing to libjuice, nor to us.
+    expect(readNonceFeatures('obMatJos2wAAAxyz')).toEqual({ passwordAlgorithms: false, userAnonymity: false });
     expect(readNonceFeatures('f00dcafe')).toEqual({ passwordAlgorithms: false, userAnonymity: false });
     expect(readNonceFeatures('obMatJos2')).toEqual({ passwordAlgorithms: false, userAnonymity: false });
     expect(readNonceFeatures('obMatJos2!!!!')).toEqual({ passwordAlgorithms: false, userAnonymity: false });
@@ -95,7 +98,7 @@ describe('ClientAuthState', () => {
       { algorithm: PasswordAlgorithm.Sha256, parameters: new Uint8Array(0) },
       { algorithm: PasswordAlgorithm.Md5, parameters: new Uint8Array(0) },
     ];
-    const n = cookieNonce(0x800000);
+    const n = cookieNonce(0x000001);
     expect(auth.onChallenge(answer(401, [realm('test'), nonce(n), passwordAlgorithms(offered)]), false)).toEqual({ kind: 'retry' });
     const req = signedRequest(auth);
     const key = createHash('sha256').update('alice:test:secret').digest();
@@ -109,7 +112,7 @@ describe('ClientAuthState', () => {
   it('sends USERHASH instead of USERNAME when the server asks for anonymity', () => {
     const auth = new ClientAuthState(alice);
     const offered = [{ algorithm: PasswordAlgorithm.Sha256, parameters: new Uint8Array(0) }];
-    auth.onChallenge(answer(401, [realm('test'), nonce(cookieNonce(0xc00000)), passwordAlgorithms(offered)]), false);
+    auth.onChallenge(answer(401, [realm('test'), nonce(cookieNonce(0x000003)), passwordAlgorithms(offered)]), false);
     const req = signedRequest(auth);
     expect(readUsername(req)).toBeUndefined();
     expect(Buffer.from(readUserhash(req) as Uint8Array).toString('hex')).toBe(Buffer.from(computeUserhash('alice', 'test')).toString('hex'));
@@ -118,7 +121,7 @@ describe('ClientAuthState', () => {
 
   it('refuses a nonce that announces password algorithms without listing them (bid-down, RFC 8489 §9.2.5)', () => {
     const auth = new ClientAuthState(alice);
-    expect(auth.onChallenge(answer(401, [realm('test'), nonce(cookieNonce(0x800000))]), false)).toEqual({ kind: 'fail', reason: 'bid-down' });
+    expect(auth.onChallenge(answer(401, [realm('test'), nonce(cookieNonce(0x000001))]), false)).toEqual({ kind: 'fail', reason: 'bid-down' });
   });
 
   it('checks the integrity of answers with the negotiated key', () => {
