@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +55,8 @@ export async function freePort(): Promise<number> {
 
 export interface Coturn {
   readonly port: number;
+  /** The TLS listening port when started with `tls`. */
+  readonly tlsPort: number | undefined;
   readonly realm: string;
   output(): string;
   stop(): Promise<void>;
@@ -66,6 +68,8 @@ export interface CoturnOptions {
   /** Default true: the tests relay between loopback addresses. */
   readonly allowLoopbackPeers?: boolean;
   readonly extraArgs?: readonly string[];
+  /** Serve TURN over TLS too, with this certificate and key (PEM). */
+  readonly tls?: { readonly cert: string; readonly key: string };
 }
 
 /** Starts turnserver on 127.0.0.1 with a 50-port relay range below the ephemeral range. */
@@ -74,8 +78,16 @@ export async function startCoturn(options: CoturnOptions): Promise<Coturn> {
   const realm = 'natkit.test';
   const dir = await mkdtemp(join(tmpdir(), 'natkit-coturn-'));
   const minPort = 20_000 + Math.floor(Math.random() * 200) * 50;
+  const tlsPort = options.tls === undefined ? undefined : await freePort();
+  if (options.tls !== undefined) {
+    await writeFile(join(dir, 'cert.pem'), options.tls.cert);
+    await writeFile(join(dir, 'key.pem'), options.tls.key);
+  }
+  const tlsArgs = tlsPort === undefined
+    ? ['--no-tls']
+    : [`--tls-listening-port=${tlsPort}`, `--cert=${join(dir, 'cert.pem')}`, `--pkey=${join(dir, 'key.pem')}`];
   const args = [
-    '-n', '--no-cli', '--no-tls', '--no-dtls', '--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1',
+    '-n', '--no-cli', ...tlsArgs, '--no-dtls', '--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1',
     `--listening-port=${port}`, `--min-port=${minPort}`, `--max-port=${minPort + 49}`, `--realm=${realm}`,
     '--log-file=stdout', '--simple-log', `--pidfile=${join(dir, 'pid')}`, `--userdb=${join(dir, 'db')}`,
     ...(options.allowLoopbackPeers === false ? [] : ['--allow-loopback-peers']),
@@ -100,7 +112,7 @@ export async function startCoturn(options: CoturnOptions): Promise<Coturn> {
     await stop();
     throw new Error(`${(e as Error).message}\n--- turnserver output ---\n${output.slice(-3000)}`);
   }
-  return { port, realm, output: () => output, stop };
+  return { port, tlsPort, realm, output: () => output, stop };
 }
 
 /** SIGTERM by pid, SIGKILL after 3 s. */

@@ -2,7 +2,7 @@
  * The round trip the TURN client interop tests make: a plain UDP peer on loopback sends to the
  * relayed address and echoes what the relay delivers, so that both directions are exercised.
  */
-import { createNodeNetwork, type Endpoint, type UdpSocket } from '@natkit/net';
+import { createNodeNetwork, type Endpoint, type TlsClientOptions, type UdpSocket } from '@natkit/net';
 import { allocateRelay, type LongTermCredentials, type TurnAllocation, type TurnTransport } from '@natkit/turn';
 import { expect } from 'vitest';
 
@@ -70,9 +70,10 @@ export async function expectRelayBothWays(
   credentials: LongTermCredentials,
   transport: TurnTransport,
   channels: boolean,
+  tls?: TlsClientOptions,
 ): Promise<RelayFacts> {
   const peer = await startEchoPeer();
-  const a = await allocateRelay({ server, credentials, transport, channels }, { network: createNodeNetwork() });
+  const a = await allocateRelay({ server, credentials, transport, channels, ...(tls === undefined ? {} : { tls }) }, { network: createNodeNetwork() });
   try {
     expect(a.relayed.address).toBe('127.0.0.1');
     expect(a.mapped?.address).toBe('127.0.0.1');
