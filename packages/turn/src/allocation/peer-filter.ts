@@ -70,9 +70,10 @@ export function addressForms(ip: Uint8Array): Uint8Array[] {
   if (ip.length === 4) return [ip];
   // ::ffff:a.b.c.d: a dual-stack socket sends to a.b.c.d; only that form counts.
   if (zero(ip, 0, 10) && ip[10] === 0xff && ip[11] === 0xff) return [ip.slice(12, 16)];
-  const forms = [ip];
   const at = (i: number): number => ip[i] ?? 0;
-  if (zero(ip, 0, 12)) forms.push(ip.slice(12, 16)); // ::a.b.c.d (also :: and ::1)
+  const forms = [ip];
+  // ::a.b.c.d, IPv4-compatible; :: and ::1 are the unspecified and loopback addresses instead.
+  if (zero(ip, 0, 12) && !(zero(ip, 12, 15) && at(15) <= 1)) forms.push(ip.slice(12, 16));
   if (at(0) === 0x00 && at(1) === 0x64 && at(2) === 0xff && at(3) === 0x9b && zero(ip, 4, 12)) forms.push(ip.slice(12, 16));
   if (at(0) === 0x20 && at(1) === 0x02) forms.push(ip.slice(2, 6)); // 2002:AABB:CCDD::
   if (at(0) === 0x20 && at(1) === 0x01 && at(2) === 0 && at(3) === 0) {

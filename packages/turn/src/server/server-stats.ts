@@ -18,6 +18,10 @@ export interface TurnServerStats {
   readonly allocations: number;
   readonly pendingAllocations: number;
   readonly reservations: number;
+  /** Sources the 401/438 rate limiter tracks (bounded). */
+  readonly limitedSources: number;
+  /** Cached responses kept for retransmissions (bounded). */
+  readonly cachedResponses: number;
   readonly requests: number;
   readonly responses: Readonly<Record<string, number>>;
   readonly drops: Readonly<Record<string, number>>;
@@ -50,7 +54,7 @@ export class TurnCounters {
     this.responses.set(k, (this.responses.get(k) ?? 0) + 1);
   }
 
-  snapshot(gauges: { allocations: number; pendingAllocations: number; reservations: number }): TurnServerStats {
+  snapshot(gauges: { allocations: number; pendingAllocations: number; reservations: number; limitedSources: number; cachedResponses: number }): TurnServerStats {
     return {
       ...gauges,
       requests: this.requests,

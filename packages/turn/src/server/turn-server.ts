@@ -134,6 +134,15 @@ export function createTurnServer(options: TurnServerOptions, components: TurnSer
     return () => detach(socket);
   };
 
+  const snapshot = (): TurnServerStats =>
+    core.counters.snapshot({
+      allocations: core.table.size,
+      pendingAllocations: core.table.pendingCount,
+      reservations: core.reservations.size,
+      limitedSources: core.limiter.size,
+      cachedResponses: core.responses.size,
+    });
+
   const close = async (): Promise<void> => {
     if (core.closed) return;
     core.closed = true;
@@ -141,7 +150,7 @@ export function createTurnServer(options: TurnServerOptions, components: TurnSer
     for (const s of [...attached.keys()]) detach(s);
     for (const a of [...core.table.values()]) core.deleteAllocation(a.key, 'server closed');
     await Promise.all(core.reservations.drain().map((s) => core.ports.close(s).catch(() => undefined)));
-    logger.info('closed', { ...core.counters.snapshot({ allocations: 0, pendingAllocations: 0, reservations: 0 }) });
+    logger.info('closed', { ...snapshot() });
   };
 
   logger.info('TURN relay ready', { realm, authModes, relayPorts: `${ports.low}-${ports.high}` });
@@ -160,8 +169,7 @@ export function createTurnServer(options: TurnServerOptions, components: TurnSer
       }
     },
     mintCredentials: (user, ttlSeconds = 86_400) => mintRestCredentials(secrets[0] ?? '', user, ttlSeconds, Math.floor(wallSeconds())),
-    stats: () =>
-      core.counters.snapshot({ allocations: core.table.size, pendingAllocations: core.table.pendingCount, reservations: core.reservations.size }),
+    stats: snapshot,
     close,
     [Symbol.asyncDispose]: close,
   };
