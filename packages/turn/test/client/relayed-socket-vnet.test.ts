@@ -1,0 +1,90 @@
+import type { Endpoint, UdpSocket } from '@natkit/net';
+import { createVirtualNetwork, ManualClock } from '@natkit/vnet';
+import { describe, expect, it } from 'vitest';
+import { allocateRelay, createTurnServer, TurnClientError, type TurnAllocation } from '../../src/index.js';
+
+/*
+ * The client's I/O adapter on the virtual network with a manual clock, against natkit's TURN
+ * server: refreshes (allocation, permissions, channels) are sent on time, so that an idle relayed
+ * socket still works after 25 virtual minutes, and both directions keep flowing.
+ */
+async function site() {
+  const clock = new ManualClock();
+  const vnet = createVirtualNetwork({ clock, seed: 7 });
+  const serverHost = vnet.createHost(vnet.internet);
+  const address = serverHost.addresses[0] ?? '';
+  const socket = await serverHost.network.bindUdp({ family: 4, address, port: 3478 });
+  const server = createTurnServer(
+    { users: new Map([['alice', 'alice-pw']]), realm: 'vnet.test', relayPorts: { low: 50000, high: 50099 } },
+    { network: serverHost.network, clock, wallSeconds: () => 1_700_000_000 + clock.now() / 1000 },
+  );
+  server.attachUdpSocket(socket);
+  const clientHost = vnet.createHost(vnet.internet);
+  const peerHost = vnet.createHost(vnet.internet);
+  const peer = await peerHost.network.bindUdp({ family: 4, address: peerHost.addresses[0] ?? '' });
+  const atPeer: { data: string; from: Endpoint }[] = [];
+  peer.onMessage((d, from) => atPeer.push({ data: Buffer.from(d).toString(), from }));
+  const allocate = (password = 'alice-pw'): Promise<TurnAllocation> =>
+    clock.runUntil(allocateRelay({ server: { address, port: 3478 }, credentials: { username: 'alice', password } }, { network: clientHost.network, clock }));
+  return { clock, server, peer, atPeer, allocate };
+}
+
+function collect(socket: UdpSocket): { data: string; from: Endpoint }[] {
+  const got: { data: string; from: Endpoint }[] = [];
+  socket.onMessage((d, from) => got.push({ data: Buffer.from(d).toString(), from }));
+  return got;
+}
+
+describe('RelayedSocket over the virtual network', () => {
+  it('keeps allocation, permission and channel alive for 25 idle minutes, then still relays both ways', async () => {
+    const s = await site();
+    const a = await s.allocate();
+    const got = collect(a.socket);
+    a.socket.send(Buffer.from('hi'), s.peer.local);
+    await s.clock.advance(200);
+    expect(s.atPeer).toEqual([{ data: 'hi', from: a.relayed }]);
+    const channel = a.socket.channelOf(s.peer.local);
+    expect(channel).toBeGreaterThanOrEqual(0x4000);
+    const before = s.server.stats().requests;
+    for (let minute = 0; minute < 25; minute++) await s.clock.advance(60_000);
+    // 1500 s outlive the allocation (600 s), the permission (300 s) and the channel (600 s): the
+    // allocation and the channel were refreshed twice each, the permission at least four times.
+    expect(s.server.stats().requests - before).toBeGreaterThanOrEqual(8);
+    expect(s.server.stats().allocations).toBe(1);
+    expect(a.socket.channelOf(s.peer.local)).toBe(channel);
+    s.peer.send(Buffer.from('from the peer'), a.relayed);
+    a.socket.send(Buffer.from('still here'), s.peer.local);
+    await s.clock.advance(200);
+    expect(got).toEqual([{ data: 'from the peer', from: s.peer.local }]);
+    expect(s.atPeer.map((m) => m.data)).toEqual(['hi', 'still here']);
+    await s.clock.runUntil(a.socket.close());
+    expect(s.server.stats().allocations).toBe(0);
+  });
+
+  it('holds datagrams sent before the channel is bound and delivers them in order', async () => {
+    const s = await site();
+    const a = await s.allocate();
+    for (let i = 0; i < 5; i++) a.socket.send(Buffer.from(`m${i}`), s.peer.local);
+    await s.clock.advance(500);
+    expect(s.atPeer.map((m) => m.data)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+  });
+
+  it('reports an error to onError when the server refuses a peer (403), and keeps working for others', async () => {
+    const s = await site();
+    const a = await s.allocate();
+    const errors: Error[] = [];
+    a.socket.onError((e) => errors.push(e));
+    a.socket.send(Buffer.from('to a private address'), { address: '10.0.0.1', port: 9 });
+    await s.clock.advance(500);
+    expect(errors).toHaveLength(1);
+    expect((errors[0] as TurnClientError).code).toBe('ERR_TURN_FORBIDDEN');
+    a.socket.send(Buffer.from('fine'), s.peer.local);
+    await s.clock.advance(500);
+    expect(s.atPeer.map((m) => m.data)).toEqual(['fine']);
+  });
+
+  it('fails with wrong credentials without retrying forever', async () => {
+    const s = await site();
+    await expect(s.allocate('wrong')).rejects.toMatchObject({ code: 'ERR_TURN_AUTH' });
+  });
+});
