@@ -10,16 +10,17 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'vitest';
-import { isCi } from '../lab/harness/capability.js';
+import { checkIpv6Capability, isCi } from '../lab/harness/capability.js';
 import { findTool, type LabTool } from '../lab/harness/tools.js';
 
-export function describeWithTools(name: string, tools: readonly LabTool[], body: () => void): void {
+export function describeWithTools(name: string, tools: readonly LabTool[], body: () => void, needs: { ipv6?: boolean } = {}): void {
   const missing = tools.filter((t) => findTool(t) === undefined);
-  if (missing.length === 0) {
+  const ipv6 = needs.ipv6 === true ? checkIpv6Capability() : { ok: true, reason: '' };
+  if (missing.length === 0 && ipv6.ok) {
     describe(name, body);
     return;
   }
-  const reason = `missing ${missing.join(', ')} (apt-get install coturn)`;
+  const reason = missing.length > 0 ? `missing ${missing.join(', ')} (apt-get install coturn)` : ipv6.reason;
   if (isCi()) {
     describe(name, () => {
       it('has its tools (CI=true: an interop suite may not be skipped)', () => {

@@ -91,3 +91,35 @@ describeWithTools('TURN client against natkit serve', [], () => {
     expect(r.out).toMatch(/forbidden/);
   });
 });
+
+describeWithTools('TURN client against natkit serve with an IPv6 relay address', [], () => {
+  let serve: NatkitServe;
+  beforeAll(async () => {
+    serve = await startNatkitServe({ users: ['alice:secret'], extraArgs: ['--relay-address', '::1', '--allow-peer', '::1/128'] });
+  });
+  afterAll(async () => {
+    await serve?.stop();
+  });
+
+  it('allocates an IPv6 relayed address over IPv4 (REQUESTED-ADDRESS-FAMILY) and relays to an IPv6 peer', async () => {
+    const peer = await network.bindUdp({ family: 6, address: '::1' });
+    peer.onMessage((d, from) => peer.send(d, from));
+    const a = await allocateRelay({ server: { address: '127.0.0.1', port: serve.port }, credentials: alice, family: 6 }, { network });
+    try {
+      expect(a.relayed.address).toBe('::1');
+      expect(a.socket.family).toBe(6);
+      const back = new Promise<string>((resolve) => a.socket.onMessage((d) => resolve(Buffer.from(d).toString())));
+      a.socket.send(Buffer.from('v6 round trip'), peer.local);
+      expect(await back).toBe('v6 round trip');
+    } finally {
+      await a.socket.close();
+      await peer.close();
+    }
+  });
+
+  it('relay-check reports IPv6 relaying supported', async () => {
+    const r = await relayCheck(['--server', `127.0.0.1:${serve.port}`, '--user', 'alice:secret', '--json']);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.out) as { supports: { ipv6: boolean } }).supports.ipv6).toBe(true);
+  });
+}, { ipv6: true });
