@@ -63,6 +63,9 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     .option('--channel-quota <n>', 'channels per allocation (default 64)')
     .option('--max-bps <bytes>', 'relayed bytes per second per allocation and direction (default 0: unlimited)')
     .option('--rfc5766-channel-numbers', 'also accept channels 0x5000-0x7FFF (RFC 5766), as older clients such as coturn 4.6 turnutils_uclient pick them')
+    .option('--tls-cert <file>', 'PEM certificate: TURN over TLS on --tls-port and on the main TCP port (with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option('--tls-port <port>', 'TURN over TLS port (default 5349; needs --tls-cert and --tls-key)')
     .option('--no-relay', 'serve STUN only, no TURN relay')
     .action(async (flags: ServeFlags) => {
       const stop = new AbortController();

@@ -5,8 +5,9 @@ import { createConsoleLogger, type LogLevel } from '../console-logger.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Io } from './diagnose.js';
 import { createRelay, parseRelayFlags, relayStartupLines, sharingNetwork, type RelayServeFlags } from './serve-relay.js';
+import { parseTlsFlags, startStreamServer, type StreamServeFlags, type StreamServer } from './serve-streams.js';
 
-export interface ServeFlags extends RelayServeFlags {
+export interface ServeFlags extends RelayServeFlags, StreamServeFlags {
   readonly address?: string;
   readonly alternateAddress?: string;
   readonly port?: string;
@@ -41,6 +42,7 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
   let server: StunServer;
   let relay: TurnServer | undefined;
   let relayOptions: TurnServerOptions | undefined;
+  let streams: StreamServer | undefined;
   const udpSockets: UdpSocket[] = [];
   try {
     const level = (flags.logLevel ?? 'info') as LogLevel;
@@ -67,6 +69,8 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
       ...(advertisedAlternate === undefined ? {} : { alternate: advertisedAlternate }),
     };
     relayOptions = parseRelayFlags(flags);
+    const tlsFlags = parseTlsFlags(flags, parsePort);
+    if (relayOptions === undefined && tlsFlags.tls !== undefined) throw new StunError('ERR_USAGE', '--tls-cert/--tls-key serve TURN over TLS: not with --no-relay');
     const nodeNetwork = createNodeNetwork({ receiveBufferSize: 4 << 20 });
     // The relay shares the STUN server's UDP sockets (one port; RFC 7983 first-byte demux).
     const network = relayOptions === undefined ? nodeNetwork : sharingNetwork(nodeNetwork, (s) => udpSockets.push(s));
@@ -77,7 +81,13 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
     );
     await server.start();
     for (const s of udpSockets) relay?.attachUdpSocket(s);
+    // TURN over TCP on the same port number (and TLS there and on --tls-port), told apart by first bytes.
+    const primary = server.addresses()[0];
+    if (relay !== undefined && primary !== undefined) {
+      streams = await startStreamServer({ address, port: primary.port, ...tlsFlags }, relay, nodeNetwork, logger);
+    }
   } catch (e) {
+    await streams?.close();
     await relay?.close();
     io.stderr(`natkit serve: ${e instanceof Error ? e.message : String(e)}\n`);
     return e instanceof StunError && (e.code === 'ERR_USAGE' || e.code === 'ERR_STUN_SERVER_CONFIG') ? ExitCode.Usage : ExitCode.Error;
@@ -89,6 +99,7 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
   }
   if (relay !== undefined && relayOptions !== undefined) {
     for (const line of relayStartupLines(relay, server.addresses(), relayOptions)) io.stdout(`natkit serve: ${line}\n`);
+    for (const line of streams?.lines ?? []) io.stdout(`natkit serve: ${line}\n`);
   } else {
     io.stdout('natkit serve: TURN relay off (--no-relay)\n');
   }
@@ -98,9 +109,12 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
   });
   const stats = server.stats();
   const relayStats = relay?.stats();
+  const streamStats = streams?.stats();
+  await streams?.close();
   await relay?.close();
   await server.close();
   io.stdout(`natkit serve: stopped; ${JSON.stringify(stats)}\n`);
   if (relayStats !== undefined) io.stdout(`natkit serve: relay stopped; ${JSON.stringify(relayStats)}\n`);
+  if (streamStats !== undefined) io.stdout(`natkit serve: TCP/TLS stopped; ${JSON.stringify(streamStats)}\n`);
   return ExitCode.Ok;
 }

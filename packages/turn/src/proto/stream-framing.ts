@@ -54,8 +54,9 @@ function readFrameHead(b: Uint8Array, at: number, max: number): FrameHead {
     if (total > max) return { ok: false, reason: `STUN message of ${total} bytes exceeds ${max}` };
     return { ok: true, kind: 'stun', length: total, total };
   }
-  if (isChannelDataFirstByte(first)) {
-    // RFC 8656 §12.5: ChannelData, padded to 4 on a stream.
+  if (first >> 6 === 0b01) {
+    // RFC 8656 §12.5: ChannelData, padded to 4 on a stream. Framed for the whole RFC 5766 range
+    // 0x4000-0x7FFF (older clients pick channels there); the server decides what it accepts.
     const unpadded = CHANNEL_DATA_HEADER_LENGTH + length;
     const total = (unpadded + 3) & ~3;
     if (total > max) return { ok: false, reason: `ChannelData of ${total} bytes exceeds ${max}` };
@@ -94,7 +95,7 @@ export class StreamDeframer {
       const left = data.length - at;
       const first = data[at];
       if (first === undefined) break;
-      const needHead = isChannelDataFirstByte(first) ? CHANNEL_DATA_HEADER_LENGTH : 8;
+      const needHead = first >> 6 === 0b01 ? CHANNEL_DATA_HEADER_LENGTH : 8;
       if (left < needHead) break;
       const head = readFrameHead(data, at, this.#max);
       if (!head.ok) return this.#fail(head.reason);

@@ -28,7 +28,7 @@ const frameArb = fc.oneof(
     .tuple(fc.integer({ min: 0, max: 0x03ff }), fc.integer({ min: 0, max: 300 }))
     .map(([type, words]) => ({ kind: 'stun' as const, bytes: stunFrame(type, new Uint8Array(words * 4).fill(words & 0xff)) })),
   fc
-    .tuple(fc.integer({ min: 0x4000, max: 0x4fff }), fc.uint8Array({ maxLength: 1300 }))
+    .tuple(fc.integer({ min: 0x4000, max: 0x7fff }), fc.uint8Array({ maxLength: 1300 }))
     .map(([ch, data]) => ({ kind: 'channel-data' as const, bytes: channelData(ch, data) })),
 );
 
@@ -106,8 +106,8 @@ describe('TURN stream deframer (RFC 8656 §12.5)', () => {
   });
 
   it.each([
-    ['an HTTP POST', new TextEncoder().encode('POST / HTTP/1.1\r\n\r\n'), /starts neither/],
-    ['a reserved channel number (0x5000)', Uint8Array.of(0x50, 0, 0, 4, 1, 2, 3, 4), /starts neither/],
+    ['an RTP header', Uint8Array.of(0x80, 0x60, 0, 1, 0, 0, 0, 0), /starts neither/],
+    ['a first byte of 0x04 (neither STUN nor ChannelData)', Uint8Array.of(0x04, 0, 0, 4, 1, 2, 3, 4), /starts neither/],
     ['a TLS ClientHello', Uint8Array.of(0x16, 3, 1, 0, 0xa5, 1, 0, 0), /starts neither/],
     ['STUN without the magic cookie (RFC 3489)', Uint8Array.of(0, 1, 0, 0, 1, 2, 3, 4), /magic cookie/],
     ['a STUN length not a multiple of 4', Uint8Array.of(0, 1, 0, 5, 0x21, 0x12, 0xa4, 0x42), /multiple of 4/],
@@ -115,6 +115,12 @@ describe('TURN stream deframer (RFC 8656 §12.5)', () => {
     const r = new StreamDeframer().push(bytes);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.reason).toMatch(reason);
+  });
+
+  it('frames RFC 5766 channel numbers 0x5000-0x7FFF too (coturn 4.6 uclient picks them); the server judges them', () => {
+    const cd = channelData(0x7fff, Uint8Array.of(1, 2, 3));
+    const r = new StreamDeframer().push(padChannelDataForStream(cd));
+    expect(r).toEqual({ ok: true, value: [{ kind: 'channel-data', bytes: cd }] });
   });
 
   it("reads 'GET ' as the head of a 21540-byte ChannelData ('G' is 0x47): the port router must look at 4 bytes", () => {
