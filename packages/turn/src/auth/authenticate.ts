@@ -32,6 +32,8 @@ export interface Authenticated {
   readonly key: Uint8Array;
   /** The request used MESSAGE-INTEGRITY-SHA256: so must the response (RFC 8489 §9.2.4). */
   readonly sha256: boolean;
+  /** The user was named by USERHASH (RFC 8489 §14.4) rather than USERNAME. */
+  readonly userhash: boolean;
 }
 
 /** A request refused: 400, 401 (with a challenge) or 438 (with a fresh nonce). */
@@ -88,7 +90,7 @@ export class Authenticator {
     if (!lookup.ok) return this.refuse(401, lookup.reason, scope, now);
     for (const key of lookup.keys) {
       const good = hasSha256 ? verifyMessageIntegritySha256(m, key) : verifyMessageIntegrity(m, key);
-      if (good === true) return { kind: 'ok', username: name, key, sha256: hasSha256 };
+      if (good === true) return { kind: 'ok', username: name, key, sha256: hasSha256, userhash: username === undefined };
     }
     return this.refuse(401, 'bad integrity', scope, now);
   }

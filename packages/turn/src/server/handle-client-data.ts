@@ -67,6 +67,8 @@ function handleRequest(core: TurnCore, m: StunMessage, ctx: ClientContext): void
     core.logger.trace('refused', { code: auth.code, why: auth.why });
     return ctx.reply(encodeError(m, auth.code, undefined, auth.attributes));
   }
+  if (auth.sha256) core.counters.integritySha256++;
+  if (auth.userhash) core.counters.userhash++;
   const scope = new RequestScope(core, m, ctx, auth, now);
   const unknown = unknownComprehensionRequired(m, KNOWN);
   if (unknown.length > 0) return scope.error(420, [], unknown);

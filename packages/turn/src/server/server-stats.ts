@@ -31,6 +31,9 @@ export interface TurnServerStats {
   readonly bytesToClients: number;
   readonly allocationsCreated: number;
   readonly allocationsDeleted: number;
+  /** Authenticated requests signed with MESSAGE-INTEGRITY-SHA256, and those naming the user by USERHASH. */
+  readonly integritySha256: number;
+  readonly userhash: number;
 }
 
 /** Mutable counters behind `TurnServer.stats()`. */
@@ -42,6 +45,8 @@ export class TurnCounters {
   bytesToClients = 0;
   allocationsCreated = 0;
   allocationsDeleted = 0;
+  integritySha256 = 0;
+  userhash = 0;
   readonly responses = new Map<string, number>();
   readonly drops = new Map<TurnDropReason, number>();
 
@@ -66,6 +71,8 @@ export class TurnCounters {
       bytesToClients: this.bytesToClients,
       allocationsCreated: this.allocationsCreated,
       allocationsDeleted: this.allocationsDeleted,
+      integritySha256: this.integritySha256,
+      userhash: this.userhash,
     };
   }
 }
