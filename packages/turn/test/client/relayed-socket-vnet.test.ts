@@ -1,40 +1,12 @@
-import type { Endpoint, UdpSocket } from '@natkit/net';
-import { createVirtualNetwork, ManualClock } from '@natkit/vnet';
 import { describe, expect, it } from 'vitest';
-import { allocateRelay, createTurnServer, TurnClientError, type TurnAllocation } from '../../src/index.js';
+import type { TurnClientError } from '../../src/index.js';
+import { collect, vnetRelaySite as site } from './vnet-relay-site.js';
 
 /*
  * The client's I/O adapter on the virtual network with a manual clock, against natkit's TURN
  * server: refreshes (allocation, permissions, channels) are sent on time, so that an idle relayed
  * socket still works after 25 virtual minutes, and both directions keep flowing.
  */
-async function site() {
-  const clock = new ManualClock();
-  const vnet = createVirtualNetwork({ clock, seed: 7 });
-  const serverHost = vnet.createHost(vnet.internet);
-  const address = serverHost.addresses[0] ?? '';
-  const socket = await serverHost.network.bindUdp({ family: 4, address, port: 3478 });
-  const server = createTurnServer(
-    { users: new Map([['alice', 'alice-pw']]), realm: 'vnet.test', relayPorts: { low: 50000, high: 50099 } },
-    { network: serverHost.network, clock, wallSeconds: () => 1_700_000_000 + clock.now() / 1000 },
-  );
-  server.attachUdpSocket(socket);
-  const clientHost = vnet.createHost(vnet.internet);
-  const peerHost = vnet.createHost(vnet.internet);
-  const peer = await peerHost.network.bindUdp({ family: 4, address: peerHost.addresses[0] ?? '' });
-  const atPeer: { data: string; from: Endpoint }[] = [];
-  peer.onMessage((d, from) => atPeer.push({ data: Buffer.from(d).toString(), from }));
-  const allocate = (password = 'alice-pw'): Promise<TurnAllocation> =>
-    clock.runUntil(allocateRelay({ server: { address, port: 3478 }, credentials: { username: 'alice', password } }, { network: clientHost.network, clock }));
-  return { clock, server, peer, atPeer, allocate };
-}
-
-function collect(socket: UdpSocket): { data: string; from: Endpoint }[] {
-  const got: { data: string; from: Endpoint }[] = [];
-  socket.onMessage((d, from) => got.push({ data: Buffer.from(d).toString(), from }));
-  return got;
-}
-
 describe('RelayedSocket over the virtual network', () => {
   it('keeps allocation, permission and channel alive for 25 idle minutes, then still relays both ways', async () => {
     const s = await site();
