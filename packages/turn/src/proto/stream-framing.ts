@@ -16,7 +16,10 @@ export const MAX_STUN_MESSAGE_LENGTH = HEADER_LENGTH + 0xffff;
 /** Largest frame on a TURN stream, padding included. */
 export const MAX_STREAM_FRAME_LENGTH = MAX_STUN_MESSAGE_LENGTH;
 
-/** One message cut from a TURN stream; `bytes` has no stream padding. */
+/**
+ * One message cut from a TURN stream, as it was on the stream: ChannelData with its padding
+ * (decode it with the stream rule, `decodeChannelData(bytes, true)`).
+ */
 export interface TurnStreamFrame {
   readonly kind: 'stun' | 'channel-data';
   readonly bytes: Uint8Array;
@@ -36,10 +39,10 @@ export function isChannelDataFirstByte(b: number): boolean {
   return b >= 0x40 && b <= 0x4f;
 }
 
-type FrameHead = { ok: true; kind: TurnStreamFrame['kind']; length: number; total: number } | { ok: false; reason: string };
+type FrameHead = { ok: true; kind: TurnStreamFrame['kind']; total: number } | { ok: false; reason: string };
 
 /**
- * Reads the header at `at`: the frame's kind, unpadded length and length on the stream.
+ * Reads the header at `at`: the frame's kind and length on the stream (padding included).
  * Only the first 8 bytes are needed (4 for ChannelData); the caller ensures they are there.
  */
 function readFrameHead(b: Uint8Array, at: number, max: number): FrameHead {
@@ -52,7 +55,7 @@ function readFrameHead(b: Uint8Array, at: number, max: number): FrameHead {
     if (length % 4 !== 0) return { ok: false, reason: `STUN message length ${length} is not a multiple of 4` };
     const total = HEADER_LENGTH + length;
     if (total > max) return { ok: false, reason: `STUN message of ${total} bytes exceeds ${max}` };
-    return { ok: true, kind: 'stun', length: total, total };
+    return { ok: true, kind: 'stun', total };
   }
   if (first >> 6 === 0b01) {
     // RFC 8656 §12.5: ChannelData, padded to 4 on a stream. Framed for the whole RFC 5766 range
@@ -60,7 +63,7 @@ function readFrameHead(b: Uint8Array, at: number, max: number): FrameHead {
     const unpadded = CHANNEL_DATA_HEADER_LENGTH + length;
     const total = (unpadded + 3) & ~3;
     if (total > max) return { ok: false, reason: `ChannelData of ${total} bytes exceeds ${max}` };
-    return { ok: true, kind: 'channel-data', length: unpadded, total };
+    return { ok: true, kind: 'channel-data', total };
   }
   return { ok: false, reason: `first byte 0x${first.toString(16).padStart(2, '0')} starts neither STUN nor ChannelData` };
 }
@@ -100,7 +103,7 @@ export class StreamDeframer {
       const head = readFrameHead(data, at, this.#max);
       if (!head.ok) return this.#fail(head.reason);
       if (left < head.total) break;
-      frames.push({ kind: head.kind, bytes: data.subarray(at, at + head.length) });
+      frames.push({ kind: head.kind, bytes: data.subarray(at, at + head.total) });
       at += head.total;
     }
     // Copy the remainder: the caller may reuse its chunk. Bounded: less than one frame.
