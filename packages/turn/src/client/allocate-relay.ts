@@ -95,56 +95,73 @@ const STREAM_POLICY: RetransmitPolicy = { rtoMs: 10_000, rc: 1, rm: 1 };
  * ALTERNATE-SERVER redirects (300), and returns a `RelayedSocket` that keeps itself alive.
  */
 export async function allocateRelay(options: AllocateOptions, components: AllocateComponents): Promise<TurnAllocation> {
-  const transport = options.transport ?? 'udp';
   const clock = components.clock ?? systemClock;
   const logger = (components.logger ?? silentLogger).child('turn:client');
   const auth = new ClientAuthState(options.credentials);
-  const requested = options.lifetimeSeconds ?? 600;
   const redirects: Endpoint[] = [];
   let server = options.server;
   for (let hop = 0; ; hop++) {
-    const { control, owns } = await openControl(server, transport, options, components);
-    const stun = new StunClient({}, { socket: control, clock, logger });
-    const policy = options.policy ?? (transport === 'udp' ? DEFAULT_TURN_POLICY : STREAM_POLICY);
-    const session = new TurnSession(stun, auth, { server, policy, ...(options.software === undefined ? {} : { software: options.software }) });
-    const attributes: AttributeSpec[] = [requestedTransport(TRANSPORT_UDP), lifetime(requested)];
-    if (options.family !== undefined) attributes.push(requestedAddressFamily(options.family));
-    let failure: Error | undefined;
-    try {
-      const response = await session.exchange(TurnMethod.Allocate, attributes, options.signal);
-      const m = response.message;
-      if (m.class === 'success') {
-        const relayed = readXorRelayedAddresses(m);
-        const first = relayed === 'malformed' ? undefined : relayed[0];
-        if (first === undefined) throw new TurnClientError('ERR_TURN_PROTOCOL', 'the Allocate answer has no XOR-RELAYED-ADDRESS');
-        const granted = readLifetime(m);
-        const lifetimeSeconds = typeof granted === 'number' && granted > 0 ? granted : requested;
-        const socket = new RelayedSocket({
-          session, stun, control, ownsControl: owns, relayed: first, lifetimeSeconds, requestedLifetime: requested,
-          stream: transport !== 'udp', useChannels: options.channels ?? true, clock, logger,
-        });
-        const features = auth.features;
-        return {
-          socket, relayed: first, mapped: readXorMappedAddress(m), server, transport, lifetimeSeconds,
-          software: readSoftware(m), integritySha256: features.sha256, userhash: features.userhash,
-          redirects, allocateRttMs: response.rttMs,
-        };
-      }
+    const outcome = await allocateAt(server, auth, redirects, options, { ...components, clock, logger });
+    if ('socket' in outcome) return outcome;
+    const alternate = outcome.redirect;
+    if (hop >= (options.maxRedirects ?? 2) || [options.server, ...redirects].some((s) => isSameEndpoint(s, alternate))) {
+      throw new TurnClientError('ERR_TURN_REDIRECT', `redirect loop or too many redirects (to ${formatEndpoint(alternate)})`, 300);
+    }
+    logger.debug('redirected', { to: formatEndpoint(alternate) });
+    redirects.push(alternate);
+    server = alternate;
+    auth.reset(); // RFC 8489 §10: a new server has its own realm and nonce
+  }
+}
+
+type Resolved = AllocateComponents & { readonly clock: Clock; readonly logger: Logger };
+
+/** One Allocate transaction (with its 401/438 retries) at `server`: an allocation or a redirect. */
+async function allocateAt(
+  server: Endpoint,
+  auth: ClientAuthState,
+  redirects: readonly Endpoint[],
+  options: AllocateOptions,
+  components: Resolved,
+): Promise<TurnAllocation | { readonly redirect: Endpoint }> {
+  const transport = options.transport ?? 'udp';
+  const { clock, logger } = components;
+  const requested = options.lifetimeSeconds ?? 600;
+  const { control, owns } = await openControl(server, transport, options, components);
+  const stun = new StunClient({}, { socket: control, clock, logger });
+  const policy = options.policy ?? (transport === 'udp' ? DEFAULT_TURN_POLICY : STREAM_POLICY);
+  const session = new TurnSession(stun, auth, { server, policy, ...(options.software === undefined ? {} : { software: options.software }) });
+  const attributes: AttributeSpec[] = [requestedTransport(TRANSPORT_UDP), lifetime(requested)];
+  if (options.family !== undefined) attributes.push(requestedAddressFamily(options.family));
+  try {
+    const response = await session.exchange(TurnMethod.Allocate, attributes, options.signal);
+    const m = response.message;
+    if (m.class !== 'success') {
       const alternate = readErrorCode(m)?.code === 300 ? readAlternateServer(m) : undefined;
       if (alternate === undefined) throw errorAnswer(response, 'Allocate');
-      if (hop >= (options.maxRedirects ?? 2) || [options.server, ...redirects].some((s) => isSameEndpoint(s, alternate))) {
-        throw new TurnClientError('ERR_TURN_REDIRECT', `redirect loop or too many redirects (to ${formatEndpoint(alternate)})`, 300);
-      }
-      logger.debug('redirected', { to: formatEndpoint(alternate) });
-      redirects.push(alternate);
-      server = alternate;
-      auth.reset(); // RFC 8489 §10: a new server has its own realm and nonce
-    } catch (e) {
-      failure = e instanceof Error ? e : new Error(String(e));
+      stun.close();
+      if (owns) await control.close();
+      return { redirect: alternate };
     }
+    const relayed = readXorRelayedAddresses(m);
+    const first = relayed === 'malformed' ? undefined : relayed[0];
+    if (first === undefined) throw new TurnClientError('ERR_TURN_PROTOCOL', 'the Allocate answer has no XOR-RELAYED-ADDRESS');
+    const granted = readLifetime(m);
+    const lifetimeSeconds = typeof granted === 'number' && granted > 0 ? granted : requested;
+    const socket = new RelayedSocket({
+      session, stun, control, ownsControl: owns, relayed: first, lifetimeSeconds, requestedLifetime: requested,
+      stream: transport !== 'udp', useChannels: options.channels ?? true, clock, logger,
+    });
+    const features = auth.features;
+    return {
+      socket, relayed: first, mapped: readXorMappedAddress(m), server, transport, lifetimeSeconds,
+      software: readSoftware(m), integritySha256: features.sha256, userhash: features.userhash,
+      redirects: [...redirects], allocateRttMs: response.rttMs,
+    };
+  } catch (e) {
     stun.close();
     if (owns) await control.close();
-    if (failure !== undefined) throw failure;
+    throw e;
   }
 }
 

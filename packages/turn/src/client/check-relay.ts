@@ -1,8 +1,8 @@
 import { formatEndpoint, systemClock, type Clock, type Endpoint, type Logger, type Network, type TlsClientOptions } from '@natkit/net';
-import { allocateRelay, type TurnTransport } from './allocate-relay.js';
+import { allocateRelay, type AllocateOptions, type TurnAllocation, type TurnTransport } from './allocate-relay.js';
 import type { LongTermCredentials } from './client-auth-state.js';
 import { probeAllocation, type Support } from './probe-support.js';
-import { selfEcho } from './self-echo.js';
+import { selfEcho, type SelfEchoResult } from './self-echo.js';
 import { TurnClientError, type TurnClientErrorCode } from './turn-client-error.js';
 
 export interface RelayCheckOptions {
@@ -55,7 +55,7 @@ export async function checkRelay(
 ): Promise<RelayCheckReport> {
   const clock = components.clock ?? systemClock;
   const transport = options.transport ?? 'udp';
-  const base = {
+  const base: AllocateOptions = {
     server: options.server,
     credentials: options.credentials,
     transport,
@@ -64,14 +64,13 @@ export async function checkRelay(
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   };
   const report = emptyReport(options.server, transport);
-  let allocation;
+  let allocation: TurnAllocation;
   try {
     allocation = await allocateRelay(base, { network: components.network, clock, ...(components.logger ? { logger: components.logger } : {}) });
   } catch (e) {
     return { ...report, error: describe(e) };
   }
-  const { socket } = allocation;
-  const found = {
+  const found: RelayCheckReport = {
     ...report,
     software: allocation.software ?? null,
     relayedAddress: formatEndpoint(allocation.relayed),
@@ -79,26 +78,10 @@ export async function checkRelay(
     lifetimeSeconds: allocation.lifetimeSeconds,
     redirectedTo: allocation.redirects.length > 0 ? formatEndpoint(allocation.server) : null,
   };
-  let echo;
-  try {
-    echo = await selfEcho(socket, allocation.server, {
-      rounds: options.rounds ?? 5,
-      timeoutMs: options.echoTimeoutMs ?? 2000,
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    }, { network: components.network, clock });
-  } catch (e) {
-    await socket.close();
-    return { ...found, error: describe(e) };
-  }
-  const dataPath = socket.channelOf(echo.peer) !== undefined ? 'channel-data' : 'indications';
-  await socket.close();
-  const probe = options.probeSupport !== false;
-  const components2 = { network: components.network, clock };
-  const ipv6 = probe ? await probeAllocation({ ...base, server: allocation.server }, { family: 6 }, [440], components2) : null;
-  // Over TLS the plain-TCP port is another one: not probed.
-  const tcp = transport === 'tcp' ? true : transport === 'udp' && probe
-    ? await probeAllocation({ ...base, server: allocation.server }, { transport: 'tcp' }, [442], components2)
-    : null;
+  const echoed = await echoThroughRelay(allocation, options, { network: components.network, clock });
+  if ('error' in echoed) return { ...found, error: echoed.error };
+  const { echo, dataPath } = echoed;
+  const supports = await probeSupports({ ...base, server: allocation.server }, allocation, options.probeSupport !== false, { network: components.network, clock });
   const ok = echo.received > 0;
   return {
     ...found,
@@ -106,13 +89,50 @@ export async function checkRelay(
     rttMs: median(echo.rttsMs),
     echoes: { sent: echo.sent, received: echo.received },
     dataPath: ok ? dataPath : null,
-    supports: { sha256Integrity: allocation.integritySha256, userhash: allocation.userhash, ipv6, tcp },
+    supports,
     error: ok ? null : {
       code: 'ERR_TURN_NO_ECHO',
       status: null,
       message: `relay refused: allocated ${formatEndpoint(allocation.relayed)}, but nothing sent through it came back (the server may refuse to relay to our own address)`,
     },
   };
+}
+
+type Components = { readonly network: Network; readonly clock: Clock };
+
+/** The self-echo, then the allocation is deleted whatever happened. */
+async function echoThroughRelay(
+  allocation: TurnAllocation,
+  options: RelayCheckOptions,
+  components: Components,
+): Promise<{ echo: SelfEchoResult; dataPath: 'channel-data' | 'indications' } | { error: NonNullable<RelayCheckReport['error']> }> {
+  const { socket } = allocation;
+  try {
+    const echo = await selfEcho(socket, allocation.server, {
+      rounds: options.rounds ?? 5,
+      timeoutMs: options.echoTimeoutMs ?? 2000,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    }, components);
+    return { echo, dataPath: socket.channelOf(echo.peer) !== undefined ? 'channel-data' : 'indications' };
+  } catch (e) {
+    return { error: describe(e) };
+  } finally {
+    await socket.close();
+  }
+}
+
+/** SHA-256 integrity from the allocation itself; IPv6 relaying and TCP by side allocations. */
+async function probeSupports(
+  base: AllocateOptions,
+  allocation: TurnAllocation,
+  probe: boolean,
+  components: Components,
+): Promise<RelayCheckReport['supports']> {
+  const transport = base.transport ?? 'udp';
+  const ipv6 = probe ? await probeAllocation(base, { family: 6 }, [440], components) : null;
+  // Over TLS the plain-TCP port is another one: not probed.
+  const tcp = transport === 'tcp' ? true : transport === 'udp' && probe ? await probeAllocation(base, { transport: 'tcp' }, [442], components) : null;
+  return { sha256Integrity: allocation.integritySha256, userhash: allocation.userhash, ipv6, tcp };
 }
 
 function emptyReport(server: Endpoint, transport: TurnTransport): RelayCheckReport {

@@ -8,6 +8,7 @@ import {
   type RetransmitPolicy,
   type StunResponse,
 } from '@natkit/stun';
+import { TurnMethod } from '../proto/constants.js';
 import { ClientAuthState, type ChallengeFailure } from './client-auth-state.js';
 import { TurnClientError } from './turn-client-error.js';
 
@@ -56,7 +57,7 @@ export class TurnSession {
   async exchange(method: number, attributes: readonly AttributeSpec[], signal?: AbortSignal): Promise<StunResponse> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const signed = this.#auth.ready;
-      const extra = method === 0x003 && this.#options.software !== undefined ? [software(this.#options.software)] : [];
+      const extra = method === TurnMethod.Allocate && this.#options.software !== undefined ? [software(this.#options.software)] : [];
       const response = await this.#send(method, [...attributes, ...extra, ...this.#auth.requestAttributes()], signal);
       const m = response.message;
       if (m.class === 'success') {
