@@ -58,10 +58,10 @@ export function relayRange(): string {
   return `${low}-${low + 399}`;
 }
 
-/** Starts `natkit serve --address 127.0.0.1 --port P FLAGS` and waits for the relay's start line. */
-export async function startNatkitRelay(flags: readonly string[]): Promise<ChildHandle> {
+/** Starts `natkit serve --address ADDRESS --port P FLAGS` and waits for the relay's start line. */
+export async function startNatkitRelay(flags: readonly string[], address = '127.0.0.1'): Promise<ChildHandle> {
   const port = await freePort();
-  const child = spawn(process.execPath, [NATKIT_BIN, 'serve', '--address', '127.0.0.1', '--port', String(port), '--log-level', 'warn', ...flags], {
+  const child = spawn(process.execPath, [NATKIT_BIN, 'serve', '--address', address, '--port', String(port), '--log-level', 'warn', ...flags], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output = capture(child);
@@ -74,12 +74,12 @@ export async function startNatkitRelay(flags: readonly string[]): Promise<ChildH
   return { port, output, stop: () => stopChild(child) };
 }
 
-/** Starts turnutils_peer (a UDP echo) on 127.0.0.1. */
-export async function startEchoPeer(): Promise<ChildHandle> {
+/** Starts turnutils_peer (a UDP echo) on ADDRESS. */
+export async function startEchoPeer(address = '127.0.0.1'): Promise<ChildHandle> {
   const port = await freePort();
-  const child = spawn(PEER, ['-L', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(PEER, ['-L', address, '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const output = capture(child);
-  await new Promise((r) => setTimeout(r, 300)); // it prints nothing when ready; give it a moment to bind
+  await new Promise((r) => setTimeout(r, 500)); // it prints nothing when ready; give it a moment to bind
   return { port, output, stop: () => stopChild(child) };
 }
 
@@ -88,10 +88,10 @@ export interface UclientRun {
   readonly out: string;
 }
 
-/** Runs turnutils_uclient ARGS 127.0.0.1 with a time bound. */
-export function runUclient(args: readonly string[], timeoutMs = 60_000): Promise<UclientRun> {
+/** Runs turnutils_uclient ARGS SERVER with a time bound. */
+export function runUclient(args: readonly string[], server = '127.0.0.1', timeoutMs = 60_000): Promise<UclientRun> {
   return new Promise((done) => {
-    execFile(UCLIENT, [...args, '127.0.0.1'], { timeout: timeoutMs, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+    execFile(UCLIENT, [...args, server], { timeout: timeoutMs, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
       done({ code, out: stdout + stderr });
     });

@@ -87,3 +87,21 @@ suite('turnutils_uclient against natkit serve (UDP)', () => {
     expect(r.out).not.toMatch(/Total lost packets 0 \(/);
   }, 90_000);
 });
+
+suite('turnutils_uclient against natkit serve (UDP over IPv6, IPv6 relay)', () => {
+  if (missing.length > 0) return;
+  let serve: ChildHandle;
+  let peer: ChildHandle;
+  beforeAll(async () => {
+    serve = await startNatkitRelay(['--user', 'alice:secret123', '--relay-ports', relayRange(), '--allow-peer', '::1/128', '--rfc5766-channel-numbers'], '::1');
+    peer = await startEchoPeer('::1');
+  }, 30_000);
+  afterAll(async () => {
+    await Promise.all([serve?.stop(), peer?.stop()]);
+  });
+
+  it('channels with RTP/RTCP pairs, REQUESTED-ADDRESS-FAMILY IPv6 (-x)', async () => {
+    const r = await runUclient(['-p', String(serve.port), '-x', '-e', '::1', '-r', String(peer.port), '-X', '-u', 'alice', '-w', 'secret123', '-n', '100', '-m', '2', '-l', '120', '-z', '5'], '::1');
+    expect(uclientPassed(r), `uclient exit ${r.code}\n${r.out.slice(-2500)}\n--- natkit serve ---\n${serve.output().slice(-2000)}`).toBe(true);
+  }, 90_000);
+});

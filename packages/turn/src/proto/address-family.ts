@@ -30,10 +30,16 @@ export function readRequestedAddressFamily(m: StunMessage): FamilyValue | 'malfo
   return read(m, TurnAttributeType.RequestedAddressFamily);
 }
 
+/**
+ * The code point draft-ietf-tram-turnbis used for ADDITIONAL-ADDRESS-FAMILY before RFC 8656
+ * assigned 0x8000; coturn 4.6 (`turnutils_uclient -Z`) still sends it. Read as an alias.
+ */
+export const LEGACY_ADDITIONAL_ADDRESS_FAMILY = 0x8032;
+
 /** ADDITIONAL-ADDRESS-FAMILY (IPv6 only, for a dual allocation). RFC 8656 §18.11 */
 export function additionalAddressFamily(family: Family): AttributeSpec {
   return encode(TurnAttributeType.AdditionalAddressFamily, family);
 }
 export function readAdditionalAddressFamily(m: StunMessage): FamilyValue | 'malformed' | undefined {
-  return read(m, TurnAttributeType.AdditionalAddressFamily);
+  return read(m, TurnAttributeType.AdditionalAddressFamily) ?? read(m, LEGACY_ADDITIONAL_ADDRESS_FAMILY);
 }

@@ -33,6 +33,7 @@ export { data, readData } from './data.js';
 export { readRequestedTransport, requestedTransport } from './requested-transport.js';
 export type { FamilyValue } from './address-family.js';
 export {
+  LEGACY_ADDITIONAL_ADDRESS_FAMILY,
   additionalAddressFamily,
   readAdditionalAddressFamily,
   readRequestedAddressFamily,

@@ -113,6 +113,7 @@ async function completeAllocate(s: RequestScope, plan: AllocatePlan): Promise<vo
   core.table.add(allocation);
   core.links.set(s.tupleKey, core.link(s.ctx));
   core.counters.allocationsCreated++;
+  core.logger.debug('allocation created', { relayed: [...relays.values()].map((r) => r.relayed.port), families: [...relays.keys()], lifetime: plan.lifetimeS });
   for (const [family, r] of relays) r.handle.onMessage((data, from) => relayFromPeer(core, s.tupleKey, family, data, from));
   const attributes: AttributeSpec[] = [...relays.values()].map((r) => xorRelayedAddress(r.relayed));
   attributes.push(lifetime(plan.lifetimeS), ...extra);

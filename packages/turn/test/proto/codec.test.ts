@@ -105,6 +105,13 @@ describe('TURN attributes', () => {
   });
 });
 
+describe('legacy code points', () => {
+  it('reads ADDITIONAL-ADDRESS-FAMILY at its draft code point 0x8032 (coturn 4.6 uclient -Z)', () => {
+    const m = roundTrip([{ type: 0x8032, value: Uint8Array.of(2, 0, 0, 0) }]);
+    expect(readAdditionalAddressFamily(m)).toBe(6);
+  });
+});
+
 describe('ChannelData', () => {
   it('pads to 4 on request (stream), not by default (UDP), with zero padding bytes', () => {
     const payload = Uint8Array.of(9, 9, 9, 9, 9);
