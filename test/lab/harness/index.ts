@@ -14,3 +14,4 @@ export { probeHairpin, probeLoss, probeMappings, type Endpoint } from './udp-pro
 export { findTool, requireTool, type LabTool } from './tools.js';
 export { readLossCounters, type LossCounters } from './loss-counters.js';
 export { inBatches, NATKIT_BIN, runNatkitDiagnose, startNatkitServe, type NatkitDiagnoseRun, type NatkitServeOptions } from './natkit.js';
+export { runRelayPing, startRelayEcho, type RelayEndpoint, type RelayPeerOptions, type RelayPingResult } from './relay-peer.js';
