@@ -187,4 +187,21 @@ describe('TURN server over the virtual network', () => {
     const guess = await site.client('peer-1', 'guess');
     expect(errorCodeOf(await site.run(guess.request(TurnMethod.Allocate, [UDP])))).toBe(401);
   });
+
+  it('logs no password, secret, key or integrity value, at any level', async () => {
+    const site = await vnetTurnSite({ authSecrets: ['rest-secret-xyz'] });
+    const c = await site.client();
+    const wrong = await site.client('bob', 'not-bobs-password');
+    const alloc = await site.run(c.request(TurnMethod.Allocate, [UDP]));
+    await site.run(wrong.request(TurnMethod.Allocate, [UDP]));
+    await site.run(c.request(TurnMethod.Refresh, [lifetime(0)]));
+    await site.server.close();
+    const text = site.logs.join('\n');
+    expect(site.logs.length).toBeGreaterThan(2);
+    const key = Buffer.from(c.key);
+    const integrity = alloc.attributes.find((a) => a.type === 0x0008)?.value ?? new Uint8Array(20);
+    for (const secret of ['alice-pw', 'bob-pw', 'not-bobs-password', 'rest-secret-xyz', key.toString('hex'), key.toString('base64'), Buffer.from(integrity).toString('hex')]) {
+      expect(text).not.toContain(secret);
+    }
+  });
 });
