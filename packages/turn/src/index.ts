@@ -30,7 +30,6 @@ export { TurnClientError, type TurnClientErrorCode } from './client/turn-client-
 
 // streams: TURN over TCP/TLS (RFC 8656 §12.5 framing) and the one-port TCP listener (first-bytes routing)
 export {
-  CHANNEL_DATA_HEADER_LENGTH,
   isChannelDataFirstByte,
   MAX_STREAM_FRAME_LENGTH,
   padChannelDataForStream,

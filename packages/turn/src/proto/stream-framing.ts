@@ -1,4 +1,5 @@
 import { HEADER_LENGTH, MAGIC_COOKIE } from '@natkit/stun';
+import { CHANNEL_DATA_HEADER_LENGTH } from './constants.js';
 
 /**
  * TURN over a byte stream (TCP, TLS): the stream carries STUN messages and ChannelData messages
@@ -6,9 +7,6 @@ import { HEADER_LENGTH, MAGIC_COOKIE } from '@natkit/stun';
  * padded to a multiple of 4 bytes, the padding not counted in its length. RFC 8489 §6.2.2: STUN
  * over TCP is framed by the message's length field.
  */
-
-/** Size of the ChannelData header: channel number and length. RFC 8656 §12.4 */
-export const CHANNEL_DATA_HEADER_LENGTH = 4;
 
 /** Largest STUN message: 20-byte header plus a 16-bit length. RFC 8489 §5 */
 export const MAX_STUN_MESSAGE_LENGTH = HEADER_LENGTH + 0xffff;
