@@ -133,7 +133,8 @@ export function relayStartupLines(relay: TurnServer, udp: readonly Endpoint[], o
   if (relay.authModes.includes('self-issued')) {
     modes.push('only credentials this server issues itself, from a secret generated at start (no --user or --auth-secret given)');
   }
-  lines.push(`relay auth: ${modes.join('; ')}; MESSAGE-INTEGRITY-SHA256 and USERHASH offered`);
+  const anonymity = relay.authModes.includes('static-users') && relay.authModes.length === 1 ? ' and USERHASH' : '';
+  lines.push(`relay auth: ${modes.join('; ')}; MESSAGE-INTEGRITY-SHA256${anonymity} offered`);
   const allow = options.allowPeers ?? [];
   lines.push(
     'peers: special-purpose, private, loopback, link-local and metadata addresses and our own are refused' +

@@ -3,7 +3,7 @@ import { familyOf, isSameEndpoint, silentLogger, systemClock, type Timer, type U
 import { software as softwareAttribute } from '@natkit/stun';
 import { Authenticator } from '../auth/authenticate.js';
 import { CredentialStore } from '../auth/credential-store.js';
-import { NonceIssuer } from '../auth/nonce.js';
+import { NONCE_FEATURES, NONCE_FEATURES_NO_ANONYMITY, NonceIssuer } from '../auth/nonce.js';
 import { SourceRateLimiter } from '../auth/rate-limit.js';
 import { mintRestCredentials, type RestCredentials } from '../auth/rest-credentials.js';
 import { MAX_ALLOCATION_LIFETIME_S } from '../allocation/lifetimes.js';
@@ -67,7 +67,9 @@ export function createTurnServer(options: TurnServerOptions, components: TurnSer
   const selfIssued = users.size === 0 && configuredSecrets.length === 0;
   const secrets = selfIssued ? [Buffer.from(random(32)).toString('base64url')] : [...configuredSecrets];
   const store = new CredentialStore({ realm, users, secrets, wallSeconds });
-  const nonces = new NonceIssuer(random(32), (options.nonceLifetimeSeconds ?? DEFAULT_NONCE_LIFETIME_S) * 1000);
+  // USERHASH (username anonymity) only names static users: not offered when REST secrets are in use.
+  const features = secrets.length > 0 ? NONCE_FEATURES_NO_ANONYMITY : NONCE_FEATURES;
+  const nonces = new NonceIssuer(random(32), (options.nonceLifetimeSeconds ?? DEFAULT_NONCE_LIFETIME_S) * 1000, features);
   const rate = options.unauthenticatedReplies ?? DEFAULT_UNAUTHENTICATED_REPLIES;
   const q = { ...DEFAULT_QUOTAS, ...options.quotas };
   const { allow, deny, relayAddress, advertised } = parsePeerRanges(options);

@@ -37,7 +37,7 @@ describe('Authenticator (RFC 8489 §9.2.4)', () => {
     const out = auth.authenticate(request([]), SCOPE, 1000);
     expect(out.kind === 'refuse' && out.code).toBe(401);
     const n = issuedNonce(1000);
-    expect(n.startsWith('obMatJos2wAAA')).toBe(true);
+    expect(n.startsWith('obMatJos2AAAD')).toBe(true); // bits 0 and 1, rightmost first (RFC 8489 erratum)
   });
 
   it('accepts a static user with MD5 and MESSAGE-INTEGRITY, refuses a wrong password with 401', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, readXorMappedAddress } from '@natkit/stun';
+import { decodeMessage, readNonce, readXorMappedAddress } from '@natkit/stun';
 import {
   channelNumber,
   data,
@@ -203,5 +203,16 @@ describe('TURN server over the virtual network', () => {
     for (const secret of ['alice-pw', 'bob-pw', 'not-bobs-password', 'rest-secret-xyz', key.toString('hex'), key.toString('base64'), Buffer.from(integrity).toString('hex')]) {
       expect(text).not.toContain(secret);
     }
+  });
+
+  it('offers username anonymity (USERHASH) only without REST secrets: REST users cannot be found from a hash', async () => {
+    const prefixOf = async (site: Awaited<ReturnType<typeof vnetTurnSite>>): Promise<string> => {
+      const c = await site.client();
+      const challenge = await site.run(c.exchange(c.encode(TurnMethod.Allocate, [UDP])));
+      return (readNonce(challenge) ?? '').slice(0, 13);
+    };
+    expect(await prefixOf(await vnetTurnSite())).toBe('obMatJos2AAAD');
+    expect(await prefixOf(await vnetTurnSite({ authSecrets: ['s'] }))).toBe('obMatJos2AAAB');
+    expect(await prefixOf(await vnetTurnSite({ users: new Map() }))).toBe('obMatJos2AAAB');
   });
 });
