@@ -56,6 +56,8 @@ export class ClientAllocationState {
   readonly #permissions = new Map<string, Timed>();
   readonly #channelsByPeer = new Map<string, ChannelEntry>();
   readonly #channelsByNumber = new Map<number, ChannelEntry>();
+  /** Channels asked for and not answered yet: the server may use them before we see its answer. */
+  readonly #requestedChannels = new Map<number, Endpoint>();
   #nextChannel = MIN_CHANNEL_NUMBER;
 
   constructor(lifetimeSeconds: number, now: number) {
@@ -114,9 +116,23 @@ export class ClientAllocationState {
     return c !== undefined && now < c.expiresAt ? c.channel : undefined;
   }
 
-  /** The peer bound to `channel` (for incoming ChannelData). */
+  /**
+   * The peer bound (or being bound) to `channel`, for incoming ChannelData. Over a stream the
+   * server's first ChannelData can be read in the same chunk as its ChannelBind answer, before
+   * that answer is processed, so a requested channel already maps back to its peer.
+   */
   peerOf(channel: number): Endpoint | undefined {
-    return this.#channelsByNumber.get(channel)?.peer;
+    return this.#channelsByNumber.get(channel)?.peer ?? this.#requestedChannels.get(channel);
+  }
+
+  /** A ChannelBind for `peer` on `channel` was sent. */
+  channelRequested(peer: Endpoint, channel: number): void {
+    this.#requestedChannels.set(channel, peer);
+  }
+
+  /** The ChannelBind failed: the number maps back to nothing unless bound before. */
+  channelRequestFailed(channel: number): void {
+    this.#requestedChannels.delete(channel);
   }
 
   /**
@@ -129,7 +145,7 @@ export class ClientAllocationState {
     for (let i = 0; i <= MAX_CHANNEL_NUMBER - MIN_CHANNEL_NUMBER; i++) {
       const n = this.#nextChannel;
       this.#nextChannel = n >= MAX_CHANNEL_NUMBER ? MIN_CHANNEL_NUMBER : n + 1;
-      if (!this.#channelsByNumber.has(n)) return n;
+      if (!this.#channelsByNumber.has(n) && !this.#requestedChannels.has(n)) return n;
     }
     return undefined;
   }
@@ -139,6 +155,7 @@ export class ClientAllocationState {
     const entry: ChannelEntry = { peer, channel, expiresAt: now + CHANNEL_LIFETIME_MS, refreshingSince: undefined, live: true };
     this.#channelsByPeer.set(formatEndpoint(peer), entry);
     this.#channelsByNumber.set(channel, entry);
+    this.#requestedChannels.delete(channel);
     this.permissionInstalled(peer.address, now);
   }
 

@@ -65,7 +65,13 @@ export class PeerInstaller {
   /** Binds (or re-binds, to refresh) the peer's channel. RFC 8656 §12.1 */
   async bindChannel(peer: Endpoint, channel: number, signal?: AbortSignal): Promise<void> {
     const attributes = [channelNumber(channel), xorPeerAddress(peer)];
-    await this.#session.request(TurnMethod.ChannelBind, attributes, `ChannelBind to ${formatEndpoint(peer)}`, signal);
+    this.#state.channelRequested(peer, channel);
+    try {
+      await this.#session.request(TurnMethod.ChannelBind, attributes, `ChannelBind to ${formatEndpoint(peer)}`, signal);
+    } catch (e) {
+      this.#state.channelRequestFailed(channel);
+      throw e;
+    }
     this.#state.channelBound(peer, channel, this.#hooks.now());
   }
 

@@ -2,6 +2,8 @@ import type { Endpoint, Family, MessageHandler, StreamConnection, UdpSocket } fr
 import { StreamDeframer } from '../proto/stream-framing.js';
 import { TurnClientError } from './turn-client-error.js';
 
+const CLOSE_GRACE_MS = 250;
+
 /**
  * A TURN control connection over TCP or TLS seen as a `UdpSocket`: each STUN or ChannelData
  * message cut from the stream (RFC 8656 §12.5, RFC 8489 §6.2.2) arrives as one "datagram" from the
@@ -46,8 +48,12 @@ export class StreamControlSocket implements UdpSocket {
     return () => this.#errorHandlers.delete(handler);
   }
 
+  /**
+   * Closes the connection. Everything that mattered was answered already (the deallocation), so
+   * the server gets 250 ms to close its side, not the connection's default second.
+   */
   close(): Promise<void> {
-    return this.#connection.close();
+    return this.#connection.close(CLOSE_GRACE_MS);
   }
 
   [Symbol.asyncDispose](): Promise<void> {

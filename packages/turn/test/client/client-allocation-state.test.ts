@@ -115,3 +115,16 @@ describe('ClientAllocationState', () => {
     expect(s.channelNumberFor({ address: '198.51.100.2', port: 1 })).toBeUndefined();
   });
 });
+
+describe('ClientAllocationState: channels being bound', () => {
+  it('maps a requested channel back to its peer before the answer (stream race), and forgets it on failure', () => {
+    const s = new ClientAllocationState(600, 0);
+    const n = s.channelNumberFor(peer)!;
+    s.channelRequested(peer, n);
+    expect(s.peerOf(n)).toEqual(peer);
+    expect(s.channelFor(peer, 1)).toBeUndefined(); // not for sending until bound
+    expect(s.channelNumberFor({ ...peer, port: 1 })).not.toBe(n); // the number is taken
+    s.channelRequestFailed(n);
+    expect(s.peerOf(n)).toBeUndefined();
+  });
+});
