@@ -40,7 +40,7 @@ export {
 } from './proto/stream-framing.js';
 export { classifyFirstBytes, type FirstBytesKind } from './listener/first-bytes.js';
 export { createPortMux, type ConnectionRoutes, type PortMux, type PortMuxComponents, type PortMuxOptions, type PortMuxStats } from './listener/port-mux.js';
-export { createTurnStreamRoute, type TurnStreamRoute, type TurnStreamStats } from './listener/turn-stream-route.js';
+export { createTurnStreamRoute, type TurnStreamRoute, type TurnStreamRouteOptions, type TurnStreamStats } from './listener/turn-stream-route.js';
 export type { ClientContext, ClientTransport, TurnClientHandler } from './server/client-transport.js';
 export { checkRelay, type RelayCheckOptions, type RelayCheckReport } from './client/check-relay.js';
 export type { Support } from './client/probe-support.js';

@@ -56,7 +56,7 @@ function readPem(path: string, name: string): string {
  */
 export async function startStreamServer(cfg: StreamServeConfig, handler: TurnClientHandler, network: StreamNetwork, logger: Logger): Promise<StreamServer> {
   const family = familyOf(cfg.address) ?? 4;
-  const turn = createTurnStreamRoute(handler, logger);
+  const turn = createTurnStreamRoute(handler, { logger });
   const mux = createPortMux({ turn }, cfg.tls === undefined ? {} : { tls: cfg.tls }, { logger });
   const limits = { maxWriteBuffer: 512 * 1024, overflow: 'drop' as const };
   const listeners: StreamListener[] = [];

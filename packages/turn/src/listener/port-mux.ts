@@ -16,7 +16,11 @@ export interface PortMuxOptions {
   readonly tls?: TlsServerOptions;
   /** Time to the first bytes that say what a connection is (and to a TLS handshake); 5 s. */
   readonly firstBytesTimeoutMs?: number;
-  /** A connection with no byte read or written for this long is closed; 11 minutes (past a 600 s allocation). */
+  /**
+   * A connection with no byte read or written for this long is closed; 61 minutes, past the
+   * longest allocation lifetime (3600 s), so a quiet client that refreshes in time is never cut.
+   * Connections that never allocate are closed sooner by the TURN route.
+   */
   readonly idleTimeoutMs?: number;
   /** Open connections at most, all listeners together; 4096. */
   readonly maxConnections?: number;
@@ -54,7 +58,7 @@ export function createPortMux(routes: ConnectionRoutes, options: PortMuxOptions 
   const clock = components.clock ?? systemClock;
   const logger = (components.logger ?? silentLogger).child('port-mux');
   const firstBytesMs = options.firstBytesTimeoutMs ?? 5000;
-  const idleMs = options.idleTimeoutMs ?? 660_000;
+  const idleMs = options.idleTimeoutMs ?? 3_660_000;
   const maxTotal = options.maxConnections ?? 4096;
   const maxPerAddress = options.maxConnectionsPerAddress ?? 64;
   const perAddress = new Map<string, number>();

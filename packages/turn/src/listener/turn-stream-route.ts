@@ -1,4 +1,4 @@
-import { silentLogger, type Logger, type StreamConnection } from '@natkit/net';
+import { silentLogger, systemClock, type Clock, type Logger, type StreamConnection } from '@natkit/net';
 import { StreamDeframer } from '../proto/stream-framing.js';
 import type { ClientContext, TurnClientHandler } from '../server/client-transport.js';
 import { answerStreamBinding } from './stream-binding.js';
@@ -9,9 +9,22 @@ export interface TurnStreamStats {
   readonly frames: number;
   /** Connections closed for bytes that are not TURN framing. */
   readonly badFraming: number;
+  /** Connections closed for holding no allocation past `allocateWithinMs`. */
+  readonly noAllocation: number;
   readonly bindingAnswered: number;
   /** Messages to clients dropped because a client read too slowly (counted when its connection closes). */
   readonly writesDropped: number;
+}
+
+export interface TurnStreamRouteOptions {
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  /**
+   * A connection that has not been granted an allocation this long after it was routed is
+   * closed (60 s): an idle timeout long enough for an allocation's lifetime would otherwise let
+   * connections that never allocate hold their slots for as long.
+   */
+  readonly allocateWithinMs?: number;
 }
 
 /** The TURN route of a port mux, plus its counters. */
@@ -20,30 +33,47 @@ export interface TurnStreamRoute {
   stats(): TurnStreamStats;
 }
 
+/** An Allocate success response: method 0x003, class success. RFC 8489 §5, RFC 8656 §17 */
+const ALLOCATE_SUCCESS = 0x0103;
+
+function isAllocateSuccess(bytes: Uint8Array): boolean {
+  return bytes.length >= 20 && (((bytes[0] ?? 0) << 8) | (bytes[1] ?? 0)) === ALLOCATE_SUCCESS;
+}
+
 /**
  * TURN over TCP or TLS (RFC 8656 §3.1): cuts each connection's bytes into messages (RFC 8656
  * §12.5 framing) and hands them to the server's transport contract, one `ClientContext` per
  * connection. Binding requests the server leaves alone are answered here. Garbage closes the
- * connection; closing, for any reason, tells the server, which deletes the allocation.
+ * connection, and so does holding no allocation past `allocateWithinMs`; closing, for any
+ * reason, tells the server, which deletes the allocation.
  */
-export function createTurnStreamRoute(handler: TurnClientHandler, logger: Logger = silentLogger): TurnStreamRoute {
-  const log = logger.child('turn-stream');
+export function createTurnStreamRoute(handler: TurnClientHandler, options: TurnStreamRouteOptions = {}): TurnStreamRoute {
+  const log = (options.logger ?? silentLogger).child('turn-stream');
+  const clock = options.clock ?? systemClock;
+  const allocateWithinMs = options.allocateWithinMs ?? 60_000;
   let nextConnectionId = 1;
-  const stats = { connections: 0, frames: 0, badFraming: 0, bindingAnswered: 0, writesDropped: 0 };
+  const stats = { connections: 0, frames: 0, badFraming: 0, noAllocation: 0, bindingAnswered: 0, writesDropped: 0 };
 
   const route = (connection: StreamConnection, firstBytes: Uint8Array): void => {
     // Gone already: its close event has passed, so nothing may be allocated for it.
     if (connection.closed) return;
     stats.connections += 1;
+    let allocated = false;
     const ctx: ClientContext = {
       transport: connection.secure ? 'tls' : 'tcp',
       client: connection.remote,
       local: connection.local,
       connectionId: nextConnectionId++,
       reply: (bytes) => {
+        if (!allocated && isAllocateSuccess(bytes)) allocated = true;
         connection.write(bytes);
       },
     };
+    const deadline = clock.setTimeout(() => {
+      if (allocated || connection.closed) return;
+      stats.noAllocation += 1;
+      void connection.close(0);
+    }, allocateWithinMs);
     const deframer = new StreamDeframer();
     const feed = (chunk: Uint8Array): void => {
       const r = deframer.push(chunk);
@@ -64,6 +94,7 @@ export function createTurnStreamRoute(handler: TurnClientHandler, logger: Logger
     connection.onClose(() => {
       if (closed) return;
       closed = true;
+      deadline.cancel();
       stats.writesDropped += connection.stats().writesDropped;
       handler.connectionClosed(ctx);
     });

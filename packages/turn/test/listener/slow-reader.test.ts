@@ -1,14 +1,13 @@
-import { connect as rawConnect, type Socket } from 'node:net';
 import { createNodeNetwork, type StreamConnection } from '@natkit/net';
-import { createTransactionId, decodeMessage, encodeMessage, longTermKey, nonce, readNonce, readRealm, realm, username, type AttributeSpec, type StunMessage } from '@natkit/stun';
+import { readNonce } from '@natkit/stun';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPortMux } from '../../src/listener/port-mux.js';
 import { createTurnStreamRoute } from '../../src/listener/turn-stream-route.js';
 import { TRANSPORT_UDP, TurnMethod } from '../../src/proto/constants.js';
-import { readXorRelayedAddresses, xorPeerAddress } from '../../src/proto/peer-address.js';
+import { xorPeerAddress } from '../../src/proto/peer-address.js';
 import { requestedTransport } from '../../src/proto/requested-transport.js';
-import { StreamDeframer } from '../../src/proto/stream-framing.js';
 import { createTurnServer } from '../../src/server/turn-server.js';
+import { RawTurnClient } from './raw-turn-client.js';
 
 /*
  * A TURN client over TCP that stops reading while its peer floods the relayed address: the
@@ -21,32 +20,10 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-/** A hand-driven TURN client on a raw socket, so that the test can stop reading at will. */
-class RawTurnClient {
-  readonly #deframer = new StreamDeframer();
-  readonly #waiting: Array<(m: StunMessage) => void> = [];
-  constructor(readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      const r = this.#deframer.push(chunk);
-      if (!r.ok) throw new Error(r.reason);
-      for (const f of r.value) {
-        const m = decodeMessage(Uint8Array.from(f.bytes));
-        if (m.ok && m.value.class !== 'indication') this.#waiting.shift()?.(m.value);
-      }
-    });
-  }
-  request(method: number, attributes: AttributeSpec[], key?: Uint8Array): Promise<StunMessage> {
-    const answer = new Promise<StunMessage>((resolve) => this.#waiting.push(resolve));
-    this.socket.write(encodeMessage({ method, class: 'request', transactionId: createTransactionId(), attributes }, key === undefined ? {} : { integrityKey: key }));
-    return answer;
-  }
-}
-
 async function openClient(port: number): Promise<RawTurnClient> {
-  const socket = rawConnect({ host: '127.0.0.1', port });
-  cleanup.push(() => socket.destroy());
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  return new RawTurnClient(socket);
+  const client = await RawTurnClient.open(port);
+  cleanup.push(() => client.socket.destroy());
+  return client;
 }
 
 describe('TURN over TCP: a client that reads too slowly', () => {
@@ -67,22 +44,15 @@ describe('TURN over TCP: a client that reads too slowly', () => {
     cleanup.push(() => peer.close());
 
     const client = await openClient(listener.local.port);
-    const challenge = await client.request(TurnMethod.Allocate, [requestedTransport(TRANSPORT_UDP)]);
-    const r = readRealm(challenge) ?? '';
-    const auth = [username('alice'), realm(r), nonce(readNonce(challenge) ?? '')];
-    const key = longTermKey('alice', r, 'pw');
-    const allocated = await client.request(TurnMethod.Allocate, [requestedTransport(TRANSPORT_UDP), ...auth], key);
-    expect(allocated.class).toBe('success');
-    const relayed = readXorRelayedAddresses(allocated);
-    if (relayed === 'malformed' || relayed[0] === undefined) throw new Error('no relayed address');
-    const permitted = await client.request(TurnMethod.CreatePermission, [xorPeerAddress(peer.local), ...auth], key);
+    const relayed = await client.allocate('alice', 'pw');
+    const permitted = await client.request(TurnMethod.CreatePermission, [xorPeerAddress(peer.local)]);
     expect(permitted.class).toBe('success');
 
     client.socket.pause(); // from now on the client reads nothing
     const payload = new Uint8Array(1000).fill(0x5a);
     let maxQueued = 0;
     for (let burst = 0; burst < 200; burst++) {
-      for (let i = 0; i < 100; i++) peer.send(payload, relayed[0]);
+      for (let i = 0; i < 100; i++) peer.send(payload, relayed);
       await new Promise((resolve) => setImmediate(resolve));
       maxQueued = Math.max(maxQueued, serverSide?.bufferedBytes ?? 0);
     }
@@ -93,7 +63,7 @@ describe('TURN over TCP: a client that reads too slowly', () => {
     expect(serverSide?.closed).toBe(false);
 
     const other = await openClient(listener.local.port);
-    const answer = await other.request(TurnMethod.Allocate, [requestedTransport(TRANSPORT_UDP)]);
+    const answer = await other.request(TurnMethod.Allocate, [requestedTransport(TRANSPORT_UDP)], false);
     expect(answer.class).toBe('error'); // 401 with a fresh nonce: still serving
     expect(readNonce(answer)).toBeDefined();
   });
