@@ -31,8 +31,10 @@ const MINT_ATTEMPTS = 64;
 
 /**
  * Mints REST credentials for `user`, valid `ttlSeconds` from `nowSeconds` (Unix). The expiry is
- * moved forward by up to a minute so that the base64 password holds no `+` or `/`: clients that
- * take credentials in a URL (`turn:user:pass@host`, libdatachannel) break on those characters.
+ * moved forward by up to a minute so that the base64 password holds no `+` or `/` (URL-safe
+ * without escaping for naive URL builders). The colon of `expiry:user` still needs
+ * percent-encoding in a `turn:user:pass@host` URL (libdatachannel splits at the first colon):
+ * use `turnUrl()` or the object form.
  */
 export function mintRestCredentials(secret: string, user: string, ttlSeconds: number, nowSeconds: number): RestCredentials {
   const base = Math.floor(nowSeconds + ttlSeconds);

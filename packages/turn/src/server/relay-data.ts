@@ -29,7 +29,9 @@ export function handleSendIndication(core: TurnCore, m: StunMessage, ctx: Client
 
 /** ChannelData from the client: relayed to the bound peer (RFC 8656 §12.6), else dropped. */
 export function handleChannelDataFromClient(core: TurnCore, bytes: Uint8Array, ctx: ClientContext): void {
-  const r = decodeChannelData(bytes, ctx.transport !== 'udp');
+  // The stream listener has framed the message already (with or without its padding): decode it
+  // as one message, ignoring any padding after the declared length.
+  const r = decodeChannelData(bytes);
   if (!r.ok) return core.counters.drop('malformed');
   const key = tupleKeyOf(ctx);
   const a = core.table.get(key);

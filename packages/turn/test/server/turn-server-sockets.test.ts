@@ -2,7 +2,7 @@ import type { Endpoint, UdpSocket } from '@natkit/net';
 import { createVirtualNetwork, ManualClock } from '@natkit/vnet';
 import { describe, expect, it } from 'vitest';
 import { createTurnServer } from '../../src/index.js';
-import { channelNumber, data, lifetime, readXorRelayedAddresses, requestedTransport, TurnMethod, xorPeerAddress } from '../../src/proto/index.js';
+import { channelNumber, data, encodeChannelData, lifetime, readXorRelayedAddresses, requestedTransport, TurnMethod, xorPeerAddress } from '../../src/proto/index.js';
 import type { ClientContext } from '../../src/server/client-transport.js';
 import { errorCodeOf, RawTurnClient } from './raw-turn-client.js';
 import { vnetTurnSite } from './vnet-fixture.js';
@@ -60,6 +60,11 @@ describe('stream transports (the contract used by the TCP/TLS listeners)', () =>
     peer.socket.send(Uint8Array.of(1, 2, 3, 4, 5), relayed);
     await site.clock.advance(100);
     expect(one.client.received.map((r) => r.data.length)).toEqual([12]); // 4 + 5 + 3 padding (RFC 8656 §12.5)
+    // A framed ChannelData message is accepted with or without its padding.
+    site.server.handleClientData(encodeChannelData(0x4000, Uint8Array.of(9, 9, 9, 9, 9), { pad: true }), one.ctx);
+    site.server.handleClientData(encodeChannelData(0x4000, Uint8Array.of(8, 8, 8, 8, 8)), one.ctx);
+    await site.clock.advance(100);
+    expect(peer.received.map((r) => Array.from(r.data))).toEqual([[9, 9, 9, 9, 9], [8, 8, 8, 8, 8]]);
     // Same client address and port, a new connection: a new 5-tuple, not 437.
     const two = streamClient(site, 2);
     expect((await site.run(two.client.request(TurnMethod.Allocate, [UDP]))).class).toBe('success');
