@@ -34,9 +34,8 @@ describeWithTools('TURN client against natkit serve', [], () => {
     await Promise.all([serve?.stop(), strict?.stop()]);
   });
 
-  // TCP with ChannelData is left out until server/relay-data.ts stops demanding stream padding on
-  // frames the deframer already stripped (payloads of 6 bytes are dropped; see the branch report).
-  const cases = [['udp', true], ['udp', false], ['tcp', false]] as const;
+  // Payloads of 6 bytes: over TCP the ChannelData padding must be handled on both sides.
+  const cases = [['udp', true], ['udp', false], ['tcp', true], ['tcp', false]] as const;
   for (const [transport, channels] of cases) {
     const path = channels ? 'ChannelData' : 'Send/Data indications';
     it(`relays both ways over ${transport.toUpperCase()} with ${path}`, async () => {
@@ -56,6 +55,15 @@ describeWithTools('TURN client against natkit serve', [], () => {
     }
   });
 
+  it('negotiates SHA-256 (PASSWORD-ALGORITHMS, MESSAGE-INTEGRITY-SHA256), with USERHASH only where no REST secret is set', async () => {
+    for (const [s, userhash] of [[serve, false], [strict, true]] as const) {
+      const a = await allocateRelay({ server: at(s), credentials: alice }, { network });
+      expect(a.integritySha256).toBe(true);
+      expect(a.userhash).toBe(userhash);
+      await a.socket.close();
+    }
+  });
+
   it('is refused a loopback peer without --allow-peer (403, "forbidden")', async () => {
     const a = await allocateRelay({ server: at(strict), credentials: alice }, { network });
     try {
@@ -66,7 +74,7 @@ describeWithTools('TURN client against natkit serve', [], () => {
     }
   });
 
-  it('relay-check --json reports ok, an RTT and TCP', async () => {
+  it('relay-check --json reports ok, an RTT, SHA-256 integrity and TCP', async () => {
     const r = await relayCheck(['--server', `127.0.0.1:${serve.port}`, '--user', 'alice:secret', '--json']);
     const report = JSON.parse(r.out) as { ok: boolean; rttMs: number; software: string; supports: Record<string, unknown>; echoes: { received: number } };
     expect(r.code).toBe(0);
@@ -74,8 +82,7 @@ describeWithTools('TURN client against natkit serve', [], () => {
     expect(report.rttMs).toBeGreaterThan(0);
     expect(report.echoes.received).toBe(5);
     expect(report.software).toMatch(/natkit/);
-    expect(report.supports).toMatchObject({ tcp: true });
-    expect(typeof report.supports.sha256Integrity).toBe('boolean');
+    expect(report.supports).toMatchObject({ sha256Integrity: true, userhash: false, tcp: true });
   });
 
   it('relay-check works with --auth-secret and says why it fails with a wrong one', async () => {
