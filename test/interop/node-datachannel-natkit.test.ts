@@ -45,3 +45,21 @@ describeWithTools('node-datachannel through natkit serve', [], () => {
     expect(onlyRelayCandidates(r.candidates)).toBe(true);
   });
 });
+
+describeWithTools('node-datachannel through natkit serve with static users only (RFC 8489 anonymity offered)', [], () => {
+  it('opens a data channel while libjuice names itself by USERHASH (the server counts it)', async () => {
+    const serve = await startNatkitServe({ users: ['alice:secret'], extraArgs: ['--log-level', 'info'] });
+    try {
+      const r = await openRelayedPair(`turn:alice:secret@127.0.0.1:${serve.port}`, TIMEOUT_MS);
+      expect(r.echoed).toBe('echo:hello through the relay');
+      expect(onlyRelayCandidates(r.candidates)).toBe(true);
+    } finally {
+      await serve.stop();
+      cleanupDataChannel();
+    }
+    // natkit serve prints its counters when it stops.
+    const stats = /relay stopped; (\{.*\})/.exec(serve.output())?.[1];
+    expect(stats).toBeDefined();
+    expect((JSON.parse(stats ?? '{}') as { userhash?: number }).userhash).toBeGreaterThan(0);
+  });
+});
