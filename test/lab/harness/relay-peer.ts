@@ -37,24 +37,13 @@ if (p.mode === 'echo') {
 } else {
   const rtts = [];
   const sentAt = new Map();
-  let warm = false;
   relay.onMessage((data) => {
     const text = Buffer.from(data).toString();
-    if (text === 'warm') { warm = true; return; }
     const i = Number(text.slice(5));
     const t = sentAt.get(i);
     if (t !== undefined) { rtts.push(performance.now() - t); sentAt.delete(i); }
   });
   await relay.permit([p.target]);
-  // One answered round trip before counting, as a connectivity check would do: the channel to the
-  // peer is bound in the background after the first send, and natkit's client drops ChannelData
-  // that arrives in the same read as that ChannelBind's success (seen over TCP, 1 packet in 20).
-  let warmupTries = 0;
-  while (!warm && warmupTries < 30) {
-    warmupTries++;
-    relay.send(Buffer.from('warm'), p.target);
-    for (let w = 0; w < 10 && !warm; w++) await new Promise((r) => setTimeout(r, 10));
-  }
   for (let i = 0; i < p.count; i++) {
     sentAt.set(i, performance.now());
     relay.send(Buffer.from('ping ' + i), p.target);
@@ -63,7 +52,7 @@ if (p.mode === 'echo') {
   for (let w = 0; w < 100 && rtts.length < p.count; w++) await new Promise((r) => setTimeout(r, 20));
   rtts.sort((x, y) => x - y);
   out({ type: 'result', ok: rtts.length === p.count, sent: p.count, received: rtts.length, relayed: a.relayed, mapped: a.mapped,
-    transport: a.transport, warmupTries, medianRttMs: rtts[Math.floor(rtts.length / 2)] ?? null, missing: [...sentAt.keys()] });
+    transport: a.transport, medianRttMs: rtts[Math.floor(rtts.length / 2)] ?? null, missing: [...sentAt.keys()] });
   await relay.close();
   process.exit(0);
 }
@@ -114,7 +103,7 @@ export async function startRelayEcho(lab: Lab, ns: string, options: RelayPeerOpt
   return { process: proc, relayed: parsed.relayed };
 }
 
-/** Pings `target` (a relayed address) from behind `ns` through its own allocation. */
+/** Pings `target` (a relayed address) from behind `ns` through its own allocation; every ping counts, the first included. */
 export async function runRelayPing(lab: Lab, ns: string, target: RelayEndpoint, options: RelayPeerOptions & { count?: number; intervalMs?: number }): Promise<RelayPingResult> {
   const deadlineMs = options.deadlineMs ?? 30_000;
   const params = { ...options, mode: 'ping', target, count: options.count ?? 20, intervalMs: options.intervalMs ?? 10, deadlineMs };
