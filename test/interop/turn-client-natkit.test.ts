@@ -130,3 +130,27 @@ describeWithTools('TURN client against natkit serve with an IPv6 relay address',
     expect((JSON.parse(r.out) as { supports: { ipv6: boolean } }).supports.ipv6).toBe(true);
   });
 }, { ipv6: true });
+
+describeWithTools('relay-check against a natkit serve at its allocation quota', [], () => {
+  let serve: NatkitServe;
+  beforeAll(async () => {
+    serve = await startNatkitServe({ users: ['alice:secret'], extraArgs: ['--user-quota', '1'] });
+  });
+  afterAll(async () => {
+    await serve?.stop();
+  });
+
+  it('says "relay refused" with the 486 when the user already holds its one allocation', async () => {
+    const held = await allocateRelay({ server: { address: '127.0.0.1', port: serve.port }, credentials: alice }, { network });
+    try {
+      const r = await relayCheck(['--server', `127.0.0.1:${serve.port}`, '--user', 'alice:secret', '--json']);
+      expect(r.code).toBe(5);
+      const report = JSON.parse(r.out) as { ok: boolean; error: { code: string; status: number; message: string } };
+      expect(report.ok).toBe(false);
+      expect(report.error).toMatchObject({ code: 'ERR_TURN_REFUSED', status: 486 });
+      expect(report.error.message).toMatch(/^relay refused: Allocate: 486/);
+    } finally {
+      await held.socket.close();
+    }
+  });
+});

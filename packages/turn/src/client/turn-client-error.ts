@@ -6,7 +6,7 @@ import { TurnError } from '../errors.js';
  *   cannot be answered (no REALM/NONCE, a password-algorithm bid-down, 438 after 438);
  * - `ERR_TURN_FORBIDDEN`: 403, the server refuses this peer or this user;
  * - `ERR_TURN_TIMEOUT`: no answer from the server;
- * - `ERR_TURN_REFUSED`: any other error answer (quota 486, capacity 508, 437, 442, ...);
+ * - `ERR_TURN_REFUSED`: any other error answer (quota 486, capacity 508, 437, 442, ...), "relay refused";
  * - `ERR_TURN_REDIRECT`: too many or looping ALTERNATE-SERVER redirects;
  * - `ERR_TURN_PROTOCOL`: an answer that breaks the protocol (no relayed address, bad integrity);
  * - `ERR_TURN_CLOSED`: the allocation or its control connection is gone.

@@ -108,5 +108,5 @@ export function errorAnswer(response: StunResponse, what: string): TurnClientErr
   const text = `${what}: ${status ?? '?'} ${reason}`;
   if (status === 403) return new TurnClientError('ERR_TURN_FORBIDDEN', `forbidden: ${text}`, status);
   if (status === 441) return new TurnClientError('ERR_TURN_AUTH', `wrong credentials: ${text}`, status);
-  return new TurnClientError('ERR_TURN_REFUSED', `refused: ${text}`, status);
+  return new TurnClientError('ERR_TURN_REFUSED', `relay refused: ${text}`, status);
 }
