@@ -69,7 +69,14 @@ export class StreamControlSocket implements UdpSocket {
     }
     const from = this.#connection.remote;
     for (const frame of r.value) {
-      for (const h of [...this.#handlers]) h(frame.bytes, from);
+      for (const h of [...this.#handlers]) {
+        try {
+          h(frame.bytes, from);
+        } catch (e) {
+          // A throwing listener must not cost the others (or the next frames) their messages.
+          this.#emitError(e instanceof Error ? e : new Error(String(e)));
+        }
+      }
     }
   }
 
