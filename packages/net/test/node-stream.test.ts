@@ -58,6 +58,20 @@ describe('Node stream sockets', () => {
     expect(server.write(Buffer.from('x'))).toBe('closed');
   });
 
+  it('carries bytes over IPv6 loopback, with RFC 5952 endpoints', async () => {
+    const l = await net.listenTcp({ family: 6, address: '::1' });
+    cleanup.push(() => l.close());
+    const accepted = firstConnection(l);
+    const client = await net.connectTcp({ remote: l.local });
+    cleanup.push(() => client.close());
+    const server = await accepted;
+    expect(server.remote).toEqual({ address: '::1', port: client.local.port });
+    server.onData((d) => server.write(d));
+    const echoed = readText(client, 2);
+    client.write(Buffer.from('v6'));
+    expect(await echoed).toBe('v6');
+  });
+
   it('refuses a connection to a port nobody listens on, and honours an abort signal', async () => {
     const l = await listen();
     const port = l.local.port;

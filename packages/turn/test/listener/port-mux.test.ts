@@ -168,6 +168,18 @@ describe('one TCP port: connections routed by their first bytes', () => {
     expect(mux.stats().routed).toEqual({ turn: 1, tls: 1, http: 0 });
   });
 
+  tlsIt('gives up on a TLS handshake that stalls after the first byte', async () => {
+    if (certSkip !== undefined) throw new Error(certSkip);
+    const { listener, mux } = await serve({ tls: makeSelfSignedCertificate(), firstBytesTimeoutMs: 200 });
+    const c = await connect(listener);
+    c.write(Uint8Array.of(0x16, 0x03, 0x01)); // the start of a ClientHello, then nothing
+    await closedOf(c);
+    await until(() => mux.stats().tlsFailures === 1);
+    expect(mux.stats()).toMatchObject({ tlsFailures: 1, routed: { tls: 1, turn: 0 } });
+    await until(() => mux.stats().open === 0);
+    expect(mux.stats().open).toBe(0);
+  });
+
   tlsIt('refuses plain TURN on the TLS-only port', async () => {
     if (certSkip !== undefined) throw new Error(certSkip);
     const { listener, mux } = await serve({ tls: makeSelfSignedCertificate() }, true);
