@@ -215,4 +215,17 @@ describe('TURN server over the virtual network', () => {
     expect(await prefixOf(await vnetTurnSite({ authSecrets: ['s'] }))).toBe('obMatJos2AAAB');
     expect(await prefixOf(await vnetTurnSite({ users: new Map() }))).toBe('obMatJos2AAAB');
   });
+
+  it('438 Stale Nonce after the nonce lifetime, with a fresh nonce that the retry uses', async () => {
+    const site = await vnetTurnSite({ nonceLifetimeSeconds: 60 });
+    const c = await site.client();
+    await site.run(c.request(TurnMethod.Allocate, [UDP]));
+    await site.clock.advance(61_000);
+    const stale = await site.run(c.exchange(c.encode(TurnMethod.Refresh, [lifetime(600)])));
+    expect(errorCodeOf(stale)).toBe(438);
+    expect(readNonce(stale)).toMatch(/^obMatJos2AAAD/);
+    const retried = await site.run(c.request(TurnMethod.Refresh, [lifetime(600)]));
+    expect(retried.class).toBe('success');
+    expect(site.server.stats().responses).toMatchObject({ 438: 2 });
+  });
 });
