@@ -17,7 +17,8 @@ export type AdmitVerdict = { ok: true } | { ok: false; code: 437 | 486 | 508; re
  */
 export class AllocationTable<R> {
   private readonly byTuple = new Map<string, Allocation<R>>();
-  private readonly pending = new Map<string, string>(); // tuple key -> username
+  private readonly pending = new Map<string, string>(); // tuple key -> quota key
+  private readonly owners = new Map<string, string>(); // tuple key -> quota key, reserved or live
   private readonly perUser = new Map<string, number>();
 
   constructor(readonly limits: QuotaLimits) {}
@@ -42,14 +43,20 @@ export class AllocationTable<R> {
     return this.byTuple.values();
   }
 
-  /** Admits an allocation for `username` on `tupleKey` and holds its place until `add` or `release`. */
+  /**
+   * Admits an allocation for `username` on `tupleKey` and holds its place until `add` or
+   * `release`. REST user names (`expiry:user`) count against `user`: minting new credentials
+   * does not buy more allocations.
+   */
   reserve(tupleKey: string, username: string): AdmitVerdict {
+    username = quotaKeyOf(username);
     if (this.byTuple.has(tupleKey) || this.pending.has(tupleKey)) return { ok: false, code: 437, reason: '5-tuple in use' };
     if ((this.perUser.get(username) ?? 0) >= this.limits.maxAllocationsPerUser) {
       return { ok: false, code: 486, reason: 'allocation quota of the user' };
     }
     if (this.byTuple.size + this.pending.size >= this.limits.maxAllocations) return { ok: false, code: 508, reason: 'total allocation quota' };
     this.pending.set(tupleKey, username);
+    this.owners.set(tupleKey, username);
     this.perUser.set(username, (this.perUser.get(username) ?? 0) + 1);
     return { ok: true };
   }
@@ -59,6 +66,7 @@ export class AllocationTable<R> {
     const username = this.pending.get(tupleKey);
     if (username === undefined) return;
     this.pending.delete(tupleKey);
+    this.owners.delete(tupleKey);
     this.decrement(username);
   }
 
@@ -73,7 +81,8 @@ export class AllocationTable<R> {
     const a = this.byTuple.get(tupleKey);
     if (a === undefined) return undefined;
     this.byTuple.delete(tupleKey);
-    this.decrement(a.username);
+    this.decrement(this.owners.get(tupleKey) ?? quotaKeyOf(a.username));
+    this.owners.delete(tupleKey);
     return a;
   }
 
@@ -92,7 +101,7 @@ export class AllocationTable<R> {
   }
 
   allocationsOf(username: string): number {
-    return this.perUser.get(username) ?? 0;
+    return this.perUser.get(quotaKeyOf(username)) ?? 0;
   }
 
   private decrement(username: string): void {
@@ -100,4 +109,10 @@ export class AllocationTable<R> {
     if (n <= 0) this.perUser.delete(username);
     else this.perUser.set(username, n);
   }
+}
+
+/** The name quotas count against: `user` for a REST name `expiry:user`, else the name itself. */
+export function quotaKeyOf(username: string): string {
+  const m = /^\d{1,12}:(.+)$/s.exec(username);
+  return m?.[1] ?? username;
 }

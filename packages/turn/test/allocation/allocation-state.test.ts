@@ -103,6 +103,15 @@ describe('AllocationTable quotas', () => {
     expect(table.allocationsOf('alice')).toBe(2);
   });
 
+  it('REST names count against their user part: new credentials do not buy more allocations', () => {
+    const table = new AllocationTable<string>({ ...limits, maxAllocationsPerUser: 1, maxAllocations: 10 });
+    expect(table.reserve('t1', '1700000000:peer-1')).toEqual({ ok: true });
+    expect(table.reserve('t2', '1700000060:peer-1')).toMatchObject({ code: 486 });
+    expect(table.reserve('t2', '1700000060:peer-2')).toEqual({ ok: true });
+    table.release('t1');
+    expect(table.allocationsOf('peer-1')).toBe(0);
+  });
+
   it('expire() removes allocations past their lifetime', () => {
     const table = new AllocationTable<string>({ ...limits, maxAllocationsPerUser: 5, maxAllocations: 5 });
     const a = allocation();
