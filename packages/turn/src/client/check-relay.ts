@@ -111,6 +111,7 @@ async function echoThroughRelay(
     const echo = await selfEcho(socket, allocation.server, {
       rounds: options.rounds ?? 5,
       timeoutMs: options.echoTimeoutMs ?? 2000,
+      ...(allocation.mapped === undefined ? {} : { mapped: allocation.mapped }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     }, components);
     return { echo, dataPath: socket.channelOf(echo.peer) !== undefined ? 'channel-data' : 'indications' };

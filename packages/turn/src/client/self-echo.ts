@@ -13,6 +13,9 @@ export interface SelfEchoResult {
 
 export interface SelfEchoOptions {
   readonly rounds: number;
+  /** Our address as the server saw the allocation (XOR-MAPPED-ADDRESS): the fallback when the
+   * server does not answer a Binding request from the probe socket. */
+  readonly mapped?: Endpoint;
   /** How long to wait for each echo, ms. */
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
@@ -39,7 +42,7 @@ export async function selfEcho(
     if (Buffer.from(data.subarray(0, PREFIX.length)).toString('latin1') === PREFIX) relay.send(data, from);
   });
   try {
-    const peer = await reflexiveAddress(peerSocket, server, components.clock, options.signal);
+    const peer = await reflexiveAddress(peerSocket, server, options.mapped, components.clock, options.signal);
     await relay.permit([peer], options.signal);
     const rtts: number[] = [];
     for (let i = 0; i < options.rounds; i++) {
@@ -53,17 +56,25 @@ export async function selfEcho(
   }
 }
 
-/** The socket's address as the server sees it; its local address when the server does not say. */
-async function reflexiveAddress(socket: UdpSocket, server: Endpoint, clock: Clock, signal?: AbortSignal): Promise<Endpoint> {
+/**
+ * The probe socket's address as the server sees it. A server that does not answer Binding: the
+ * allocation's mapped IP with the socket's port (a permission only looks at the IP; the echo goes
+ * back to wherever the probe really came from), else the socket's own address.
+ */
+async function reflexiveAddress(socket: UdpSocket, server: Endpoint, mapped: Endpoint | undefined, clock: Clock, signal?: AbortSignal): Promise<Endpoint> {
   const stun = new StunClient({}, { socket, clock });
   try {
     const r = await stun.request(server, signal === undefined ? {} : { signal });
-    return readXorMappedAddress(r.message) ?? socket.local;
+    const seen = readXorMappedAddress(r.message);
+    if (seen !== undefined) return seen;
   } catch {
-    return socket.local.address === '0.0.0.0' || socket.local.address === '::' ? { address: server.address, port: socket.local.port } : socket.local;
+    // no Binding answer: fall through
   } finally {
     stun.close();
   }
+  if (mapped !== undefined) return { address: mapped.address, port: socket.local.port };
+  const wildcard = socket.local.address === '0.0.0.0' || socket.local.address === '::';
+  return wildcard ? { address: server.address, port: socket.local.port } : socket.local;
 }
 
 /** One probe: the RTT in ms, or undefined when its echo did not come back in time. */
