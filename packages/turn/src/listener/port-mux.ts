@@ -1,7 +1,9 @@
-import { normalizeAddress, silentLogger, systemClock, type AcceptedConnection, type Clock, type Logger, type StreamConnection, type StreamListener, type TlsServerOptions } from '@natkit/net';
-import { classifyFirstBytes, FIRST_BYTES_NEEDED, type FirstBytesKind } from './first-bytes.js';
+import { silentLogger, systemClock, type AcceptedConnection, type Clock, type Logger, type StreamConnection, type StreamListener, type TlsServerOptions } from '@natkit/net';
+import { ConnectionCaps } from './connection-caps.js';
+import type { FirstBytesKind } from './first-bytes.js';
 import { answerHttpPlaceholder } from './http-placeholder.js';
 import { guardIdle } from './idle-guard.js';
+import { sniffFirstBytes } from './sniff-first-bytes.js';
 
 /** Where each kind of connection goes once its first bytes are known. A route owns the connection. */
 export interface ConnectionRoutes {
@@ -55,121 +57,98 @@ export interface PortMux {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]> : T[K] };
 
 export function createPortMux(routes: ConnectionRoutes, options: PortMuxOptions = {}, components: PortMuxComponents = {}): PortMux {
-  const clock = components.clock ?? systemClock;
-  const logger = (components.logger ?? silentLogger).child('port-mux');
-  const firstBytesMs = options.firstBytesTimeoutMs ?? 5000;
-  const idleMs = options.idleTimeoutMs ?? 3_660_000;
-  const maxTotal = options.maxConnections ?? 4096;
-  const maxPerAddress = options.maxConnectionsPerAddress ?? 64;
-  const perAddress = new Map<string, number>();
-  const stats: Mutable<PortMuxStats> = {
-    open: 0, accepted: 0, refusedTotal: 0, refusedPerAddress: 0, firstBytesTimeouts: 0, idleTimeouts: 0,
+  return new PortMuxServer(routes, options, components);
+}
+
+class PortMuxServer implements PortMux {
+  readonly #routes: ConnectionRoutes;
+  readonly #tls: TlsServerOptions | undefined;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #firstBytesMs: number;
+  readonly #idleMs: number;
+  readonly #caps: ConnectionCaps;
+  readonly #stats: Omit<Mutable<PortMuxStats>, 'open'> = {
+    accepted: 0, refusedTotal: 0, refusedPerAddress: 0, firstBytesTimeouts: 0, idleTimeouts: 0,
     unknownProtocol: 0, tlsFailures: 0, routed: { turn: 0, tls: 0, http: 0 },
   };
 
-  const admit = (c: AcceptedConnection): (() => void) | undefined => {
-    const key = normalizeAddress(c.remote.address);
-    const n = perAddress.get(key) ?? 0;
-    if (stats.open >= maxTotal) stats.refusedTotal += 1;
-    else if (n >= maxPerAddress) stats.refusedPerAddress += 1;
-    else {
-      perAddress.set(key, n + 1);
-      stats.open += 1;
-      stats.accepted += 1;
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        stats.open -= 1;
-        const left = (perAddress.get(key) ?? 1) - 1;
-        if (left <= 0) perAddress.delete(key);
-        else perAddress.set(key, left);
-      };
-    }
-    logger.debug('connection refused: too many open', { from: key });
-    void c.close(0);
-    return undefined;
-  };
+  constructor(routes: ConnectionRoutes, options: PortMuxOptions, components: PortMuxComponents) {
+    this.#routes = routes;
+    this.#tls = options.tls;
+    this.#clock = components.clock ?? systemClock;
+    this.#logger = (components.logger ?? silentLogger).child('port-mux');
+    this.#firstBytesMs = options.firstBytesTimeoutMs ?? 5000;
+    this.#idleMs = options.idleTimeoutMs ?? 3_660_000;
+    this.#caps = new ConnectionCaps(options.maxConnections ?? 4096, options.maxConnectionsPerAddress ?? 64);
+  }
 
-  /** Reads until the first bytes say what the connection is, then calls `decide` once. */
-  const sniff = (c: StreamConnection, decide: (kind: FirstBytesKind, bytes: Uint8Array) => void): void => {
-    let bytes = new Uint8Array(0);
-    let done = false;
-    const finish = (kind: FirstBytesKind): void => {
-      done = true;
-      timer.cancel();
-      off();
-      decide(kind, bytes);
-    };
-    const timer = clock.setTimeout(() => {
-      if (done || c.closed) return;
-      stats.firstBytesTimeouts += 1;
-      done = true;
-      off();
-      void c.close(0);
-    }, firstBytesMs);
-    c.onClose(() => timer.cancel());
-    const off = c.onData((chunk) => {
-      if (done) return;
-      const next = new Uint8Array(bytes.length + chunk.length);
-      next.set(bytes, 0);
-      next.set(chunk, bytes.length);
-      bytes = next;
-      const kind = classifyFirstBytes(bytes.subarray(0, FIRST_BYTES_NEEDED));
-      if (kind !== 'need-more') finish(kind);
-    });
-  };
+  attach(listener: StreamListener, attachOptions: { readonly tlsOnly?: boolean } = {}): void {
+    listener.onConnection((c) => this.#accept(c, attachOptions.tlsOnly === true));
+  }
 
-  const route = (c: StreamConnection, kind: FirstBytesKind, bytes: Uint8Array): void => {
-    if (kind === 'turn') {
-      stats.routed.turn += 1;
-      routes.turn(c, bytes);
-    } else if (kind === 'http') {
-      stats.routed.http += 1;
-      (routes.http ?? answerHttpPlaceholder)(c, bytes);
-    } else {
-      stats.unknownProtocol += 1;
-      void c.close(0);
-    }
-  };
+  stats(): PortMuxStats {
+    return { ...this.#stats, open: this.#caps.open, routed: { ...this.#stats.routed } };
+  }
 
-  const startTls = (c: AcceptedConnection, bytes: Uint8Array, release: () => void): void => {
-    const tls = options.tls;
-    if (tls === undefined) {
-      stats.unknownProtocol += 1;
+  #accept(c: AcceptedConnection, tlsOnly: boolean): void {
+    const admitted = this.#caps.admit(c.remote.address);
+    if ('refused' in admitted) {
+      if (admitted.refused === 'total') this.#stats.refusedTotal += 1;
+      else this.#stats.refusedPerAddress += 1;
+      this.#logger.debug('connection refused: too many open', { from: c.remote.address, cap: admitted.refused });
       void c.close(0);
       return;
     }
-    stats.routed.tls += 1;
-    c.startTls(tls, bytes, firstBytesMs).then(
+    this.#stats.accepted += 1;
+    c.onClose(admitted.release);
+    const guarded = this.#guard(c);
+    this.#sniff(guarded, (kind, bytes) => {
+      if (kind === 'tls') this.#startTls(c, bytes, admitted.release);
+      else this.#route(guarded, tlsOnly ? 'unknown' : kind, bytes);
+    });
+  }
+
+  /** TLS termination after a ClientHello, then routing by what the TLS stream carries. */
+  #startTls(c: AcceptedConnection, bytes: Uint8Array, release: () => void): void {
+    if (this.#tls === undefined) {
+      this.#stats.unknownProtocol += 1;
+      void c.close(0);
+      return;
+    }
+    this.#stats.routed.tls += 1;
+    c.startTls(this.#tls, bytes, this.#firstBytesMs).then(
       (secure) => {
         secure.onClose(release);
         if (secure.closed) release();
-        const guarded = guardIdle(secure, idleMs, clock, () => (stats.idleTimeouts += 1));
-        sniff(guarded, (kind, inner) => route(guarded, kind === 'tls' ? 'unknown' : kind, inner));
+        const guarded = this.#guard(secure);
+        this.#sniff(guarded, (kind, inner) => this.#route(guarded, kind === 'tls' ? 'unknown' : kind, inner));
       },
       () => {
-        stats.tlsFailures += 1;
+        this.#stats.tlsFailures += 1;
         release();
       },
     );
-  };
+  }
 
-  const accept = (c: AcceptedConnection, tlsOnly: boolean): void => {
-    const release = admit(c);
-    if (release === undefined) return;
-    c.onClose(release);
-    const guarded = guardIdle(c, idleMs, clock, () => (stats.idleTimeouts += 1));
-    sniff(guarded, (kind, bytes) => {
-      if (kind === 'tls') startTls(c, bytes, release);
-      else route(guarded, tlsOnly ? 'unknown' : kind, bytes);
-    });
-  };
+  #route(c: StreamConnection, kind: FirstBytesKind, bytes: Uint8Array): void {
+    if (kind === 'turn') {
+      this.#stats.routed.turn += 1;
+      this.#routes.turn(c, bytes);
+    } else if (kind === 'http') {
+      this.#stats.routed.http += 1;
+      (this.#routes.http ?? answerHttpPlaceholder)(c, bytes);
+    } else {
+      this.#stats.unknownProtocol += 1;
+      void c.close(0);
+    }
+  }
 
-  return {
-    attach(listener, attachOptions = {}) {
-      listener.onConnection((c) => accept(c, attachOptions.tlsOnly === true));
-    },
-    stats: () => ({ ...stats, routed: { ...stats.routed } }),
-  };
+  #guard(c: StreamConnection): StreamConnection {
+    return guardIdle(c, this.#idleMs, this.#clock, () => (this.#stats.idleTimeouts += 1));
+  }
+
+  #sniff(c: StreamConnection, decide: (kind: FirstBytesKind, bytes: Uint8Array) => void): void {
+    sniffFirstBytes(c, this.#clock, this.#firstBytesMs, () => (this.#stats.firstBytesTimeouts += 1), decide);
+  }
 }
