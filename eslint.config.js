@@ -69,6 +69,11 @@ export default tseslint.config(
     'The server imports only the wire layer.',
   ),
   layerRule(
+    'packages/turn/src/client/**/*.ts',
+    ['../server/*', '../listener/*', '../allocation/*', 'node:dgram', 'node:net', 'node:tls'],
+    'The TURN client builds on the wire layer, auth helpers and the Network interface, not on the server.',
+  ),
+  layerRule(
     'packages/vnet/src/**/*.ts',
     ['node:dgram', '@natkit/stun'],
     'The virtual network knows nothing of the protocols that run over it.',
