@@ -41,7 +41,10 @@ export function handleAllocateRequest(s: RequestScope): void {
     s.core.counters.drop('retransmission-pending'); // the answer is on its way
     return;
   }
-  if (s.core.table.get(s.tupleKey) !== undefined || pending.has(s.tupleKey)) return s.error(437);
+  const existing = s.core.table.get(s.tupleKey);
+  if (existing?.isExpired(s.now) === true) s.core.deleteAllocation(s.tupleKey, 'expired'); // not swept yet
+  else if (existing !== undefined) return s.error(437);
+  if (pending.has(s.tupleKey)) return s.error(437);
   const plan = planAllocate(s);
   if (plan === undefined) return;
   const admitted = s.core.table.reserve(s.tupleKey, s.auth.username);

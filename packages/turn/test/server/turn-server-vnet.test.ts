@@ -228,4 +228,13 @@ describe('TURN server over the virtual network', () => {
     expect(retried.class).toBe('success');
     expect(site.server.stats().responses).toMatchObject({ 438: 2 });
   });
+
+  it('a new Allocate on the 5-tuple of an expired allocation succeeds even before the sweep', async () => {
+    const site = await vnetTurnSite();
+    const c = await site.client();
+    await site.run(c.request(TurnMethod.Allocate, [UDP]));
+    await site.clock.advance(600_000); // exactly the lifetime: expired, the 1 s sweep may not have run
+    expect((await site.run(c.request(TurnMethod.Allocate, [UDP]))).class).toBe('success');
+    expect(site.server.stats().allocations).toBe(1);
+  });
 });
