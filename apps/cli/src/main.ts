@@ -16,7 +16,7 @@ const processIo: Io = {
 /** Builds the command tree; `run` receives each command's exit code. */
 export function createProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('natkit')
-    .description('NAT traversal toolkit: diagnose NAT/PAT behavior, run a self-hosted STUN server')
+    .description('NAT traversal toolkit: diagnose NAT/PAT behavior, run a self-hosted STUN and TURN server, check any TURN server')
     .version(VERSION)
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
