@@ -39,7 +39,7 @@ export class PeerFilter {
 
   /** A filter with more of the server's own addresses (learned once sockets are bound). */
   withOwnAddresses(addresses: readonly string[]): PeerFilter {
-    const own = [...this.own.map((o) => o.range.text), ...addresses];
+    const own = [...new Set([...this.own.map((o) => o.range.text), ...addresses])];
     return new PeerFilter({ allow: this.allow, deny: this.deny, ownAddresses: own });
   }
 
