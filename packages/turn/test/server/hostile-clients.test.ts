@@ -100,12 +100,13 @@ describe('seeded fuzz of the decoder and request handler', () => {
     });
     const raw = fc.uint8Array({ minLength: 1, maxLength: 120 });
     const channelData = fc.tuple(fc.integer({ min: 0x4000, max: 0x7fff }), fc.uint8Array({ maxLength: 60 }), fc.integer({ min: 0, max: 0xffff })).map(([ch, d, len]) => Uint8Array.of(ch >> 8, ch & 0xff, len >> 8, len & 0xff, ...d));
+    const tcp: ClientContext = { ...ctx, transport: 'tcp', connectionId: 1 };
     let inputs = 0;
     fc.assert(
-      fc.property(fc.oneof(signed, mutated, raw, channelData), (bytes) => {
+      fc.property(fc.oneof(signed, mutated, raw, channelData), fc.boolean(), (bytes, stream) => {
         inputs++;
         const before = sent.length;
-        expect(() => server.handleClientData(bytes, ctx)).not.toThrow();
+        expect(() => server.handleClientData(bytes, stream ? tcp : ctx)).not.toThrow();
         expect(sent.length - before).toBeLessThanOrEqual(1);
       }),
       { seed: 8656, numRuns: FUZZ_RUNS },
@@ -117,7 +118,8 @@ describe('seeded fuzz of the decoder and request handler', () => {
       const r = decodeMessage(b);
       expect(r.ok && (r.value.class === 'success' || r.value.class === 'error')).toBe(true);
     }
-    expect(server.stats().allocations).toBeLessThanOrEqual(1);
+    expect(server.stats().allocations).toBeLessThanOrEqual(2); // one per 5-tuple (UDP, TCP) at most
+    server.connectionClosed(tcp);
     await server.close();
   }, 120_000);
 });
