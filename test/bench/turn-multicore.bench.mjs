@@ -7,6 +7,9 @@
 // (a child process), a closed loop of W packets in flight. After a warm-up, counts echoed packets
 // for S seconds and reads each relay's CPU time from /proc/<pid>/stat.
 //   node test/bench/turn-multicore.bench.mjs [seconds=4] [clients=8] [window=8] [size=100]
+// A third run puts two node:cluster workers behind ONE shared TCP port (`exclusive: false`; the
+// primary accepts and hands each connection to a worker): the mechanism a multi-core
+// `natkit serve` would use for TCP/TLS ("2c" in the table).
 // Only 127.0.0.1; children are killed by pid; a watchdog bounds the run.
 import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
@@ -20,15 +23,16 @@ const PASS = 'bench-secret';
 const WARMUP_MS = 1000;
 const BUFFER = 4 * 1024 * 1024;
 
-async function relay() {
+async function relay(port = 0, exclusive = true) {
   const { createNodeNetwork } = await import('../../packages/net/dist/index.js');
   const { createTurnServer, createTurnStreamRoute, createPortMux } = await import('../../packages/turn/dist/index.js');
   const network = createNodeNetwork({ receiveBufferSize: BUFFER, sendBufferSize: BUFFER });
   const server = createTurnServer({ users: new Map([[USER, PASS]]), allowPeers: ['127.0.0.1/32'], relayAddresses: [HOST] }, { network });
   const mux = createPortMux({ turn: createTurnStreamRoute(server) });
-  const listener = await network.listenTcp({ family: 4, address: HOST, maxWriteBuffer: 1 << 20, overflow: 'drop' });
+  const listener = await network.listenTcp({ family: 4, address: HOST, port, exclusive, maxWriteBuffer: 1 << 20, overflow: 'drop' });
   mux.attach(listener);
-  console.log(`READY ${listener.local.port}`);
+  if (process.send) process.send('READY');
+  else console.log(`READY ${listener.local.port}`);
 }
 
 async function echo() {
@@ -50,6 +54,29 @@ function start(role) {
       }
     });
   });
+}
+
+/** Two node:cluster workers sharing one TCP port (the primary hands connections out round robin). */
+async function startCluster(workers) {
+  const cluster = (await import('node:cluster')).default;
+  const { createServer } = await import('node:net');
+  const probe = createServer();
+  const port = await new Promise((resolve) => probe.listen(0, HOST, () => resolve(probe.address().port)));
+  await new Promise((resolve) => probe.close(resolve));
+  cluster.setupPrimary({ exec: SELF, args: ['cluster-worker', String(port)], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const forked = [];
+  for (let i = 0; i < workers; i++) {
+    const worker = cluster.fork();
+    forked.push(worker);
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('cluster worker did not start')), 10_000);
+      worker.once('message', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+  return { port, children: forked.map((w) => w.process) };
 }
 
 function cpuSeconds(pid) {
@@ -92,7 +119,7 @@ async function client(stun, turn, relayPort, peer, channel, window, size, counte
   return socket;
 }
 
-async function measure(relayCount, { seconds, clients, window, size }) {
+async function measure(relayCount, { seconds, clients, window, size }, shared = false) {
   const stun = await import('../../packages/stun/dist/index.js');
   const turn = await import('../../packages/turn/dist/index.js');
   const children = [];
@@ -100,7 +127,12 @@ async function measure(relayCount, { seconds, clients, window, size }) {
     const peer = await start('echo');
     children.push(peer.child);
     const relays = [];
-    for (let i = 0; i < relayCount; i++) relays.push(await start('relay'));
+    if (shared) {
+      const { port, children: workers } = await startCluster(relayCount);
+      for (const child of workers) relays.push({ child, port });
+    } else {
+      for (let i = 0; i < relayCount; i++) relays.push(await start('relay'));
+    }
     children.push(...relays.map((r) => r.child));
     const counter = { n: 0, stop: false };
     const sockets = [];
@@ -115,12 +147,13 @@ async function measure(relayCount, { seconds, clients, window, size }) {
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const packets = counter.n - n0;
     const elapsed = (performance.now() - t0) / 1000;
-    const cpu = relays.reduce((sum, r, i) => sum + cpuSeconds(r.child.pid) - cpu0[i], 0);
+    const perRelay = relays.map((r, i) => cpuSeconds(r.child.pid) - cpu0[i]);
+    const cpu = perRelay.reduce((sum, c) => sum + c, 0);
     counter.stop = true;
     for (const s of sockets) s.destroy();
     // Each echoed packet crossed the relay twice (client -> peer, peer -> client).
     const relayed = (2 * packets) / elapsed;
-    return { relays: relayCount, relayedPerSecond: relayed, mbitPerSecond: (relayed * size * 8) / 1e6, cpuSecondsPerMillion: (cpu / (2 * packets)) * 1e6, relayCpuSeconds: cpu };
+    return { relays: shared ? `${relayCount}c` : String(relayCount), relayedPerSecond: relayed, mbitPerSecond: (relayed * size * 8) / 1e6, cpuSecondsPerMillion: (cpu / (2 * packets)) * 1e6, relayCpuSeconds: cpu, perRelay };
   } finally {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   }
@@ -135,18 +168,21 @@ async function main() {
   const options = { seconds, clients, window, size };
   const one = await measure(1, options);
   const two = await measure(2, options);
+  const cluster = await measure(2, options, true);
   const row = (r) =>
-    `${String(r.relays).padStart(6)} | ${Math.round(r.relayedPerSecond).toString().padStart(11)} | ${r.mbitPerSecond.toFixed(1).padStart(7)} | ${r.cpuSecondsPerMillion.toFixed(1).padStart(12)} | ${r.relayCpuSeconds.toFixed(2)}`;
+    `${String(r.relays).padStart(6)} | ${Math.round(r.relayedPerSecond).toString().padStart(11)} | ${r.mbitPerSecond.toFixed(1).padStart(7)} | ${r.cpuSecondsPerMillion.toFixed(1).padStart(12)} | ${r.relayCpuSeconds.toFixed(2)} (${r.perRelay.map((c) => c.toFixed(2)).join(' + ')})`;
   console.log(`TURN over TCP, ChannelData ${size} B, ${clients} clients, window ${window}, ${seconds} s; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
   console.log('relays | relayed/s   | Mbit/s  | CPU s / 1M   | relay CPU s');
   console.log(row(one));
   console.log(row(two));
-  console.log(`ratio two/one: ${(two.relayedPerSecond / one.relayedPerSecond).toFixed(2)}x`);
+  console.log(row(cluster));
+  console.log(`ratio two/one: ${(two.relayedPerSecond / one.relayedPerSecond).toFixed(2)}x; cluster (2c, one shared port)/one: ${(cluster.relayedPerSecond / one.relayedPerSecond).toFixed(2)}x`);
   clearTimeout(watchdog);
   process.exit(0);
 }
 
 const role = process.argv[2];
 if (role === 'relay') await relay();
+else if (role === 'cluster-worker') await relay(Number(process.argv[3]), false);
 else if (role === 'echo') await echo();
 else await main();

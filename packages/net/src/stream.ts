@@ -93,6 +93,11 @@ export interface ListenTcpOptions extends StreamLimits {
   readonly tlsHandshakeTimeoutMs?: number;
   /** Pending connections the OS keeps (listen backlog); 511 when omitted. */
   readonly backlog?: number;
+  /**
+   * false: in a `node:cluster` worker, share the port with the other workers (the primary
+   * accepts and hands each connection to one worker). true (the default): this process alone.
+   */
+  readonly exclusive?: boolean;
 }
 
 export interface ConnectTcpOptions extends StreamLimits {

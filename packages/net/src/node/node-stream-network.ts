@@ -99,7 +99,7 @@ async function listenTcp(options: ListenTcpOptions): Promise<StreamListener> {
       reject(new NetworkError('ERR_LISTEN', `cannot listen on TCP ${address}:${options.port ?? 0}: ${e.message}`, e));
     };
     server.once('error', onError);
-    server.listen({ host: address, port: options.port ?? 0, backlog: options.backlog ?? 511, exclusive: true, ipv6Only: options.family === 6 }, () => {
+    server.listen({ host: address, port: options.port ?? 0, backlog: options.backlog ?? 511, exclusive: options.exclusive ?? true, ipv6Only: options.family === 6 }, () => {
       server.off('error', onError);
       resolve();
     });
