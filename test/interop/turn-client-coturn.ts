@@ -34,16 +34,16 @@ export function describeWithTools(name: string, tools: readonly LabTool[], body:
   describe.skip(name, body);
 }
 
-/** A port free for both UDP and TCP on 127.0.0.1 right now (coturn listens on both). */
-export async function freePort(): Promise<number> {
+/** A port free for both UDP and TCP on `address` (127.0.0.1) right now (servers listen on both). */
+export async function freePort(address = '127.0.0.1'): Promise<number> {
   for (let i = 0; i < 20; i++) {
-    const udp = createSocket('udp4');
-    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+    const udp = createSocket(address.includes(':') ? 'udp6' : 'udp4');
+    await new Promise<void>((resolve) => udp.bind(0, address, resolve));
     const port = udp.address().port;
     const tcp = createServer();
     const ok = await new Promise<boolean>((resolve) => {
       tcp.once('error', () => resolve(false));
-      tcp.listen(port, '127.0.0.1', () => resolve(true));
+      tcp.listen(port, address, () => resolve(true));
     });
     udp.close();
     if (ok) {
@@ -129,13 +129,13 @@ export async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** Sends Binding requests every 100 ms until one is answered (bounded by `timeoutMs`). */
-export async function waitForStun(port: number, timeoutMs: number): Promise<void> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+export async function waitForStun(port: number, timeoutMs: number, address = '127.0.0.1'): Promise<void> {
+  const socket = createSocket(address.includes(':') ? 'udp6' : 'udp4');
+  await new Promise<void>((resolve) => socket.bind(0, address, resolve));
   const request = Buffer.from('000100002112a442' + '0102030405060708090a0b0c', 'hex');
   try {
     await new Promise<void>((resolve, reject) => {
-      const tick = setInterval(() => socket.send(request, port, '127.0.0.1'), 100);
+      const tick = setInterval(() => socket.send(request, port, address), 100);
       const deadline = setTimeout(() => {
         clearInterval(tick);
         reject(new Error(`turnserver did not answer on port ${port} within ${timeoutMs} ms`));
@@ -145,7 +145,7 @@ export async function waitForStun(port: number, timeoutMs: number): Promise<void
         clearInterval(tick);
         resolve();
       });
-      socket.send(request, port, '127.0.0.1');
+      socket.send(request, port, address);
     });
   } finally {
     socket.close();

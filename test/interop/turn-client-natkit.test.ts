@@ -124,6 +124,19 @@ describeWithTools('TURN client against natkit serve with an IPv6 relay address',
     }
   });
 
+  it('relay-check against an IPv6-only natkit serve ([::1]): 440 to the IPv4 default, then an IPv6 allocation', async () => {
+    const v6 = await startNatkitServe({ users: ['alice:secret'], address: '::1', extraArgs: ['--allow-peer', '::1/128'] });
+    try {
+      for (const transport of ['udp', 'tcp']) {
+        const r = await relayCheck(['--server', `[::1]:${v6.port}`, '--user', 'alice:secret', '--transport', transport, '--json']);
+        expect(r.code).toBe(0);
+        expect(JSON.parse(r.out)).toMatchObject({ ok: true, relayedAddress: expect.stringMatching(/^\[::1\]:\d+$/), echoes: { received: 5 } });
+      }
+    } finally {
+      await v6.stop();
+    }
+  });
+
   it('relay-check reports IPv6 relaying supported', async () => {
     const r = await relayCheck(['--server', `127.0.0.1:${serve.port}`, '--user', 'alice:secret', '--json']);
     expect(r.code).toBe(0);

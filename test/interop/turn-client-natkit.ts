@@ -18,14 +18,17 @@ export interface NatkitServeOptions {
   /** Default true: `--allow-peer 127.0.0.0/8`. */
   readonly allowLoopbackPeers?: boolean;
   readonly extraArgs?: readonly string[];
+  /** Listening and relay address; 127.0.0.1 by default. */
+  readonly address?: string;
 }
 
 export async function startNatkitServe(options: NatkitServeOptions): Promise<NatkitServe> {
-  const port = await freePort();
+  const address = options.address ?? '127.0.0.1';
+  const port = await freePort(address);
   const low = 30_000 + Math.floor(Math.random() * 40) * 50;
   const args = [
-    NATKIT_BIN, 'serve', '--address', '127.0.0.1', '--port', String(port), '--relay-ports', `${low}-${low + 49}`,
-    '--relay-address', '127.0.0.1', '--log-level', 'warn',
+    NATKIT_BIN, 'serve', '--address', address, '--port', String(port), '--relay-ports', `${low}-${low + 49}`,
+    '--relay-address', address, '--log-level', 'warn',
     ...(options.allowLoopbackPeers === false ? [] : ['--allow-peer', '127.0.0.0/8']),
     ...(options.users ?? []).flatMap((u) => ['--user', u]),
     ...(options.authSecrets ?? []).flatMap((s) => ['--auth-secret', s]),
@@ -39,7 +42,7 @@ export async function startNatkitServe(options: NatkitServeOptions): Promise<Nat
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);
   try {
-    await waitForStun(port, 10_000);
+    await waitForStun(port, 10_000, address);
   } catch (e) {
     await stopChild(child);
     throw new Error(`${(e as Error).message}\n--- natkit serve output ---\n${output.slice(-3000)}`);

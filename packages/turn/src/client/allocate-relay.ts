@@ -45,7 +45,10 @@ export interface AllocateOptions {
   readonly tls?: TlsClientOptions;
   /** Lifetime asked for, seconds (the server decides; 600 by default, RFC 8656 §7.2). */
   readonly lifetimeSeconds?: number;
-  /** Family of the relayed address; IPv4 when omitted (RFC 8656 §7.2). */
+  /**
+   * Family of the relayed address. Omitted: IPv4 as RFC 8656 §7.2 says, and the IPv6 family when
+   * an IPv6 server answers 440 (it has no IPv4 relay address).
+   */
   readonly family?: Family;
   /** Bind channels to peers and send ChannelData (default true); else Send indications only. */
   readonly channels?: boolean;
@@ -101,7 +104,13 @@ export async function allocateRelay(options: AllocateOptions, components: Alloca
   const redirects: Endpoint[] = [];
   let server = options.server;
   for (let hop = 0; ; hop++) {
-    const outcome = await allocateAt(server, auth, redirects, options, { ...components, clock, logger });
+    const outcome = await allocateAt(server, auth, redirects, options, { ...components, clock, logger }).catch((e: unknown) => {
+      // RFC 8656 §7.2: without REQUESTED-ADDRESS-FAMILY a server relays IPv4, and answers 440 when
+      // it has none; a client that did not ask for a family then asks for the server's own.
+      const v6 = server.address.includes(':');
+      if (!(e instanceof TurnClientError) || e.status !== 440 || options.family !== undefined || !v6) throw e;
+      return allocateAt(server, auth, redirects, { ...options, family: 6 }, { ...components, clock, logger });
+    });
     if ('socket' in outcome) return outcome;
     const alternate = outcome.redirect;
     if (hop >= (options.maxRedirects ?? 2) || [options.server, ...redirects].some((s) => isSameEndpoint(s, alternate))) {
