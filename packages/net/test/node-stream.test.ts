@@ -1,4 +1,6 @@
 import { connect as rawConnect, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import { connect as tlsConnect } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNodeNetwork, hasStreams, type StreamConnection, type StreamListener } from '../src/index.js';
 import { certificateUnavailable, makeSelfSignedCertificate } from './self-signed-cert.js';
@@ -163,6 +165,40 @@ describe('Node stream sockets', () => {
     client.write(Buffer.from('secret'));
     expect(await echoed).toBe('secret');
     await expect(net.connectTcp({ remote: l.local, tls: {} })).rejects.toMatchObject({ code: 'ERR_TLS_HANDSHAKE' });
+  });
+
+  tlsIt('writes each message as its own TLS record, however fast they are queued', async () => {
+    if (certSkip !== undefined) throw new Error(certSkip);
+    const { cert, key } = makeSelfSignedCertificate();
+    const l = await listen({ tls: { cert, key } });
+    l.onConnection((c) => c.onData(() => {
+      for (let i = 0; i < 50; i++) c.write(Buffer.from(`message ${i};`));
+    }));
+    // A TLS 1.2 client over a recording pipe: application data records are type 23 (RFC 5246 §6.2.1).
+    const raw = rawConnect({ host: '127.0.0.1', port: l.local.port });
+    cleanup.push(() => raw.destroy());
+    const seen: Buffer[] = [];
+    const pipe = new Duplex({
+      read() {},
+      write(chunk: Buffer, _enc, done) {
+        raw.write(chunk, () => done());
+      },
+    });
+    raw.on('data', (d: Buffer) => {
+      seen.push(d);
+      pipe.push(d);
+    });
+    const client = tlsConnect({ socket: pipe, ca: cert, servername: 'localhost', maxVersion: 'TLSv1.2' });
+    cleanup.push(() => client.destroy());
+    await new Promise<void>((resolve) => client.once('secureConnect', () => resolve()));
+    let text = '';
+    const all = new Promise<void>((resolve) => client.on('data', (d: Buffer) => (text += d.toString()).includes('message 49;') && resolve()));
+    client.write('go');
+    await all;
+    const bytes = Buffer.concat(seen);
+    let records = 0;
+    for (let at = 0; at + 5 <= bytes.length; at += 5 + bytes.readUInt16BE(at + 3)) if (bytes[at] === 23) records += 1;
+    expect(records).toBe(50);
   });
 
   tlsIt('starts TLS on an accepted plain connection after its first bytes were read', async () => {
