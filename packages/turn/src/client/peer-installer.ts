@@ -3,10 +3,15 @@ import { TurnMethod } from '../proto/constants.js';
 import { channelNumber } from '../proto/channel-number.js';
 import { xorPeerAddress } from '../proto/peer-address.js';
 import type { ClientAllocationState } from './client-allocation-state.js';
+import { TurnClientError } from './turn-client-error.js';
 import type { TurnSession } from './turn-session.js';
 
 /** Most datagrams held per peer while its permission is being installed. */
 const MAX_QUEUED = 32;
+/** A peer whose ChannelBind was refused is not offered a channel again before this. */
+const CHANNEL_RETRY_MS = 60_000;
+/** Bound on the peers remembered as refused a channel. */
+const MAX_REMEMBERED = 4096;
 
 export interface PeerInstallerHooks {
   readonly now: () => number;
@@ -27,6 +32,7 @@ export class PeerInstaller {
   readonly #hooks: PeerInstallerHooks;
   readonly #pending = new Map<string, Uint8Array[]>();
   readonly #binding = new Set<string>();
+  readonly #noChannelUntil = new Map<string, number>();
 
   constructor(session: TurnSession, state: ClientAllocationState, useChannels: boolean, hooks: PeerInstallerHooks) {
     this.#session = session;
@@ -44,7 +50,7 @@ export class PeerInstaller {
       return;
     }
     this.#pending.set(key, [data.slice()]);
-    const install = this.#useChannels ? this.#bindChannel(peer) : this.#createPermission(peer);
+    const install = this.#useChannels ? this.#bindChannelOrPermit(peer) : this.#createPermission(peer);
     install.then(
       () => this.#hooks.flush(peer, this.#take(key)),
       (e: unknown) => {
@@ -54,11 +60,18 @@ export class PeerInstaller {
     );
   }
 
-  /** With a permission already in place: upgrades the peer to a channel in the background. */
+  /**
+   * With a permission already in place: upgrades the peer to a channel in the background. After a
+   * refused ChannelBind the peer stays on Send indications for a minute (no request per datagram).
+   */
   upgrade(peer: Endpoint): void {
-    if (!this.#useChannels || this.#binding.has(formatEndpoint(peer))) return;
+    const key = formatEndpoint(peer);
+    if (!this.#useChannels || this.#binding.has(key)) return;
+    const until = this.#noChannelUntil.get(key);
+    if (until !== undefined && this.#hooks.now() < until) return;
     this.#bindChannel(peer).catch(() => {
       // Send indications keep working; the channel is an optimisation.
+      this.#rememberNoChannel(key);
     });
   }
 
@@ -81,6 +94,25 @@ export class PeerInstaller {
     await this.#session.request(TurnMethod.CreatePermission, peers.map(xorPeerAddress), what, signal);
     const now = this.#hooks.now();
     for (const p of peers) this.#state.permissionInstalled(p.address, now);
+  }
+
+  /**
+   * A channel if the server grants one; when it refuses the channel for another reason than the
+   * peer itself (403), e.g. its channel quota (508), a plain permission and Send indications.
+   */
+  async #bindChannelOrPermit(peer: Endpoint): Promise<void> {
+    try {
+      await this.#bindChannel(peer);
+    } catch (e) {
+      if (e instanceof TurnClientError && (e.code === 'ERR_TURN_FORBIDDEN' || e.code === 'ERR_TURN_CLOSED')) throw e;
+      this.#rememberNoChannel(formatEndpoint(peer));
+      await this.#createPermission(peer);
+    }
+  }
+
+  #rememberNoChannel(key: string): void {
+    if (this.#noChannelUntil.size >= MAX_REMEMBERED) this.#noChannelUntil.clear();
+    this.#noChannelUntil.set(key, this.#hooks.now() + CHANNEL_RETRY_MS);
   }
 
   async #bindChannel(peer: Endpoint): Promise<void> {

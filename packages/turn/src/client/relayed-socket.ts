@@ -92,7 +92,11 @@ export class RelayedSocket implements UdpSocket {
     }
     const now = this.#init.clock.now();
     this.#permissionPeers.set(normalizeAddress(to.address), to);
-    if (this.#state.channelFor(to, now) !== undefined || this.#state.hasPermission(to.address, now)) {
+    if (this.#state.channelFor(to, now) !== undefined) {
+      this.#relay(data, to);
+      return;
+    }
+    if (this.#state.hasPermission(to.address, now)) {
       this.#relay(data, to);
       this.#installer.upgrade(to);
       return;

@@ -59,4 +59,30 @@ describe('RelayedSocket over the virtual network', () => {
     const s = await site();
     await expect(s.allocate('wrong')).rejects.toMatchObject({ code: 'ERR_TURN_AUTH' });
   });
+
+  it('sends ChannelData once bound without a request per datagram', async () => {
+    const s = await site();
+    const a = await s.allocate();
+    a.socket.send(Buffer.from('first'), s.peer.local);
+    await s.clock.advance(200);
+    const before = s.server.stats().requests;
+    for (let i = 0; i < 50; i++) a.socket.send(Buffer.from(`d${i}`), s.peer.local);
+    await s.clock.advance(200);
+    expect(s.atPeer).toHaveLength(51);
+    expect(s.server.stats().requests - before).toBe(0);
+  });
+
+  it('falls back to a permission and Send indications when the server refuses channels (508 quota), without a ChannelBind per datagram', async () => {
+    const s = await site({ channelsPerAllocation: 0 });
+    const a = await s.allocate();
+    a.socket.send(Buffer.from('first'), s.peer.local);
+    await s.clock.advance(500);
+    expect(s.atPeer.map((m) => m.data)).toEqual(['first']);
+    expect(a.socket.channelOf(s.peer.local)).toBeUndefined();
+    const before = s.server.stats().requests;
+    for (let i = 0; i < 20; i++) a.socket.send(Buffer.from(`d${i}`), s.peer.local);
+    await s.clock.advance(500);
+    expect(s.atPeer).toHaveLength(21);
+    expect(s.server.stats().requests - before).toBe(0);
+  });
 });

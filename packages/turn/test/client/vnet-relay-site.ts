@@ -4,16 +4,16 @@
  */
 import type { Endpoint, UdpSocket } from '@natkit/net';
 import { createVirtualNetwork, ManualClock } from '@natkit/vnet';
-import { allocateRelay, createTurnServer, type TurnAllocation } from '../../src/index.js';
+import { allocateRelay, createTurnServer, type TurnAllocation, type TurnQuotas } from '../../src/index.js';
 
-export async function vnetRelaySite() {
+export async function vnetRelaySite(quotas: TurnQuotas = {}) {
   const clock = new ManualClock();
   const vnet = createVirtualNetwork({ clock, seed: 7 });
   const serverHost = vnet.createHost(vnet.internet);
   const address = serverHost.addresses[0] ?? '';
   const socket = await serverHost.network.bindUdp({ family: 4, address, port: 3478 });
   const server = createTurnServer(
-    { users: new Map([['alice', 'alice-pw']]), realm: 'vnet.test', relayPorts: { low: 50000, high: 50099 } },
+    { users: new Map([['alice', 'alice-pw']]), realm: 'vnet.test', relayPorts: { low: 50000, high: 50099 }, quotas },
     { network: serverHost.network, clock, wallSeconds: () => 1_700_000_000 + clock.now() / 1000 },
   );
   server.attachUdpSocket(socket);
