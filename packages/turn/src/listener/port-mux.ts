@@ -102,10 +102,11 @@ class PortMuxServer implements PortMux {
     }
     this.#stats.accepted += 1;
     c.onClose(admitted.release);
-    const guarded = this.#guard(c);
-    this.#sniff(guarded, (kind, bytes) => {
+    // The sniff has its own deadline; the idle guard starts with the route (a plain connection
+    // that becomes TLS never gets one, so no timer outlives the hand-over).
+    this.#sniff(c, (kind, bytes) => {
       if (kind === 'tls') this.#startTls(c, bytes, admitted.release);
-      else this.#route(guarded, tlsOnly ? 'unknown' : kind, bytes);
+      else this.#route(c, tlsOnly ? 'unknown' : kind, bytes);
     });
   }
 
@@ -121,8 +122,7 @@ class PortMuxServer implements PortMux {
       (secure) => {
         secure.onClose(release);
         if (secure.closed) release();
-        const guarded = this.#guard(secure);
-        this.#sniff(guarded, (kind, inner) => this.#route(guarded, kind === 'tls' ? 'unknown' : kind, inner));
+        this.#sniff(secure, (kind, inner) => this.#route(secure, kind === 'tls' ? 'unknown' : kind, inner));
       },
       () => {
         this.#stats.tlsFailures += 1;
@@ -134,10 +134,10 @@ class PortMuxServer implements PortMux {
   #route(c: StreamConnection, kind: FirstBytesKind, bytes: Uint8Array): void {
     if (kind === 'turn') {
       this.#stats.routed.turn += 1;
-      this.#routes.turn(c, bytes);
+      this.#routes.turn(this.#guard(c), bytes);
     } else if (kind === 'http') {
       this.#stats.routed.http += 1;
-      (this.#routes.http ?? answerHttpPlaceholder)(c, bytes);
+      (this.#routes.http ?? answerHttpPlaceholder)(this.#guard(c), bytes);
     } else {
       this.#stats.unknownProtocol += 1;
       void c.close(0);
