@@ -13,7 +13,7 @@ export const REFRESH_MARGIN_MS = 60_000;
 /** Work the I/O adapter must do at `now`. */
 export type RefreshAction =
   | { readonly type: 'refresh-allocation' }
-  | { readonly type: 'refresh-permissions'; readonly addresses: readonly string[] }
+  | { readonly type: 'refresh-permissions'; readonly peers: readonly Endpoint[] }
   | { readonly type: 'refresh-channel'; readonly peer: Endpoint; readonly channel: number };
 
 interface ChannelEntry {
@@ -30,6 +30,14 @@ interface Timed {
   expiresAt: number;
   refreshingSince: number | undefined;
 }
+
+interface PermissionEntry extends Timed {
+  /** A transport address of the peer (CreatePermission needs one; only its IP counts). */
+  peer: Endpoint;
+}
+
+/** Permissions kept alive at most (natkit serve's default quota); the least recently used go. */
+export const DEFAULT_MAX_PERMISSIONS = 64;
 
 /** Refresh `margin` ms before expiry, or at half the lifetime when that is shorter. */
 function refreshAt(expiresAt: number, lifetimeMs: number): number {
@@ -53,14 +61,17 @@ export class ClientAllocationState {
   #allocationExpiresAt: number;
   #allocationLifetimeMs: number;
   #allocationRefreshingSince: number | undefined;
-  readonly #permissions = new Map<string, Timed>();
+  /** In order of last use: the first entry is the least recently used. */
+  readonly #permissions = new Map<string, PermissionEntry>();
+  readonly #maxPermissions: number;
   readonly #channelsByPeer = new Map<string, ChannelEntry>();
   readonly #channelsByNumber = new Map<number, ChannelEntry>();
   /** Channels asked for and not answered yet: the server may use them before we see its answer. */
   readonly #requestedChannels = new Map<number, Endpoint>();
   #nextChannel = MIN_CHANNEL_NUMBER;
 
-  constructor(lifetimeSeconds: number, now: number) {
+  constructor(lifetimeSeconds: number, now: number, options: { readonly maxPermissions?: number } = {}) {
+    this.#maxPermissions = Math.max(1, options.maxPermissions ?? DEFAULT_MAX_PERMISSIONS);
     this.#allocationLifetimeMs = lifetimeSeconds * 1000;
     this.#allocationExpiresAt = now + this.#allocationLifetimeMs;
   }
@@ -80,8 +91,8 @@ export class ClientAllocationState {
   refreshFailed(action: RefreshAction): void {
     if (action.type === 'refresh-allocation') this.#allocationRefreshingSince = undefined;
     else if (action.type === 'refresh-permissions') {
-      for (const a of action.addresses) {
-        const p = this.#permissions.get(normalizeAddress(a));
+      for (const peer of action.peers) {
+        const p = this.#permissions.get(normalizeAddress(peer.address));
         if (p !== undefined) p.refreshingSince = undefined;
       }
     } else {
@@ -95,9 +106,27 @@ export class ClientAllocationState {
     return now < this.#allocationExpiresAt;
   }
 
-  /** Permission installed or refreshed for a peer IP (the port is irrelevant). RFC 8656 §9 */
-  permissionInstalled(address: string, now: number): void {
-    this.#permissions.set(normalizeAddress(address), { expiresAt: now + PERMISSION_LIFETIME_MS, refreshingSince: undefined });
+  /**
+   * Permission installed or refreshed for the peer's IP (the port is irrelevant, RFC 8656 §9).
+   * Beyond `maxPermissions` the least recently used one is no longer kept alive.
+   */
+  permissionInstalled(peer: Endpoint, now: number): void {
+    const key = normalizeAddress(peer.address);
+    this.#permissions.delete(key);
+    this.#permissions.set(key, { peer, expiresAt: now + PERMISSION_LIFETIME_MS, refreshingSince: undefined });
+    if (this.#permissions.size > this.#maxPermissions) {
+      const oldest = this.#permissions.keys().next().value;
+      if (oldest !== undefined) this.#permissions.delete(oldest);
+    }
+  }
+
+  /** Data went to or came from `peer`: its permission is the most recently used. */
+  permissionUsed(peer: Endpoint): void {
+    const key = normalizeAddress(peer.address);
+    const p = this.#permissions.get(key);
+    if (p === undefined || this.#permissions.size === 1) return;
+    this.#permissions.delete(key);
+    this.#permissions.set(key, p);
   }
 
   hasPermission(address: string, now: number): boolean {
@@ -156,7 +185,7 @@ export class ClientAllocationState {
     this.#channelsByPeer.set(formatEndpoint(peer), entry);
     this.#channelsByNumber.set(channel, entry);
     this.#requestedChannels.delete(channel);
-    this.permissionInstalled(peer.address, now);
+    this.permissionInstalled(peer, now);
   }
 
   /** Everything due at `now`; each item is handed out once until answered or failed. */
@@ -167,15 +196,15 @@ export class ClientAllocationState {
       this.#allocationRefreshingSince = now;
       actions.push({ type: 'refresh-allocation' });
     }
-    const addresses: string[] = [];
+    const peers: Endpoint[] = [];
     for (const [address, p] of this.#permissions) {
       if (now >= p.expiresAt) this.#permissions.delete(address);
       else if (now >= refreshAt(p.expiresAt, PERMISSION_LIFETIME_MS) && stale(p.refreshingSince)) {
         p.refreshingSince = now;
-        addresses.push(address);
+        peers.push(p.peer);
       }
     }
-    if (addresses.length > 0) actions.push({ type: 'refresh-permissions', addresses });
+    if (peers.length > 0) actions.push({ type: 'refresh-permissions', peers });
     for (const c of this.#channelsByNumber.values()) {
       if (!c.live) continue;
       if (now >= c.expiresAt) {

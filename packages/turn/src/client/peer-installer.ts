@@ -93,7 +93,7 @@ export class PeerInstaller {
     const what = `CreatePermission for ${peers.map((p) => p.address).join(', ')}`;
     await this.#session.request(TurnMethod.CreatePermission, peers.map(xorPeerAddress), what, signal);
     const now = this.#hooks.now();
-    for (const p of peers) this.#state.permissionInstalled(p.address, now);
+    for (const p of peers) this.#state.permissionInstalled(p, now);
   }
 
   /**

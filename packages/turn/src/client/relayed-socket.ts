@@ -1,6 +1,5 @@
 import {
   isSameEndpoint,
-  normalizeAddress,
   type Clock,
   type Endpoint,
   type Family,
@@ -53,7 +52,6 @@ export class RelayedSocket implements UdpSocket {
   readonly #installer: PeerInstaller;
   readonly #handlers = new Set<MessageHandler>();
   readonly #errorHandlers = new Set<(e: Error) => void>();
-  readonly #permissionPeers = new Map<string, Endpoint>();
   readonly #unsubscribe: () => void;
   readonly #unsubscribeErrors: () => void;
   #timer: Timer | undefined;
@@ -91,7 +89,7 @@ export class RelayedSocket implements UdpSocket {
       return;
     }
     const now = this.#init.clock.now();
-    this.#permissionPeers.set(normalizeAddress(to.address), to);
+    this.#state.permissionUsed(to);
     if (this.#state.channelFor(to, now) !== undefined) {
       this.#relay(data, to);
       return;
@@ -131,7 +129,6 @@ export class RelayedSocket implements UdpSocket {
 
   /** Installs permissions now (without sending), e.g. so that a peer can send first. */
   async permit(peers: readonly Endpoint[], signal?: AbortSignal): Promise<void> {
-    for (const p of peers) this.#permissionPeers.set(normalizeAddress(p.address), p);
     await this.#installer.createPermissions(peers, signal);
     this.#schedule();
   }
@@ -173,6 +170,7 @@ export class RelayedSocket implements UdpSocket {
   }
 
   #deliver(data: Uint8Array, from: Endpoint): void {
+    this.#state.permissionUsed(from);
     for (const h of [...this.#handlers]) {
       try {
         h(data, from);
@@ -237,8 +235,7 @@ export class RelayedSocket implements UdpSocket {
       const granted = readLifetime(r.message);
       this.#state.allocationRefreshed(typeof granted === 'number' ? granted : requestedLifetime, clock.now());
     } else if (action.type === 'refresh-permissions') {
-      const peers = action.addresses.map((a) => this.#permissionPeers.get(a) ?? { address: a, port: 9 });
-      await this.#installer.createPermissions(peers);
+      await this.#installer.createPermissions(action.peers);
     } else {
       await this.#installer.bindChannel(action.peer, action.channel);
     }

@@ -21,7 +21,7 @@ function run(state: ClientAllocationState, from: number, until: number): { at: n
     for (const action of state.due(now)) {
       log.push({ at: now, action });
       if (action.type === 'refresh-allocation') state.allocationRefreshed(600, now);
-      else if (action.type === 'refresh-permissions') for (const a of action.addresses) state.permissionInstalled(a, now);
+      else if (action.type === 'refresh-permissions') for (const p of action.peers) state.permissionInstalled(p, now);
       else state.channelBound(action.peer, action.channel, now);
     }
   }
@@ -45,11 +45,11 @@ describe('ClientAllocationState', () => {
 
   it('keeps a permission alive every 240 s (300 s lifetime, RFC 8656 §9) and a channel every 540 s', () => {
     const s = new ClientAllocationState(3600, 0);
-    s.permissionInstalled('203.0.113.9', 0);
+    s.permissionInstalled({ address: '203.0.113.9', port: 1 }, 0);
     s.channelBound(peer, 0x4000, 0);
     const log = run(s, 0, 1_100_000).filter((l) => l.action.type !== 'refresh-allocation');
     const refreshes = (address: string): number[] =>
-      log.filter((l) => l.action.type === 'refresh-permissions' && l.action.addresses.includes(address)).map((l) => l.at);
+      log.filter((l) => l.action.type === 'refresh-permissions' && l.action.peers.some((p) => p.address === address)).map((l) => l.at);
     const perms = refreshes('203.0.113.9');
     const channels = log.filter((l) => l.action.type === 'refresh-channel').map((l) => l.at);
     expect(perms).toEqual([240_000, 480_000, 720_000, 960_000]);
@@ -74,8 +74,8 @@ describe('ClientAllocationState', () => {
 
   it('forgets a permission that expired (no refresh answered) and stops waking up for it', () => {
     const s = new ClientAllocationState(3600, 0);
-    s.permissionInstalled('203.0.113.9', 0);
-    expect(s.due(240_000)).toEqual([{ type: 'refresh-permissions', addresses: ['203.0.113.9'] }]);
+    s.permissionInstalled({ address: '203.0.113.9', port: 1 }, 0);
+    expect(s.due(240_000)).toEqual([{ type: 'refresh-permissions', peers: [{ address: '203.0.113.9', port: 1 }] }]);
     expect(s.hasPermission('203.0.113.9', 299_999)).toBe(true);
     expect(s.due(300_000)).toEqual([]);
     expect(s.hasPermission('203.0.113.9', 300_000)).toBe(false);
@@ -84,7 +84,7 @@ describe('ClientAllocationState', () => {
 
   it('treats IPv6 spellings of one address as one permission', () => {
     const s = new ClientAllocationState(600, 0);
-    s.permissionInstalled('2001:DB8:0:0::1', 0);
+    s.permissionInstalled({ address: '2001:DB8:0:0::1', port: 1 }, 0);
     expect(s.hasPermission('2001:db8::1', 1)).toBe(true);
   });
 
@@ -126,5 +126,17 @@ describe('ClientAllocationState: channels being bound', () => {
     expect(s.channelNumberFor({ ...peer, port: 1 })).not.toBe(n); // the number is taken
     s.channelRequestFailed(n);
     expect(s.peerOf(n)).toBeUndefined();
+  });
+});
+
+describe('ClientAllocationState: a bounded set of permissions', () => {
+  it('keeps at most maxPermissions alive, dropping the least recently used', () => {
+    const s = new ClientAllocationState(3600, 0, { maxPermissions: 3 });
+    for (const ip of ['198.51.100.1', '198.51.100.2', '198.51.100.3']) s.permissionInstalled({ address: ip, port: 1 }, 0);
+    s.permissionUsed({ address: '198.51.100.1', port: 1 }); // now .2 is the least recently used
+    s.permissionInstalled({ address: '198.51.100.4', port: 1 }, 1);
+    expect(['198.51.100.1', '198.51.100.2', '198.51.100.3', '198.51.100.4'].map((ip) => s.hasPermission(ip, 2))).toEqual([true, false, true, true]);
+    const refreshed = s.due(241_000).flatMap((a) => (a.type === 'refresh-permissions' ? a.peers.map((p) => p.address) : []));
+    expect(refreshed.sort()).toEqual(['198.51.100.1', '198.51.100.3', '198.51.100.4']);
   });
 });
