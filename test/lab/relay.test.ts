@@ -33,7 +33,7 @@ async function startRelay(lab: Lab): Promise<string> {
 }
 
 describeLab('relay through natkit serve on real NATs', ['turnserver'], () => {
-  it('a host behind each lab NAT reaches a host behind a symmetric NAT; a UDP-blocked host relays over TCP and TLS', async () => {
+  it('a host behind each lab NAT reaches a host behind a symmetric NAT; a UDP-blocked host relays over TCP and TLS (5349 and 3478)', async () => {
     const certSkip = certificateUnavailable();
     if (certSkip !== undefined) throw new Error(certSkip);
     await using lab: Lab = await createLab({
@@ -61,6 +61,9 @@ describeLab('relay through natkit serve on real NATs', ['turnserver'], () => {
     const tls: RelayPeerOptions = { server: { ...server, port: 5349 }, credentials, transport: 'tls', ca };
     const overTls = await runRelayPing(lab, blocked, echo.relayed, tls);
     expect(overTls, overTls.raw).toMatchObject({ ok: true, received: 20, transport: 'tls' });
+    // TLS on the one port 3478 too: the ClientHello's first byte sends it to TLS termination.
+    const overTlsOnMainPort = await runRelayPing(lab, blocked, echo.relayed, { ...tls, server });
+    expect(overTlsOnMainPort, overTlsOnMainPort.raw).toMatchObject({ ok: true, received: 20, transport: 'tls' });
     await echo.process.stop({ graceMs: 2000 });
   });
 });
