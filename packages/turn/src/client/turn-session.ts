@@ -14,6 +14,10 @@ import { TurnClientError } from './turn-client-error.js';
 
 /** Most requests sent for one operation (401, then 438s). */
 const MAX_ATTEMPTS = 6;
+/** Requests outstanding at once: RFC 8489 §6.2 allows 10 towards one server; 8 leaves headroom. */
+const MAX_IN_FLIGHT = 8;
+/** Requests waiting for a slot before new ones are refused (a bound, not a target). */
+const MAX_WAITING = 1024;
 
 const FAILURE_TEXT: Record<ChallengeFailure, string> = {
   'wrong-credentials': 'wrong credentials: the server refused the user name or password',
@@ -38,6 +42,8 @@ export class TurnSession {
   readonly #stun: StunClient;
   readonly #auth: ClientAuthState;
   readonly #options: TurnSessionOptions;
+  #inFlight = 0;
+  readonly #waiting: (() => void)[] = [];
 
   constructor(stun: StunClient, auth: ClientAuthState, options: TurnSessionOptions) {
     this.#stun = stun;
@@ -82,7 +88,24 @@ export class TurnSession {
     throw errorAnswer(response, what);
   }
 
+  /** Waits for one of the MAX_IN_FLIGHT slots, so that a burst of requests queues, not fails. */
+  async #acquire(): Promise<void> {
+    if (this.#inFlight < MAX_IN_FLIGHT) {
+      this.#inFlight++;
+      return;
+    }
+    if (this.#waiting.length >= MAX_WAITING) throw new TurnClientError('ERR_TURN_REFUSED', 'too many TURN requests waiting');
+    await new Promise<void>((resolve) => this.#waiting.push(resolve)); // the slot is handed over
+  }
+
+  #release(): void {
+    const next = this.#waiting.shift();
+    if (next !== undefined) next();
+    else this.#inFlight--;
+  }
+
   async #send(method: number, attributes: readonly AttributeSpec[], signal?: AbortSignal): Promise<StunResponse> {
+    await this.#acquire();
     try {
       return await this.#stun.request(this.#options.server, {
         method,
@@ -96,6 +119,8 @@ export class TurnSession {
         throw new TurnClientError('ERR_TURN_TIMEOUT', `no answer from the TURN server (${e.attempts} transmission(s))`, undefined, e);
       }
       throw e;
+    } finally {
+      this.#release();
     }
   }
 }

@@ -85,4 +85,18 @@ describe('RelayedSocket over the virtual network', () => {
     expect(s.atPeer).toHaveLength(21);
     expect(s.server.stats().requests - before).toBe(0);
   });
+
+  it('queues a burst to 30 new peers (at most 8 requests in flight) and delivers to every one', async () => {
+    const s = await site();
+    const a = await s.allocate();
+    const errors: Error[] = [];
+    a.socket.onError((e) => errors.push(e));
+    const peers = await Promise.all(Array.from({ length: 30 }, () => s.peerNetwork.bindUdp({ family: 4, address: s.peer.local.address })));
+    let received = 0;
+    for (const p of peers) p.onMessage(() => received++);
+    for (const p of peers) a.socket.send(Buffer.from('burst'), p.local);
+    await s.clock.advance(3000);
+    expect(errors).toEqual([]);
+    expect(received).toBe(30);
+  });
 });

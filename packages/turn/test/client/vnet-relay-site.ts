@@ -24,7 +24,7 @@ export async function vnetRelaySite(quotas: TurnQuotas = {}) {
   peer.onMessage((d, from) => atPeer.push({ data: Buffer.from(d).toString(), from }));
   const allocate = (password = 'alice-pw'): Promise<TurnAllocation> =>
     clock.runUntil(allocateRelay({ server: { address, port: 3478 }, credentials: { username: 'alice', password } }, { network: clientHost.network, clock }));
-  return { clock, server, serverSocket: socket, serverAddress: { address, port: 3478 }, clientNetwork: clientHost.network, peer, atPeer, allocate };
+  return { clock, server, serverSocket: socket, serverAddress: { address, port: 3478 }, clientNetwork: clientHost.network, peerNetwork: peerHost.network, peer, atPeer, allocate };
 }
 
 export function collect(socket: UdpSocket): { data: string; from: Endpoint }[] {
