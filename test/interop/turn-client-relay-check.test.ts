@@ -104,14 +104,6 @@ describeWithTools('natkit relay-check against coturn', ['turnserver'], () => {
     expect(report.error?.message).toMatch(/no answer/);
   });
 
-  it('exits 2 on bad usage', async () => {
-    expect((await run(['--server', '127.0.0.1:1'])).code).toBe(2);
-    expect((await run(['--server', '127.0.0.1:1', '--user', 'a:b', '--auth-secret', 'x'])).code).toBe(2);
-    expect((await run(['--server', '127.0.0.1:1', '--user', 'nopassword'])).code).toBe(2);
-    expect((await run(['--server', '127.0.0.1:1', '--user', 'a:b', '--transport', 'sctp'])).code).toBe(2);
-    expect((await run(['--user', 'a:b'])).code).toBe(2);
-  });
-
   it('exits 0 as a real process when the relay works', async () => {
     const { stdout } = await exec(process.execPath, [NATKIT_BIN, 'relay-check', '--server', `127.0.0.1:${open.port}`, '--user', 'alice:secret', '--json'], { timeout: 30_000 });
     expect((JSON.parse(stdout) as Report).ok).toBe(true);
