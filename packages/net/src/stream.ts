@@ -44,7 +44,10 @@ export interface StreamConnection {
   readonly closed: boolean;
   /** Queues whole `data`, or drops it whole, or closes the connection (never a partial write). */
   write(data: Uint8Array): WriteResult;
-  /** Adds a data handler; returns its remover. */
+  /**
+   * Adds a data handler; returns its remover. A chunk goes to the handlers registered when it
+   * arrived: one added while a chunk is delivered sees only later chunks.
+   */
   onData(handler: DataHandler): () => void;
   /** Called once when the connection is gone, with the error that ended it, if any. */
   onClose(handler: (error?: Error) => void): () => void;

@@ -34,7 +34,8 @@ export class NodeStreamConnection implements AcceptedConnection {
   readonly #socket: Socket;
   readonly #maxWriteBuffer: number;
   readonly #overflow: OverflowPolicy;
-  readonly #dataHandlers = new Set<DataHandler>();
+  /** Copy on write: a chunk is delivered to the list as it was when the chunk arrived. */
+  #dataHandlers: readonly DataHandler[] = [];
   readonly #closeHandlers = new Set<(error?: Error) => void>();
   readonly #onSocketData = (chunk: Buffer): void => this.#deliver(chunk);
   #error: Error | undefined;
@@ -88,8 +89,10 @@ export class NodeStreamConnection implements AcceptedConnection {
   }
 
   onData(handler: DataHandler): () => void {
-    this.#dataHandlers.add(handler);
-    return () => this.#dataHandlers.delete(handler);
+    this.#dataHandlers = [...this.#dataHandlers, handler];
+    return () => {
+      this.#dataHandlers = this.#dataHandlers.filter((h) => h !== handler);
+    };
   }
 
   onClose(handler: (error?: Error) => void): () => void {
@@ -125,7 +128,7 @@ export class NodeStreamConnection implements AcceptedConnection {
   startTls(tls: TlsServerOptions, alreadyRead: Uint8Array, timeoutMs = DEFAULT_TLS_TIMEOUT_MS): Promise<StreamConnection> {
     if (this.secure || this.closed) return Promise.reject(new NetworkError('ERR_TLS_STATE', 'TLS can start only on an open plain connection'));
     this.#handedOver = true;
-    this.#dataHandlers.clear();
+    this.#dataHandlers = [];
     this.#closeHandlers.clear();
     const socket = this.#socket;
     socket.off('data', this.#onSocketData);
@@ -149,8 +152,9 @@ export class NodeStreamConnection implements AcceptedConnection {
 
   #deliver(chunk: Buffer): void {
     this.#bytesRead += chunk.length;
-    // A snapshot: a handler added during this chunk (a router handing over) must not see it again.
-    for (const h of [...this.#dataHandlers]) {
+    // The list as it is now: a handler added during this chunk (a router handing over) must not see it again.
+    for (const h of this.#dataHandlers) {
+      if (this.#handedOver) return; // TLS took the socket during this chunk
       try {
         h(chunk);
       } catch (e) {
@@ -164,7 +168,7 @@ export class NodeStreamConnection implements AcceptedConnection {
   #finish(): void {
     if (this.#closed || this.#handedOver) return;
     this.#closed = true;
-    this.#dataHandlers.clear();
+    this.#dataHandlers = [];
     const handlers = [...this.#closeHandlers];
     this.#closeHandlers.clear();
     for (const h of handlers) {
