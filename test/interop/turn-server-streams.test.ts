@@ -106,6 +106,7 @@ suite('TURN over TCP and TLS: natkit serve with coturn turnutils_uclient', () =>
     ['ChannelData, RTP/RTCP pairs (EVEN-PORT)', ['-n', '100', '-m', '4', '-l', '120']],
     ['Send/Data indications', ['-s', '-n', '100', '-m', '2', '-l', '120']],
     ['1200-byte payloads, DONT-FRAGMENT, padding', ['-D', '-g', '-n', '50', '-m', '2', '-l', '1200']],
+    ['relay to relay (-y), 171-byte payloads (ChannelData padded on the stream)', ['-y', '-c', '-n', '100', '-m', '2', '-l', '171']],
   ])('TCP (-t): %s, no packet lost', async (_name, args) => {
     const r = await runTool(UCLIENT, ['-t', '-p', String(tcpPort), ...common(), ...args, '127.0.0.1']);
     expect(r.out, r.out.slice(-2000)).toMatch(/Total lost packets 0 \(0\.000000%\)/);
