@@ -138,6 +138,10 @@ async function allocateAt(
   const requested = options.lifetimeSeconds ?? 600;
   const { control, owns } = await openControl(server, transport, options, components);
   const stun = new StunClient({}, { socket: control, clock, logger });
+  // A connection that closes during the Allocate fails it at once, not after the stream timeout.
+  const offClosed = control.onError((e) => {
+    if (e instanceof TurnClientError && e.code === 'ERR_TURN_CLOSED') stun.close();
+  });
   const policy = options.policy ?? (transport === 'udp' ? DEFAULT_TURN_POLICY : STREAM_POLICY);
   const session = new TurnSession(stun, auth, { server, policy, ...(options.software === undefined ? {} : { software: options.software }) });
   const attributes: AttributeSpec[] = [requestedTransport(TRANSPORT_UDP), lifetime(requested)];
@@ -148,6 +152,7 @@ async function allocateAt(
     if (m.class !== 'success') {
       const alternate = readErrorCode(m)?.code === 300 ? readAlternateServer(m) : undefined;
       if (alternate === undefined) throw errorAnswer(response, 'Allocate');
+      offClosed();
       stun.close();
       if (owns) await control.close();
       return { redirect: alternate };
@@ -157,6 +162,7 @@ async function allocateAt(
     if (first === undefined) throw new TurnClientError('ERR_TURN_PROTOCOL', 'the Allocate answer has no XOR-RELAYED-ADDRESS');
     const granted = readLifetime(m);
     const lifetimeSeconds = typeof granted === 'number' && granted > 0 ? granted : requested;
+    offClosed(); // the relayed socket watches the control socket from here on
     const socket = new RelayedSocket({
       session, stun, control, ownsControl: owns, relayed: first, lifetimeSeconds, requestedLifetime: requested,
       stream: transport !== 'udp', useChannels: options.channels ?? true, clock, logger,
@@ -168,6 +174,7 @@ async function allocateAt(
       redirects: [...redirects], allocateRttMs: response.rttMs,
     };
   } catch (e) {
+    offClosed();
     stun.close();
     if (owns) await control.close();
     throw e;

@@ -4,6 +4,7 @@ import {
   software,
   StunClient,
   StunTimeoutError,
+  StunTransactionError,
   type AttributeSpec,
   type RetransmitPolicy,
   type StunResponse,
@@ -117,6 +118,9 @@ export class TurnSession {
     } catch (e) {
       if (e instanceof StunTimeoutError) {
         throw new TurnClientError('ERR_TURN_TIMEOUT', `no answer from the TURN server (${e.attempts} transmission(s))`, undefined, e);
+      }
+      if (e instanceof StunTransactionError && e.code === 'ERR_CLIENT_CLOSED') {
+        throw new TurnClientError('ERR_TURN_CLOSED', 'the connection to the TURN server closed before it answered', undefined, e);
       }
       throw e;
     } finally {
