@@ -33,7 +33,17 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: 'node:dgram', message: 'Use the Network interface from @natkit/net.' }] },
+        {
+          paths: [
+            { name: 'node:dgram', message: 'Use the Network interface from @natkit/net.' },
+            { name: 'node:tls', message: 'Use the StreamNetwork interface from @natkit/net.' },
+            {
+              name: 'node:net',
+              importNames: ['createServer', 'createConnection', 'connect', 'Socket', 'Server'],
+              message: 'Use the StreamNetwork interface from @natkit/net.',
+            },
+          ],
+        },
       ],
     },
   },
@@ -57,6 +67,11 @@ export default tseslint.config(
     'packages/stun/src/server/**/*.ts',
     ['../client/*', '../discovery/*', 'node:dgram'],
     'The server imports only the wire layer.',
+  ),
+  layerRule(
+    'packages/turn/src/client/**/*.ts',
+    ['../server/*', '../listener/*', '../allocation/*', 'node:dgram', 'node:net', 'node:tls'],
+    'The TURN client builds on the wire layer, auth helpers and the Network interface, not on the server.',
   ),
   layerRule(
     'packages/vnet/src/**/*.ts',

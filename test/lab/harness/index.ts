@@ -17,3 +17,4 @@ export { checkPrerequisites, describeInterop, describeWhen, type NativeModule, t
 export { readLossCounters, type LossCounters } from './loss-counters.js';
 export { inBatches, NATKIT_BIN, runNatkitDiagnose, startNatkitServe, type NatkitDiagnoseRun, type NatkitServeOptions } from './natkit.js';
 export { runBindingFlood, type FloodOptions, type FloodResult } from './udp-flood.js';
+export { runRelayPing, startRelayEcho, type RelayEndpoint, type RelayPeerOptions, type RelayPingResult } from './relay-peer.js';
