@@ -100,3 +100,16 @@ describe('Identity', () => {
     expect(() => encodePeerId(new Uint8Array(31))).toThrow(IdentityError);
   });
 });
+
+describe('Ed25519 -> X25519', () => {
+  it('matches @noble/curves on many keys, and refuses what it refuses', async () => {
+    const { ed25519 } = await import('@noble/curves/ed25519.js');
+    for (let i = 0; i < 50; i++) {
+      const identity = Identity.generate();
+      expect(toX25519PublicKey(identity.publicKey)).toEqual(ed25519.utils.toMontgomery(identity.publicKey));
+      const seed = Buffer.from(createPrivateKey(identity.toPem()).export({ format: 'jwk' }).d!, 'base64url');
+      expect(identity.x25519PrivateKey()).toEqual(ed25519.utils.toMontgomerySecret(seed));
+    }
+    expect(() => toX25519PublicKey(new Uint8Array(32))).toThrow(TypeError);
+  });
+});

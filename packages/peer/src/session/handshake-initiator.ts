@@ -1,8 +1,8 @@
 import { decodePeerId, toX25519PublicKey, type Identity, type PeerId } from '@natkit/identity';
 import { PeerError } from '../errors.js';
-import { encodeInitPayload, prologueFor } from './handshake-payload.js';
+import { encodeInitPayload, prologueFor, staticKeyPairOf } from './handshake-payload.js';
 import { IkInitiator } from './handshake-ik.js';
-import { dhKeyPairFromPrivate, generateDhKeyPair, type DhKeyPair } from './noise-crypto.js';
+import { generateDhKeyPair, type DhKeyPair } from './noise-crypto.js';
 import {
   decodeHandshakePacket,
   encodeHandshakeHeader,
@@ -56,7 +56,7 @@ export class HandshakeInitiator {
     const noise = IkInitiator.write(
       {
         prologue: prologueFor(header),
-        s: dhKeyPairFromPrivate(options.identity.x25519PrivateKey()),
+        s: staticKeyPairOf(options.identity),
         e: options.ephemeral ?? generateDhKeyPair(),
         rs: toX25519PublicKey(remote.value.publicKey),
       },

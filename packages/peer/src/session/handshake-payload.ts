@@ -1,4 +1,5 @@
-import { checkEd25519PublicKey, encodePeerId, toX25519PublicKey, type PeerId } from '@natkit/identity';
+import { checkEd25519PublicKey, encodePeerId, toX25519PublicKey, type Identity, type PeerId } from '@natkit/identity';
+import { dhKeyPairFromPrivate, type DhKeyPair } from './noise-crypto.js';
 import { INIT_PAYLOAD_LENGTH, readU32, writeU32 } from './packet.js';
 
 /**
@@ -9,6 +10,18 @@ import { INIT_PAYLOAD_LENGTH, readU32, writeU32 } from './packet.js';
  * is the static key the handshake authenticated.
  */
 export const SESSION_PROLOGUE = Buffer.from('natkit/session/v1\0', 'ascii');
+
+const staticKeys = new WeakMap<Identity, DhKeyPair>();
+
+/** The Noise static key pair of an identity (its X25519 form), made once per identity. */
+export function staticKeyPairOf(identity: Identity): DhKeyPair {
+  let keyPair = staticKeys.get(identity);
+  if (keyPair === undefined) {
+    keyPair = dhKeyPairFromPrivate(identity.x25519PrivateKey());
+    staticKeys.set(identity, keyPair);
+  }
+  return keyPair;
+}
 
 export function prologueFor(initHeader: Uint8Array): Uint8Array {
   return Buffer.concat([SESSION_PROLOGUE, initHeader]);

@@ -1,8 +1,8 @@
 import type { Identity, PeerId } from '@natkit/identity';
 import { PeerError } from '../errors.js';
-import { decodeInitPayload, prologueFor } from './handshake-payload.js';
+import { decodeInitPayload, prologueFor, staticKeyPairOf } from './handshake-payload.js';
 import { readIkMessage1 } from './handshake-ik.js';
-import { dhKeyPairFromPrivate, generateDhKeyPair, type DhKeyPair } from './noise-crypto.js';
+import { generateDhKeyPair, type DhKeyPair } from './noise-crypto.js';
 import {
   decodeHandshakePacket,
   encodeHandshakeHeader,
@@ -68,7 +68,7 @@ export class HandshakeResponder {
   constructor(options: HandshakeResponderOptions) {
     checkSessionOptions(options.session);
     this.#options = options;
-    this.#static = dhKeyPairFromPrivate(options.identity.x25519PrivateKey());
+    this.#static = staticKeyPairOf(options.identity);
     this.#retainMs = options.retainMs ?? 10_000;
     this.#maxRetained = options.maxRetained ?? 1024;
     this.#maxPeers = options.maxPeers ?? 65_536;

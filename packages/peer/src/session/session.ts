@@ -99,6 +99,7 @@ export class Session {
   readonly #receive: ReceiveKeys;
   readonly #window = new ReplayWindow();
   readonly #nonce = Buffer.alloc(12);
+  readonly #openNonce = Buffer.alloc(12);
   #counter = 0;
   #confirmed: boolean;
 
@@ -178,7 +179,7 @@ export class Session {
     const epoch = this.#receive.resolve(packet[1]!);
     const key = epoch === undefined ? undefined : this.#receive.keyFor(epoch);
     if (epoch === undefined || key === undefined) return drop('epoch');
-    const nonce = Buffer.alloc(12);
+    const nonce = this.#openNonce;
     view.copy(nonce, 4, 6, TRANSPORT_HEADER_LENGTH);
     const bodyEnd = packet.length - TAGLEN;
     let payload: Buffer;
