@@ -149,3 +149,17 @@ describe('Session: rekeying without a round trip', () => {
     expect(responder.open(initiator.seal(bytes('far'), 0), 0)).toEqual({ ok: false, reason: 'epoch' });
   });
 });
+
+describe('Session: key epochs past 255 (the wire byte wraps)', () => {
+  it('300 rekeys in order, with one reordered pair at the wrap', () => {
+    const { initiator, responder } = establish({ session: { rekeyAfterMessages: 1 } });
+    const packets = Array.from({ length: 300 }, (_, i) => initiator.seal(bytes(`m${i}`), 0));
+    const order = packets.map((_, i) => i);
+    [order[256], order[257]] = [order[257]!, order[256]!];
+    for (const i of order) {
+      const r = responder.open(packets[i]!, 0);
+      expect(r.ok && new TextDecoder().decode(r.payload), `message ${i}`).toBe(`m${i}`);
+    }
+    expect(responder.receiveEpoch).toBe(299);
+  });
+});
