@@ -59,6 +59,11 @@ export default tseslint.config(
     'The server imports only the wire layer.',
   ),
   layerRule(
+    'packages/vnet/src/**/*.ts',
+    ['node:dgram', '@natkit/stun'],
+    'The virtual network knows nothing of the protocols that run over it.',
+  ),
+  layerRule(
     'packages/peer/src/session/**/*.ts',
     ['node:dgram', 'node:net', 'node:tls', 'node:fs', 'node:fs/*', '@natkit/net', '../*/*'],
     'Sessions are pure state machines: no I/O, nothing from the layers above.',
@@ -67,11 +72,6 @@ export default tseslint.config(
     'packages/identity/src/**/*.ts',
     ['node:dgram', 'node:net', 'node:tls', '@natkit/*'],
     'Identity is the bottom layer: no network, no other natkit package.',
-  ),
-  layerRule(
-    'packages/vnet/src/**/*.ts',
-    ['node:dgram', '@natkit/stun'],
-    'The virtual network knows nothing of the protocols that run over it.',
   ),
   // Tests may use loose typing helpers from vitest.
   {
