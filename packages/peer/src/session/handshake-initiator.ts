@@ -20,11 +20,24 @@ export interface HandshakeInitiatorOptions {
   readonly remotePeerId: PeerId;
   /** This side's connection id for the session, unique among the caller's sessions. */
   readonly localId: ConnectionId;
-  /** Wall-clock milliseconds (Date.now()): the responder refuses an init not newer than the last it accepted from us. */
+  /**
+   * Wall-clock milliseconds (Date.now()): the responder refuses an init not newer than the last it
+   * accepted from us. Two initiators of one identity in the same millisecond get distinct values:
+   * each uses at least the previous one's plus 1.
+   */
   readonly timestamp: number;
   readonly session?: SessionOptions;
   /** Tests only: a fixed ephemeral key pair. */
   readonly ephemeral?: DhKeyPair;
+}
+
+/** The last init timestamp each identity used in this process, so that they strictly increase. */
+const lastTimestamps = new WeakMap<Identity, number>();
+
+function nextTimestamp(identity: Identity, wallClock: number): number {
+  const timestamp = Math.max(wallClock, (lastTimestamps.get(identity) ?? -1) + 1);
+  lastTimestamps.set(identity, timestamp);
+  return timestamp;
 }
 
 export type InitiatorDropReason = 'malformed' | 'wrong-receiver' | 'auth' | 'already-complete';
@@ -60,7 +73,7 @@ export class HandshakeInitiator {
         e: options.ephemeral ?? generateDhKeyPair(),
         rs: toX25519PublicKey(remote.value.publicKey),
       },
-      encodeInitPayload(options.identity.publicKey, options.timestamp),
+      encodeInitPayload(options.identity.publicKey, nextTimestamp(options.identity, options.timestamp)),
     );
     // decodePeerId refused small-order keys, so the DH cannot fail here.
     if (noise === undefined) throw new PeerError('ERR_SESSION_CONFIG', 'remote key unusable for X25519');

@@ -100,15 +100,27 @@ describe('handshake: retransmissions and replays', () => {
 
   it('a replayed init, or an older one, cannot displace a session', () => {
     const responder = responderFor(bob);
-    const older = new HandshakeInitiator({ identity: alice, remotePeerId: bob.peerId, localId: 1, timestamp: 20_000 });
-    const newer = new HandshakeInitiator({ identity: alice, remotePeerId: bob.peerId, localId: 2, timestamp: 20_001 });
+    const carol = Identity.generate();
+    const older = new HandshakeInitiator({ identity: carol, remotePeerId: bob.peerId, localId: 1, timestamp: 20_000 });
+    const newer = new HandshakeInitiator({ identity: carol, remotePeerId: bob.peerId, localId: 2, timestamp: 20_001 });
     expect(responder.handleInit(newer.packet, 0).ok).toBe(true);
     expect(responder.handleInit(older.packet, 1)).toEqual({ ok: false, reason: 'stale-timestamp' });
     // after the retransmission memory expires, the very same init is a replay
     expect(responder.handleInit(newer.packet, 60_000)).toEqual({ ok: false, reason: 'stale-timestamp' });
     // a new init from the real Alice is fine
-    const fresh = new HandshakeInitiator({ identity: alice, remotePeerId: bob.peerId, localId: 3, timestamp: 20_002 });
+    const fresh = new HandshakeInitiator({ identity: carol, remotePeerId: bob.peerId, localId: 3, timestamp: 20_002 });
     expect(responder.handleInit(fresh.packet, 60_001).ok).toBe(true);
+  });
+
+  it('two inits of one identity in the same millisecond are both accepted (timestamps strictly increase)', () => {
+    const responder = responderFor(bob);
+    const dave = Identity.generate();
+    const first = new HandshakeInitiator({ identity: dave, remotePeerId: bob.peerId, localId: 1, timestamp: 40_000 });
+    const second = new HandshakeInitiator({ identity: dave, remotePeerId: bob.peerId, localId: 2, timestamp: 40_000 });
+    const clockWentBack = new HandshakeInitiator({ identity: dave, remotePeerId: bob.peerId, localId: 3, timestamp: 39_000 });
+    expect(responder.handleInit(first.packet, 0).ok).toBe(true);
+    expect(responder.handleInit(second.packet, 0).ok).toBe(true);
+    expect(responder.handleInit(clockWentBack.packet, 0).ok).toBe(true);
   });
 
   it('hostile init and response bytes are dropped, never thrown', () => {
