@@ -163,3 +163,16 @@ describe('Session: key epochs past 255 (the wire byte wraps)', () => {
     expect(responder.receiveEpoch).toBe(299);
   });
 });
+
+describe('Session: buffers that are views', () => {
+  it('seals a payload that is a view and opens a packet inside a larger buffer (as from a pooled socket buffer)', () => {
+    const { initiator, responder } = establish();
+    const backing = new Uint8Array(64).map((_, i) => i);
+    const payload = backing.subarray(5, 25);
+    const packet = initiator.seal(payload, 0);
+    const pool = new Uint8Array(packet.length + 11);
+    pool.set(packet, 7);
+    const r = responder.open(pool.subarray(7, 7 + packet.length), 0);
+    expect(r.ok && Buffer.from(r.payload).equals(payload)).toBe(true);
+  });
+});
