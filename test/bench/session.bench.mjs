@@ -3,8 +3,11 @@
 // into a new buffer (what an unencrypted path costs at least) and a bare node:crypto
 // ChaCha20-Poly1305 seal with 14 bytes of associated data (the cipher alone, no framing). Also
 // full handshakes per second. Rates are per CPU-second of this process (the machine is shared).
+// Last, the issue's question in loopback form: datagrams over real UDP on 127.0.0.1 (sender and
+// receiver in this process), raw against sealed + opened, throughput and CPU per datagram.
 // Run after `npx tsc -b`: `node test/bench/session.bench.mjs [cpuMsPerCase]`.
 import { createCipheriv, randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { Identity } from '../../packages/identity/dist/index.js';
 import { HandshakeInitiator, HandshakeResponder } from '../../packages/peer/dist/index.js';
 
@@ -115,6 +118,47 @@ function handshakes() {
   return (n / (cpuMs() - start)) * 1000;
 }
 
+const LOOPBACK_COUNT = Number(process.env.NATKIT_BENCH_LOOPBACK_COUNT ?? 100_000);
+const WINDOW = 512; // datagrams in flight, so the receive buffer never overflows
+
+async function loopback(size, encrypted) {
+  const rx = createSocket({ type: 'udp4', recvBufferSize: 8 * 1024 * 1024 });
+  const tx = createSocket('udp4');
+  try {
+    await new Promise((resolve) => rx.bind(0, '127.0.0.1', resolve));
+    await new Promise((resolve) => tx.bind(0, '127.0.0.1', resolve));
+    const port = rx.address().port;
+    const pair = establish();
+    const payload = randomBytes(size);
+    let received = 0;
+    let failed = 0;
+    rx.on('message', (msg) => {
+      received++;
+      if (encrypted && !pair.rx.open(msg, 0).ok) failed++;
+    });
+    const startCpu = cpuMs();
+    const start = performance.now();
+    const deadline = start + 60_000;
+    let sent = 0;
+    while (sent < LOOPBACK_COUNT && performance.now() < deadline) {
+      while (sent - received < WINDOW && sent < LOOPBACK_COUNT) {
+        tx.send(encrypted ? pair.tx.seal(payload, 0) : payload, port, '127.0.0.1');
+        sent++;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const settle = performance.now() + 1000;
+    while (received < sent && performance.now() < settle) await new Promise((resolve) => setTimeout(resolve, 5));
+    const wallMs = performance.now() - start;
+    const cpu = cpuMs() - startCpu;
+    if (failed > 0) throw new Error(`${failed} sealed datagrams did not open`);
+    return { size, encrypted, sent, received, perSecond: (received / wallMs) * 1000, cpuUsPerDatagram: (cpu * 1000) / received };
+  } finally {
+    rx.close();
+    tx.close();
+  }
+}
+
 const fmt = (x) => Math.round(x).toLocaleString('en-US').padStart(11);
 const mbs = (ops, size) => ((ops * size) / 1e6).toFixed(1).padStart(8);
 console.log(`session benchmark: Node ${process.version}, ${MS} CPU-ms per case, ${BATCH} operations per batch; rates are per CPU-second`);
@@ -127,6 +171,15 @@ for (const r of rows) {
 }
 for (const r of rows) {
   console.log(`CPU per message at ${r.size} B: seal ${(1e6 / r.seal).toFixed(2)} us, open ${(1e6 / r.open).toFixed(2)} us, raw copy ${(1e6 / r.copy).toFixed(3)} us`);
+}
+console.log(`\nloopback UDP, ${LOOPBACK_COUNT.toLocaleString('en-US')} datagrams per case, ${WINDOW} in flight, sender and receiver in this process`);
+console.log('payload | raw dgram/s  CPU us/dgram | encrypted dgram/s  CPU us/dgram | throughput enc/raw  CPU enc/raw | lost raw/enc');
+for (const size of SIZES) {
+  const raw = await loopback(size, false);
+  const enc = await loopback(size, true);
+  console.log(
+    `${String(size).padStart(7)} | ${fmt(raw.perSecond)} ${raw.cpuUsPerDatagram.toFixed(2).padStart(13)} | ${fmt(enc.perSecond).padStart(17)} ${enc.cpuUsPerDatagram.toFixed(2).padStart(13)} | ${(enc.perSecond / raw.perSecond).toFixed(3).padStart(18)} ${(enc.cpuUsPerDatagram / raw.cpuUsPerDatagram).toFixed(3).padStart(12)} | ${raw.sent - raw.received}/${enc.sent - enc.received}`,
+  );
 }
 const hs = handshakes();
 console.log(`handshakes (init + response + finish, both sides in one process): ${fmt(hs).trim()}/s, ${(1e3 / hs).toFixed(2)} ms each`);
