@@ -78,6 +78,16 @@ export default tseslint.config(
     ['node:dgram', '@natkit/stun'],
     'The virtual network knows nothing of the protocols that run over it.',
   ),
+  layerRule(
+    'packages/peer/src/session/**/*.ts',
+    ['node:dgram', 'node:net', 'node:tls', 'node:fs', 'node:fs/*', '@natkit/net', '../*/*'],
+    'Sessions are pure state machines: no I/O, nothing from the layers above.',
+  ),
+  layerRule(
+    'packages/identity/src/**/*.ts',
+    ['node:dgram', 'node:net', 'node:tls', '@natkit/*'],
+    'Identity is the bottom layer: no network, no other natkit package.',
+  ),
   // Tests may use loose typing helpers from vitest.
   {
     files: ['**/test/**/*.ts'],

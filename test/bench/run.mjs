@@ -6,6 +6,7 @@
 //   3. npx vitest run --config test/bench/vitest.bench.config.ts
 //                                               diagnosis wall time on real NATs (root only)
 //   4. node test/bench/turn-relay.bench.mjs     TURN relay: natkit serve vs coturn (-m 1, default)
+//   5. node test/bench/session.bench.mjs        encrypted session seal/open per CPU-second
 // Each child runs in its own process group with a time budget; past it the group is killed by
 // its pid (SIGTERM, then SIGKILL). Ctrl-C stops the running child the same way.
 import { spawn } from 'node:child_process';
@@ -31,6 +32,7 @@ const benches = [
     },
   },
   { name: 'turn-relay', file: 'test/bench/turn-relay.bench.mjs', argv: [process.execPath, 'test/bench/turn-relay.bench.mjs'], budgetMs: 600_000 },
+  { name: 'session', file: 'test/bench/session.bench.mjs', argv: [process.execPath, 'test/bench/session.bench.mjs'], budgetMs: 120_000 },
 ];
 
 let current = null;
