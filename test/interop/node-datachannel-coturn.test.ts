@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { turnUrl } from '@natkit/turn';
-import { describeWithTools, startCoturn, type Coturn } from './turn-client-coturn.js';
+import { describeWithTools, startCoturn, startServers, type Coturn } from './turn-client-coturn.js';
 import { onlyRelayCandidates, restCredentialsWithPlusAndSlash } from './node-datachannel-credentials.js';
 import { cleanupDataChannel, openRelayedPair } from './node-datachannel-pair.js';
 
@@ -16,7 +16,7 @@ describeWithTools('node-datachannel through coturn (control)', ['turnserver'], (
   let restServer: Coturn;
   const secret = 'ndc-control-secret';
   beforeAll(async () => {
-    [staticServer, restServer] = await Promise.all([startCoturn({ users: ['alice:secret'] }), startCoturn({ authSecret: secret })]);
+    [staticServer, restServer] = await startServers([startCoturn({ users: ['alice:secret'] }), startCoturn({ authSecret: secret })]);
   });
   afterAll(async () => {
     await Promise.all([staticServer?.stop(), restServer?.stop()]);

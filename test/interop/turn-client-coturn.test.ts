@@ -1,7 +1,7 @@
 import { createNodeNetwork } from '@natkit/net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { allocateRelay, restCredentials, TurnClientError, type TurnAllocation, type TurnTransport } from '@natkit/turn';
-import { describeWithTools, startCoturn, type Coturn } from './turn-client-coturn.js';
+import { describeWithTools, startCoturn, startServers, waitForStun, type Coturn } from './turn-client-coturn.js';
 import { expectRelayBothWays } from './turn-client-echo.js';
 
 /*
@@ -107,5 +107,16 @@ describeWithTools('TURN client against coturn that refuses loopback peers', ['tu
     } finally {
       await a.socket.close();
     }
+  });
+});
+
+describeWithTools('interop harness', ['turnserver'], () => {
+  it('stops the servers that did start when another fails to start', async () => {
+    let started: Coturn | undefined;
+    const first = startCoturn({ users: ['alice:secret'] }).then((c) => (started = c));
+    const failing = Promise.reject(new Error('second server failed'));
+    await expect(startServers([first, failing])).rejects.toThrow('second server failed');
+    expect(started).toBeDefined();
+    await expect(waitForStun(started!.port, 500)).rejects.toThrow(/did not answer/);
   });
 });

@@ -97,6 +97,7 @@ export async function startCoturn(options: CoturnOptions): Promise<Coturn> {
   else args.push('--lt-cred-mech', ...(options.users ?? []).map((u) => `--user=${u}`));
   args.push(...(options.extraArgs ?? []));
   const child = spawn(findTool('turnserver')!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  trackChild(child);
   let output = '';
   const append = (b: Buffer): void => {
     if (output.length < 200_000) output += b.toString('utf8');
@@ -114,6 +115,43 @@ export async function startCoturn(options: CoturnOptions): Promise<Coturn> {
     throw new Error(`${(e as Error).message}\n--- turnserver output ---\n${output.slice(-3000)}`);
   }
   return { port, tlsPort, realm, output: () => output, stop };
+}
+
+/** Servers started and not yet stopped: killed by pid if the test process exits without stopping them. */
+const running = new Set<ChildProcess>();
+let netInstalled = false;
+
+/** Registers a server process with the exit-time safety net (SIGKILL by pid, nothing else). */
+export function trackChild(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  if (netInstalled) return;
+  netInstalled = true;
+  process.once('exit', () => {
+    for (const c of running) {
+      try {
+        if (c.pid !== undefined) process.kill(c.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+}
+
+/**
+ * Starts several servers at once; if one fails to start, the others are stopped before the error
+ * is thrown (a destructuring `await Promise.all` would leave them running).
+ */
+export async function startServers<T extends readonly Promise<{ stop(): Promise<void> }>[]>(
+  starts: readonly [...T],
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(starts);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed === undefined) {
+    return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+  }
+  await Promise.all(settled.map((r) => (r.status === 'fulfilled' ? r.value.stop() : Promise.resolve())));
+  throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
 }
 
 /** SIGTERM by pid, SIGKILL after 3 s. */

@@ -2,7 +2,7 @@ import { createNodeNetwork } from '@natkit/net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { allocateRelay, restCredentials, TurnClientError } from '@natkit/turn';
 import { main } from '../../apps/cli/src/main.js';
-import { describeWithTools } from './turn-client-coturn.js';
+import { describeWithTools, startServers } from './turn-client-coturn.js';
 import { expectRelayBothWays } from './turn-client-echo.js';
 import { startNatkitServe, type NatkitServe } from './turn-client-natkit.js';
 
@@ -25,7 +25,7 @@ describeWithTools('TURN client against natkit serve', [], () => {
   let strict: NatkitServe;
   const at = (s: NatkitServe) => ({ address: '127.0.0.1', port: s.port });
   beforeAll(async () => {
-    [serve, strict] = await Promise.all([
+    [serve, strict] = await startServers([
       startNatkitServe({ users: ['alice:secret'], authSecrets: [secret] }),
       startNatkitServe({ users: ['alice:secret'], allowLoopbackPeers: false }),
     ]);

@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { NATKIT_BIN } from '../lab/harness/natkit.js';
-import { freePort, stopChild, waitForStun } from './turn-client-coturn.js';
+import { freePort, stopChild, trackChild, waitForStun } from './turn-client-coturn.js';
 
 export interface NatkitServe {
   readonly port: number;
@@ -35,6 +35,7 @@ export async function startNatkitServe(options: NatkitServeOptions): Promise<Nat
     ...(options.extraArgs ?? []),
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  trackChild(child);
   let output = '';
   const append = (b: Buffer): void => {
     if (output.length < 200_000) output += b.toString('utf8');

@@ -1,7 +1,7 @@
 import { createNodeNetwork } from '@natkit/net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { allocateRelay } from '@natkit/turn';
-import { describeWithTools, startCoturn, type Coturn } from './turn-client-coturn.js';
+import { describeWithTools, startCoturn, startServers, type Coturn } from './turn-client-coturn.js';
 import { nextMessage, startEchoPeer } from './turn-client-echo.js';
 
 /*
@@ -18,7 +18,7 @@ describeWithTools('TURN client refresh and redirect against coturn', ['turnserve
   let target: Coturn;
   let redirector: Coturn;
   beforeAll(async () => {
-    [shortLived, target] = await Promise.all([
+    [shortLived, target] = await startServers([
       startCoturn({ users: ['alice:secret'], extraArgs: ['--max-allocate-lifetime=4', '--stale-nonce=3', '-v'] }),
       startCoturn({ users: ['alice:secret'] }),
     ]);

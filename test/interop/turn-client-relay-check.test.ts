@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { main } from '../../apps/cli/src/main.js';
 import { NATKIT_BIN } from '../lab/harness/natkit.js';
-import { describeWithTools, startCoturn, type Coturn } from './turn-client-coturn.js';
+import { describeWithTools, startCoturn, startServers, type Coturn } from './turn-client-coturn.js';
 
 /* `natkit relay-check` against coturn on loopback: the public CLI contract (flags, JSON, exit codes). */
 const exec = promisify(execFile);
@@ -33,7 +33,7 @@ describeWithTools('natkit relay-check against coturn', ['turnserver'], () => {
   let rest: Coturn;
   let strict: Coturn;
   beforeAll(async () => {
-    [open, rest, strict] = await Promise.all([
+    [open, rest, strict] = await startServers([
       startCoturn({ users: ['alice:secret'] }),
       startCoturn({ authSecret: 's3cret' }),
       startCoturn({ users: ['alice:secret'], allowLoopbackPeers: false }),
