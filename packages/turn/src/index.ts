@@ -19,7 +19,8 @@ export {
   type TurnAllocation,
   type TurnTransport,
 } from './client/allocate-relay.js';
-export { RelayedSocket } from './client/relayed-socket.js';
+export { RelayedSocket, type RelayedSocketInit } from './client/relayed-socket.js';
+export type { TurnSession } from './client/turn-session.js';
 export { ClientAllocationState, type RefreshAction } from './client/client-allocation-state.js';
 export { ClientAuthState, type ChallengeFailure, type ChallengeOutcome, type LongTermCredentials } from './client/client-auth-state.js';
 export { readNonceFeatures, type NonceFeatures } from './client/nonce-features.js';
