@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import type { Connect } from '../protocol/messages/connect.js';
+import type { PeerInfo } from '../protocol/messages/introduce.js';
+import { planFireTimes } from '../schedule/plan-fire-times.js';
+import type { PeerRecord } from './presence-store.js';
+import type { ServerContext } from './server-context.js';
+import type { Session } from './session.js';
+
+/**
+ * `connect`: finds the target, measures the RTT to both sides at once (DCUtR re-measures on
+ * every attempt), then sends each side the other's candidates and NAT profile in one
+ * `introduce`, with fire delays that make both punches leave together.
+ */
+export async function handleConnect(ctx: ServerContext, session: Session, message: Connect): Promise<void> {
+  const { requestId } = message;
+  const self = session.registration;
+  if (session.state !== 'registered' || self === null) return refuse(ctx, session, 'not-registered', 'register before asking for a connection', requestId);
+  if (message.to === self.peerId) return refuse(ctx, session, 'self-connect', 'a peer cannot connect to itself', requestId);
+  const now = ctx.clock.now();
+  for (const [limiter, key, what] of [
+    [ctx.limiters.connectsPerPeer, self.peerId, 'this peer'],
+    [ctx.limiters.connectsPerIp, session.ipKey, 'this address'],
+  ] as const) {
+    const taken = limiter.take(key, now);
+    if (!taken.ok) return refuse(ctx, session, 'rate-limited', `too many connect requests from ${what}`, requestId, taken.retryAfterMs);
+  }
+  const record = await ctx.store.get(message.to, now);
+  const target = record === null ? undefined : ctx.sessions.get(record.sessionId);
+  if (record === null || target === undefined || target.state !== 'registered') {
+    return refuse(ctx, session, 'unknown-peer', `no registered peer ${message.to}`, requestId);
+  }
+  const timeout = ctx.options.rttProbeTimeoutMs;
+  const [initiatorRtt, responderRtt] = await Promise.all([session.ping(ctx.clock, timeout), target.ping(ctx.clock, timeout)]);
+  if (session.state !== 'registered') return;
+  if (responderRtt === null || target.state !== 'registered' || target.peerId !== message.to) {
+    return refuse(ctx, session, 'peer-unresponsive', `peer ${message.to} did not answer in ${timeout} ms`, requestId);
+  }
+  introduce(ctx, session, target, record, requestId, initiatorRtt ?? session.rtt?.smoothedMs ?? responderRtt, responderRtt);
+}
+
+function introduce(ctx: ServerContext, initiator: Session, responder: Session, record: PeerRecord, requestId: string, initiatorRttMs: number, responderRttMs: number): void {
+  const self = initiator.registration;
+  if (self === null || responder.registration === null) return;
+  const plan = planFireTimes({ initiatorRttMs, responderRttMs, marginMs: ctx.options.fireMarginMs });
+  const connectionId = randomBytes(32).toString('base64url');
+  const initiatorInfo: PeerInfo = { peerId: self.peerId, observed: initiator.observed, nat: self.nat, candidates: [...self.candidates] };
+  const responderInfo: PeerInfo = { peerId: record.peerId, observed: record.observed, nat: record.nat, candidates: [...record.candidates] };
+  const rtt = (ms: number): number => Math.round(ms);
+  initiator.send({ type: 'introduce', requestId, connectionId, role: 'initiator', peer: responderInfo, fireInMs: plan.initiatorFireInMs, rttMs: rtt(initiatorRttMs), peerRttMs: rtt(responderRttMs) });
+  responder.send({ type: 'introduce', requestId, connectionId, role: 'responder', peer: initiatorInfo, fireInMs: plan.responderFireInMs, rttMs: rtt(responderRttMs), peerRttMs: rtt(initiatorRttMs) });
+  ctx.counters.introductions++;
+}
+
+function refuse(ctx: ServerContext, session: Session, code: 'not-registered' | 'self-connect' | 'rate-limited' | 'unknown-peer' | 'peer-unresponsive', text: string, requestId: string, retryAfterMs?: number): void {
+  ctx.counters.refuse(code);
+  session.refuse(code, text, retryAfterMs === undefined ? { requestId } : { requestId, retryAfterMs });
+}
