@@ -7,8 +7,10 @@
  *
  * @example
  * ```ts
+ * import { Identity } from '@natkit/identity';
  * import { connectRendezvous, startRendezvousServer } from '@natkit/rendezvous';
- * const server = await startRendezvousServer({ port: 0 }, { verify });
+ * const aliceIdentity = Identity.generate(); // an Identity is a RendezvousIdentity
+ * const server = await startRendezvousServer({ port: 0 }, { mintRelayCredentials });
  * const alice = await connectRendezvous({ url: server.url, identity: aliceIdentity, nat, candidates });
  * const bob = await connectRendezvous({ url: server.url, identity: bobIdentity, nat, candidates });
  * bob.on('introduce', (intro) => console.log('punch', intro.peer.candidates, 'at', intro.fireAt));
@@ -34,6 +36,7 @@ export type { RendezvousServerStats } from './server/server-stats.js';
 export type { MintRelayCredentials, VerifyRegistration, VerifyResult } from './server/server-context.js';
 export type { PeerRecord, PresenceStore } from './server/presence-store.js';
 export { MemoryPresenceStore } from './server/memory-presence-store.js';
+export { verifyRegistrationWithIdentity } from './server/identity-verifier.js';
 export type { RateLimit } from './server/token-bucket.js';
 
 // client

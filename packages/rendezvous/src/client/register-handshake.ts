@@ -41,6 +41,7 @@ export function registerHandshake<T>(input: HandshakeInput, clock: Clock, onRegi
     let hello: Hello | null = null;
     const fail = (error: Error): void => {
       cleanup();
+      ws.on('error', () => {}); // terminate() before the handshake ends emits one
       ws.terminate();
       reject(error);
     };

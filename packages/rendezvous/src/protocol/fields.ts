@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { PEER_ID_PATTERN } from '@natkit/identity';
 import { CHALLENGE_BYTES, MAX_NONCE_LENGTH, MAX_PEER_ID_LENGTH, MAX_REQUEST_ID_LENGTH, MAX_SIGNATURE_LENGTH, MAX_TEXT_LENGTH } from './limits.js';
 
 /** RFC 4648 §5 base64url without padding. */
@@ -6,8 +7,11 @@ const BASE64URL = /^[A-Za-z0-9_-]*$/;
 /** RFC 3986 §2.3 unreserved characters: what a URL-safe peer id may contain. */
 const UNRESERVED = /^[A-Za-z0-9._~-]+$/;
 
-/** A peer id in its text form; whether it names a valid key is the identity package's call. */
-export const PeerIdField = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_PEER_ID_LENGTH), v.regex(UNRESERVED, 'peer id must be URL-safe text'));
+/**
+ * A peer id in its text form (`nk1` + 55 base32 characters, @natkit/identity); whether its
+ * checksum and key are valid is decodePeerId's call (refusal `invalid-peer-id`).
+ */
+export const PeerIdField = v.pipe(v.string(), v.maxLength(MAX_PEER_ID_LENGTH), v.regex(PEER_ID_PATTERN, 'not a peer id (nk1 followed by 55 base32 characters)'));
 
 /** A client-chosen id that ties answers and errors to a request. */
 export const RequestIdField = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_REQUEST_ID_LENGTH), v.regex(UNRESERVED, 'request id must be URL-safe text'));

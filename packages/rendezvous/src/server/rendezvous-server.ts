@@ -4,9 +4,10 @@ import { WebSocketServer } from 'ws';
 import { silentLogger, systemClock, type Clock, type Logger, type Timer } from '@natkit/net';
 import { CloseCode } from '../protocol/close-code.js';
 import { HARD_MAX_PAYLOAD_BYTES } from '../protocol/limits.js';
-import { selectVersion } from '../protocol/version.js';
+import { selectVersion, subprotocolOf } from '../protocol/version.js';
 import { acceptConnection, type IpConnectionCounts } from './accept-connection.js';
 import { runHeartbeat } from './heartbeat.js';
+import { verifyRegistrationWithIdentity } from './identity-verifier.js';
 import { MemoryPresenceStore } from './memory-presence-store.js';
 import type { PresenceStore } from './presence-store.js';
 import type { MintRelayCredentials, ServerContext, VerifyRegistration } from './server-context.js';
@@ -15,8 +16,8 @@ import { ServerCounters, type RendezvousServerStats } from './server-stats.js';
 import { KeyedRateLimiter } from './token-bucket.js';
 
 export interface RendezvousServerComponents {
-  /** Checks registration signatures (@natkit/identity's verify in the REGISTER_CONTEXT domain). */
-  readonly verify: VerifyRegistration;
+  /** Checks registration signatures; default @natkit/identity's verify in the REGISTER_CONTEXT domain. */
+  readonly verify?: VerifyRegistration;
   /** Relay credentials for `registered`; without it, `relay` is null. */
   readonly mintRelayCredentials?: MintRelayCredentials;
   /** Shared state; default a MemoryPresenceStore owned (and closed) by the server. */
@@ -45,7 +46,7 @@ const CLOSE_GRACE_MS = 1_000;
  * The rendezvous server, not bound to a port: hand it upgrades or raw connections (the one-port
  * listener of `natkit serve`), or use startRendezvousServer for a standalone one.
  */
-export function createRendezvousServer(options: RendezvousServerOptions, components: RendezvousServerComponents): RendezvousServer {
+export function createRendezvousServer(options: RendezvousServerOptions = {}, components: RendezvousServerComponents = {}): RendezvousServer {
   const resolved = resolveOptions(options);
   const { limits } = resolved;
   const ownStore = components.store === undefined;
@@ -54,7 +55,7 @@ export function createRendezvousServer(options: RendezvousServerOptions, compone
     clock: components.clock ?? systemClock,
     logger: (components.logger ?? silentLogger).child('rendezvous:server'),
     store: components.store ?? new MemoryPresenceStore(),
-    verify: components.verify,
+    verify: components.verify ?? verifyRegistrationWithIdentity,
     mintRelayCredentials: components.mintRelayCredentials ?? null,
     counters: new ServerCounters(),
     sessions: new Map(),
@@ -71,10 +72,12 @@ export function createRendezvousServer(options: RendezvousServerOptions, compone
     clientTracking: false,
     maxPayload: HARD_MAX_PAYLOAD_BYTES,
     perMessageDeflate: false,
-    // Pick our version when offered; otherwise accept without one and refuse with a typed error.
+    // Pick our version when offered. Otherwise echo another natkit-rendezvous version (a client
+    // fails a handshake without its subprotocol, RFC 6455 §4.1) and refuse it with a typed error.
     handleProtocols: (offered) => {
       const version = selectVersion(offered);
-      return version === null ? false : `natkit-rendezvous.v${version}`;
+      if (version !== null) return subprotocolOf(version);
+      return [...offered].find((name) => name.startsWith('natkit-rendezvous.')) ?? false;
     },
   });
   let sequence = 0;
@@ -127,6 +130,7 @@ export function createRendezvousServer(options: RendezvousServerOptions, compone
     handleConnection(socket, firstBytes) {
       if (firstBytes.byteLength > 0) socket.unshift(Buffer.from(firstBytes.buffer, firstBytes.byteOffset, firstBytes.byteLength));
       parser.emit('connection', socket);
+      socket.resume();
     },
     attach(server) {
       server.on('upgrade', handleUpgrade);

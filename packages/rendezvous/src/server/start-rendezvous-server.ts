@@ -16,7 +16,7 @@ export interface StandaloneRendezvousServer extends RendezvousServer {
 }
 
 /** A rendezvous server on its own HTTP listener (tests, benchmarks, a server without STUN). */
-export async function startRendezvousServer(options: StandaloneOptions, components: RendezvousServerComponents): Promise<StandaloneRendezvousServer> {
+export async function startRendezvousServer(options: StandaloneOptions = {}, components: RendezvousServerComponents = {}): Promise<StandaloneRendezvousServer> {
   const rendezvous = createRendezvousServer(options, components);
   const http = createServer((_request, response) => {
     response.writeHead(426, { 'Content-Type': 'text/plain', Connection: 'close', Upgrade: 'websocket' });
