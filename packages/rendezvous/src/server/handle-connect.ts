@@ -8,7 +8,7 @@ import type { Session } from './session.js';
 
 /**
  * `connect`: finds the target, measures the RTT to both sides at once (DCUtR re-measures on
- * every attempt), then sends each side the other's candidates and NAT profile in one
+ * every attempt; a sample younger than `rttMaxAgeMs` is reused), then sends each side the other's candidates and NAT profile in one
  * `introduce`, with fire delays that make both punches leave together.
  */
 export async function handleConnect(ctx: ServerContext, session: Session, message: Connect): Promise<void> {
@@ -29,8 +29,8 @@ export async function handleConnect(ctx: ServerContext, session: Session, messag
   if (record === null || target === undefined || target.state !== 'registered') {
     return refuse(ctx, session, 'unknown-peer', `no registered peer ${message.to}`, requestId);
   }
-  const timeout = ctx.options.rttProbeTimeoutMs;
-  const [initiatorRtt, responderRtt] = await Promise.all([session.ping(ctx.clock, timeout), target.ping(ctx.clock, timeout)]);
+  const { rttProbeTimeoutMs: timeout, rttMaxAgeMs } = ctx.options;
+  const [initiatorRtt, responderRtt] = await Promise.all([session.measureRtt(ctx.clock, timeout, rttMaxAgeMs), target.measureRtt(ctx.clock, timeout, rttMaxAgeMs)]);
   if (session.state !== 'registered') return;
   if (responderRtt === null || target.state !== 'registered' || target.peerId !== message.to) {
     return refuse(ctx, session, 'peer-unresponsive', `peer ${message.to} did not answer in ${timeout} ms`, requestId);

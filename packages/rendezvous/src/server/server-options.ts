@@ -44,6 +44,8 @@ export interface RendezvousServerOptions {
   readonly presenceTtlMs?: number;
   /** How long an RTT probe before an introduction may take (default 2 s). */
   readonly rttProbeTimeoutMs?: number;
+  /** An RTT sample younger than this is used as is, without a new probe (default 2 s). */
+  readonly rttMaxAgeMs?: number;
   /** Added to both fire delays (default 10 ms). */
   readonly fireMarginMs?: number;
   /** Resolution of registration deadlines and heartbeats (default 1 s). */
@@ -59,6 +61,7 @@ export interface ResolvedOptions {
   readonly heartbeatMs: number;
   readonly presenceTtlMs: number;
   readonly rttProbeTimeoutMs: number;
+  readonly rttMaxAgeMs: number;
   readonly fireMarginMs: number;
   readonly tickMs: number;
   readonly nodeId: string;
@@ -74,6 +77,7 @@ export function resolveOptions(options: RendezvousServerOptions): ResolvedOption
     heartbeatMs: options.heartbeatMs ?? 15_000,
     presenceTtlMs: options.presenceTtlMs ?? 45_000,
     rttProbeTimeoutMs: options.rttProbeTimeoutMs ?? 2_000,
+    rttMaxAgeMs: options.rttMaxAgeMs ?? 2_000,
     fireMarginMs: options.fireMarginMs ?? 10,
     tickMs: options.tickMs ?? 1_000,
     nodeId: options.nodeId ?? 'n0',

@@ -39,6 +39,7 @@ export class Session {
   nextPingAt: number;
   readonly messageBucket: Bucket;
   readonly #pending = new Map<string, PendingPing>();
+  #probe: Promise<number | null> | null = null;
 
   constructor(
     readonly id: string,
@@ -80,6 +81,19 @@ export class Session {
       this.#pending.set(nonce, { sentAt: clock.now(), timer, resolve });
       if (!this.send({ type: 'ping', nonce })) this.#settle(nonce, null);
     });
+  }
+
+  /**
+   * The RTT to use for a punch now: the latest sample if younger than `maxAgeMs`, else a fresh
+   * probe; concurrent callers (many peers asking for one popular peer) share one probe.
+   */
+  measureRtt(clock: Clock, timeoutMs: number, maxAgeMs: number): Promise<number | null> {
+    const now = clock.now();
+    if (this.rtt !== null && now - this.rtt.measuredAt <= maxAgeMs) return Promise.resolve(this.rtt.latestMs);
+    this.#probe ??= this.ping(clock, timeoutMs).finally(() => {
+      this.#probe = null;
+    });
+    return this.#probe;
   }
 
   /** A pong arrived: returns its RTT sample, or null for a nonce we did not send. */

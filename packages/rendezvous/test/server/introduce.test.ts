@@ -38,6 +38,15 @@ describe('introductions', () => {
     expect((await alice.connect(bob.peerId)).peer).toMatchObject({ nat: symmetricSequential, candidates: candidatesOf(7) });
   });
 
+  it('a popular peer: concurrent requests from 12 peers share its RTT probe and all succeed', async () => {
+    const server = await startServer({ rttMaxAgeMs: 0 });
+    const target = await connectClient(server.url);
+    const initiators = await Promise.all(Array.from({ length: 12 }, (_, i) => connectClient(server.url, Identity.generate(), 10 + i)));
+    const intros = await Promise.all(initiators.map((c) => c.connect(target.peerId)));
+    expect(intros.map((i) => i.peer.peerId)).toEqual(initiators.map(() => target.peerId));
+    expect(new Set(intros.map((i) => i.connectionId)).size).toBe(12);
+  });
+
   it('unknown peer, self-connect: refused with the request id', async () => {
     const server = await startServer();
     const alice = await connectClient(server.url);
