@@ -2,6 +2,7 @@
 // then prints a summary and exits non-zero if any benchmark failed, timed out or is missing.
 //   1. node test/bench/stun-server.bench.mjs    STUN Binding throughput on 127.0.0.1
 //   2. node test/bench/vnet.bench.mjs           virtual network datagram throughput
+//   2b. node test/bench/rendezvous.bench.mjs    rendezvous memory per peer, requests brokered/s
 //   3. npx vitest run --config test/bench/vitest.bench.config.ts
 //                                               diagnosis wall time on real NATs (root only)
 // Each child runs in its own process group with a time budget; past it the group is killed by
@@ -16,6 +17,7 @@ const KILL_GRACE_MS = 5000;
 const benches = [
   { name: 'stun-server', file: 'test/bench/stun-server.bench.mjs', argv: [process.execPath, 'test/bench/stun-server.bench.mjs'], budgetMs: 240_000 },
   { name: 'vnet', file: 'test/bench/vnet.bench.mjs', argv: [process.execPath, 'test/bench/vnet.bench.mjs'], budgetMs: 180_000 },
+  { name: 'rendezvous', file: 'test/bench/rendezvous.bench.mjs', argv: [process.execPath, 'test/bench/rendezvous.bench.mjs'], budgetMs: 420_000 },
   {
     name: 'diagnose-lab',
     file: 'test/bench/diagnose-lab.bench.ts',

@@ -1,30 +1,18 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { silentLogger, systemClock, type Clock, type Logger, type Timer } from '@natkit/net';
+import type { Timer } from '@natkit/net';
 import { CloseCode } from '../protocol/close-code.js';
 import { HARD_MAX_PAYLOAD_BYTES } from '../protocol/limits.js';
 import { selectVersion, subprotocolOf } from '../protocol/version.js';
 import { acceptConnection, type IpConnectionCounts } from './accept-connection.js';
 import { runHeartbeat } from './heartbeat.js';
-import { verifyRegistrationWithIdentity } from './identity-verifier.js';
-import { MemoryPresenceStore } from './memory-presence-store.js';
-import type { PresenceStore } from './presence-store.js';
-import type { MintRelayCredentials, ServerContext, VerifyRegistration } from './server-context.js';
-import { resolveOptions, type RendezvousServerOptions } from './server-options.js';
-import { ServerCounters, type RendezvousServerStats } from './server-stats.js';
-import { KeyedRateLimiter } from './token-bucket.js';
+import { createServerContext, type RendezvousServerComponents, type ServerContext } from './server-context.js';
+import type { RendezvousServerOptions } from './server-options.js';
+import type { RendezvousServerStats } from './server-stats.js';
 
-export interface RendezvousServerComponents {
-  /** Checks registration signatures; default @natkit/identity's verify in the REGISTER_CONTEXT domain. */
-  readonly verify?: VerifyRegistration;
-  /** Relay credentials for `registered`; without it, `relay` is null. */
-  readonly mintRelayCredentials?: MintRelayCredentials;
-  /** Shared state; default a MemoryPresenceStore owned (and closed) by the server. */
-  readonly store?: PresenceStore;
-  readonly clock?: Clock;
-  readonly logger?: Logger;
-}
+export type { RendezvousServerComponents } from './server-context.js';
+
 
 export interface RendezvousServer {
   /** Serves one HTTP upgrade (an `http.Server` 'upgrade' event's arguments). */
@@ -47,25 +35,9 @@ const CLOSE_GRACE_MS = 1_000;
  * listener of `natkit serve`), or use startRendezvousServer for a standalone one.
  */
 export function createRendezvousServer(options: RendezvousServerOptions = {}, components: RendezvousServerComponents = {}): RendezvousServer {
-  const resolved = resolveOptions(options);
-  const { limits } = resolved;
+  const ctx = createServerContext(options, components);
+  const resolved = ctx.options;
   const ownStore = components.store === undefined;
-  const ctx: ServerContext = {
-    options: resolved,
-    clock: components.clock ?? systemClock,
-    logger: (components.logger ?? silentLogger).child('rendezvous:server'),
-    store: components.store ?? new MemoryPresenceStore(),
-    verify: components.verify ?? verifyRegistrationWithIdentity,
-    mintRelayCredentials: components.mintRelayCredentials ?? null,
-    counters: new ServerCounters(),
-    sessions: new Map(),
-    limiters: {
-      registrationsPerIp: new KeyedRateLimiter(limits.registrationsPerIp, limits.maxLimiterKeys),
-      registrationsPerPeer: new KeyedRateLimiter(limits.registrationsPerPeer, limits.maxLimiterKeys),
-      connectsPerIp: new KeyedRateLimiter(limits.connectsPerIp, limits.maxLimiterKeys),
-      connectsPerPeer: new KeyedRateLimiter(limits.connectsPerPeer, limits.maxLimiterKeys),
-    },
-  };
   const counts: IpConnectionCounts = new Map();
   const wss = new WebSocketServer({
     noServer: true,

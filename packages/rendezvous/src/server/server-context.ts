@@ -1,10 +1,12 @@
-import type { Clock, Logger } from '@natkit/net';
+import { silentLogger, systemClock, type Clock, type Logger } from '@natkit/net';
 import type { RelayCredentials } from '../protocol/messages/registered.js';
+import { verifyRegistrationWithIdentity } from './identity-verifier.js';
+import { MemoryPresenceStore } from './memory-presence-store.js';
 import type { PresenceStore } from './presence-store.js';
-import type { ResolvedOptions } from './server-options.js';
-import type { ServerCounters } from './server-stats.js';
+import { resolveOptions, type RendezvousServerOptions, type ResolvedOptions } from './server-options.js';
+import { ServerCounters } from './server-stats.js';
 import type { Session } from './session.js';
-import type { KeyedRateLimiter } from './token-bucket.js';
+import { KeyedRateLimiter } from './token-bucket.js';
 
 /** What checking a registration signature found. */
 export type VerifyResult = 'ok' | 'invalid-peer-id' | 'bad-signature';
@@ -34,5 +36,38 @@ export interface ServerContext {
     readonly registrationsPerPeer: KeyedRateLimiter;
     readonly connectsPerIp: KeyedRateLimiter;
     readonly connectsPerPeer: KeyedRateLimiter;
+  };
+}
+
+export interface RendezvousServerComponents {
+  /** Checks registration signatures; default @natkit/identity's verify in the REGISTER_CONTEXT domain. */
+  readonly verify?: VerifyRegistration;
+  /** Relay credentials for `registered`; without it, `relay` is null. */
+  readonly mintRelayCredentials?: MintRelayCredentials;
+  /** Shared state; default a MemoryPresenceStore owned (and closed) by the server. */
+  readonly store?: PresenceStore;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+/** The state of one server process, with the defaults filled in. */
+export function createServerContext(options: RendezvousServerOptions, components: RendezvousServerComponents): ServerContext {
+  const resolved = resolveOptions(options);
+  const { limits } = resolved;
+  return {
+    options: resolved,
+    clock: components.clock ?? systemClock,
+    logger: (components.logger ?? silentLogger).child('rendezvous:server'),
+    store: components.store ?? new MemoryPresenceStore(),
+    verify: components.verify ?? verifyRegistrationWithIdentity,
+    mintRelayCredentials: components.mintRelayCredentials ?? null,
+    counters: new ServerCounters(),
+    sessions: new Map(),
+    limiters: {
+      registrationsPerIp: new KeyedRateLimiter(limits.registrationsPerIp, limits.maxLimiterKeys),
+      registrationsPerPeer: new KeyedRateLimiter(limits.registrationsPerPeer, limits.maxLimiterKeys),
+      connectsPerIp: new KeyedRateLimiter(limits.connectsPerIp, limits.maxLimiterKeys),
+      connectsPerPeer: new KeyedRateLimiter(limits.connectsPerPeer, limits.maxLimiterKeys),
+    },
   };
 }
