@@ -16,9 +16,9 @@ describe('heartbeat and presence', () => {
   });
 
   it('a client that answers stays registered across many heartbeats', async () => {
-    const server = await startServer({ heartbeatMs: 40, tickMs: 10, presenceTtlMs: 120 });
+    const server = await startServer({ heartbeatMs: 150, tickMs: 20, presenceTtlMs: 400 });
     const [alice, bob] = [await connectClient(server.url), await connectClient(server.url)];
-    await new Promise((r) => setTimeout(r, 400));
+    await new Promise((r) => setTimeout(r, 1_000)); // several heartbeats, past the presence TTL
     expect(server.stats()).toMatchObject({ registered: 2 });
     await expect(alice.connect(bob.peerId)).resolves.toMatchObject({ role: 'initiator' });
   });
