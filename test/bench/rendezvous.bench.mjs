@@ -71,7 +71,7 @@ async function memorySim([count]) {
   const before = heapMb();
   let registerMs = 0;
   for (let i = 0; i < n; i++) {
-    const session = new Session(`n0:${i.toString(36)}`, transport, { address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, port: 40_000 }, `10.${i >> 16}`, 0, OPEN_LIMITS.messagesPerConnection);
+    const session = new Session(`n0:${i.toString(36)}`, transport, { address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, port: 40_000 }, `10.${i >> 16}`, 0, OPEN_LIMITS.messagesPerConnection, ctx.random);
     ctx.sessions.set(session.id, session);
     const identity = Identity.generate();
     const signature = Buffer.from(identity.sign(REGISTER_CONTEXT, Buffer.from(session.challenge, 'base64url'))).toString('base64url');

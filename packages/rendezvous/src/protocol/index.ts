@@ -16,5 +16,5 @@ export { ErrorSchema, type ErrorMessage } from './messages/error.js';
 export { ClientMessageSchema, type ClientMessage } from './client-message.js';
 export { ServerMessageSchema, type ServerMessage } from './server-message.js';
 export { decodeClientMessage, decodeServerMessage, type DecodeResult } from './decode.js';
-export { encodeMessage } from './encode.js';
+export { encodeIntroduce, encodeMessage, encodePeerInfo } from './encode.js';
 export { REGISTER_CONTEXT, registerSigningPayload } from './register-payload.js';

@@ -34,7 +34,7 @@ export function acceptConnection(ctx: ServerContext, counts: IpConnectionCounts,
   counts.set(ipKey, fromIp + 1);
   const now = ctx.clock.now();
   const transport = createWsTransport(ws, limits.maxBufferedBytes, () => ctx.counters.close('slow-reader'));
-  const session = new Session(nextId(), transport, { address, port: request.socket.remotePort ?? 0 }, ipKey, now, limits.messagesPerConnection);
+  const session = new Session(nextId(), transport, { address, port: request.socket.remotePort ?? 0 }, ipKey, now, limits.messagesPerConnection, ctx.random);
   ctx.sessions.set(session.id, session);
   ctx.counters.accepted++;
   ws.on('message', (data, isBinary) => dispatchMessage(ctx, session, toBuffer(data), isBinary));

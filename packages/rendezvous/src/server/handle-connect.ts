@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { encodeIntroduce, encodePeerInfo } from '../protocol/encode.js';
 import type { Connect } from '../protocol/messages/connect.js';
 import type { PeerInfo } from '../protocol/messages/introduce.js';
 import { planFireTimes } from '../schedule/plan-fire-times.js';
@@ -42,13 +42,23 @@ function introduce(ctx: ServerContext, initiator: Session, responder: Session, r
   const self = initiator.registration;
   if (self === null || responder.registration === null) return;
   const plan = planFireTimes({ initiatorRttMs, responderRttMs, marginMs: ctx.options.fireMarginMs });
-  const connectionId = randomBytes(32).toString('base64url');
-  const initiatorInfo: PeerInfo = { peerId: self.peerId, observed: initiator.observed, nat: self.nat, candidates: [...self.candidates] };
-  const responderInfo: PeerInfo = { peerId: record.peerId, observed: record.observed, nat: record.nat, candidates: [...record.candidates] };
-  const rtt = (ms: number): number => Math.round(ms);
-  initiator.send({ type: 'introduce', requestId, connectionId, role: 'initiator', peer: responderInfo, fireInMs: plan.initiatorFireInMs, rttMs: rtt(initiatorRttMs), peerRttMs: rtt(responderRttMs) });
-  responder.send({ type: 'introduce', requestId, connectionId, role: 'responder', peer: initiatorInfo, fireInMs: plan.responderFireInMs, rttMs: rtt(responderRttMs), peerRttMs: rtt(initiatorRttMs) });
+  const connectionId = ctx.random.next(32);
+  const initiatorInfo = encodedPeer(ctx, self, () => ({ peerId: self.peerId, observed: initiator.observed, nat: self.nat, candidates: [...self.candidates] }));
+  const responderInfo = encodedPeer(ctx, record, () => ({ peerId: record.peerId, observed: record.observed, nat: record.nat, candidates: [...record.candidates] }));
+  const [a, b] = [Math.round(initiatorRttMs), Math.round(responderRttMs)];
+  initiator.sendText(encodeIntroduce({ requestId, connectionId, role: 'initiator', fireInMs: plan.initiatorFireInMs, rttMs: a, peerRttMs: b }, responderInfo));
+  responder.sendText(encodeIntroduce({ requestId, connectionId, role: 'responder', fireInMs: plan.responderFireInMs, rttMs: b, peerRttMs: a }, initiatorInfo));
   ctx.counters.introductions++;
+}
+
+/** A peer's encoded PeerInfo, made once per registration (or update) and reused. */
+function encodedPeer(ctx: ServerContext, key: object, info: () => PeerInfo): string {
+  let text = ctx.encodedPeers.get(key);
+  if (text === undefined) {
+    text = encodePeerInfo(info());
+    ctx.encodedPeers.set(key, text);
+  }
+  return text;
 }
 
 function refuse(ctx: ServerContext, session: Session, code: 'not-registered' | 'self-connect' | 'rate-limited' | 'unknown-peer' | 'peer-unresponsive', text: string, requestId: string, retryAfterMs?: number): void {

@@ -10,7 +10,6 @@ export async function handleUpdate(ctx: ServerContext, session: Session, message
     session.refuse('not-registered', 'register before sending updates');
     return;
   }
-  registration.nat = message.nat;
-  registration.candidates = message.candidates;
+  session.registration = { peerId: registration.peerId, nat: message.nat, candidates: message.candidates };
   await ctx.store.update(registration.peerId, session.id, { nat: message.nat, candidates: message.candidates }, ctx.clock.now());
 }

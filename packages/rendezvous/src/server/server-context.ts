@@ -5,6 +5,7 @@ import { MemoryPresenceStore } from './memory-presence-store.js';
 import type { PresenceStore } from './presence-store.js';
 import { resolveOptions, type RendezvousServerOptions, type ResolvedOptions } from './server-options.js';
 import { ServerCounters } from './server-stats.js';
+import { RandomTokens } from './random-tokens.js';
 import type { Session } from './session.js';
 import { KeyedRateLimiter } from './token-bucket.js';
 
@@ -31,6 +32,9 @@ export interface ServerContext {
   readonly counters: ServerCounters;
   /** Sessions of this process by session id. */
   readonly sessions: Map<string, Session>;
+  readonly random: RandomTokens;
+  /** Encoded PeerInfo by the Registration or PeerRecord it was made from (both immutable). */
+  readonly encodedPeers: WeakMap<object, string>;
   readonly limiters: {
     readonly registrationsPerIp: KeyedRateLimiter;
     readonly registrationsPerPeer: KeyedRateLimiter;
@@ -63,6 +67,8 @@ export function createServerContext(options: RendezvousServerOptions, components
     mintRelayCredentials: components.mintRelayCredentials ?? null,
     counters: new ServerCounters(),
     sessions: new Map(),
+    random: new RandomTokens(),
+    encodedPeers: new WeakMap(),
     limiters: {
       registrationsPerIp: new KeyedRateLimiter(limits.registrationsPerIp, limits.maxLimiterKeys),
       registrationsPerPeer: new KeyedRateLimiter(limits.registrationsPerPeer, limits.maxLimiterKeys),

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Clock, Timer } from '@natkit/net';
 import type { Candidate } from '../protocol/candidate.js';
 import { FATAL_ERROR_CODES, type ErrorCode } from '../protocol/error-code.js';
@@ -9,6 +8,7 @@ import type { NatProfile } from '../protocol/nat-profile.js';
 import type { ServerMessage } from '../protocol/server-message.js';
 import { updateRtt, type RttEstimate } from '../schedule/rtt-estimate.js';
 import type { ClientTransport } from './client-transport.js';
+import type { RandomTokens } from './random-tokens.js';
 import { createBucket, type Bucket, type RateLimit } from './token-bucket.js';
 
 export type SessionState = 'awaiting-register' | 'registering' | 'registered' | 'closed';
@@ -22,17 +22,18 @@ interface PendingPing {
   readonly resolve: (rttMs: number | null) => void;
 }
 
+/** Replaced whole on `update`, never changed: it keys the cache of its encoded PeerInfo. */
 export interface Registration {
   readonly peerId: string;
-  nat: NatProfile;
-  candidates: readonly Candidate[];
+  readonly nat: NatProfile;
+  readonly candidates: readonly Candidate[];
 }
 
 /** One client connection as the server sees it: its state, challenge, RTT and pending pings. */
 export class Session {
   state: SessionState = 'awaiting-register';
   /** The live `hello` challenge; null once a register attempt used it. */
-  challenge: string | null = randomBytes(32).toString('base64url');
+  challenge: string | null;
   registration: Registration | null = null;
   rtt: RttEstimate | null = null;
   lastHeardAt: number;
@@ -48,7 +49,9 @@ export class Session {
     readonly ipKey: string,
     readonly openedAt: number,
     messageLimit: RateLimit,
+    private readonly random: RandomTokens,
   ) {
+    this.challenge = random.next(32);
     this.lastHeardAt = openedAt;
     this.nextPingAt = openedAt;
     this.messageBucket = createBucket(messageLimit, openedAt);
@@ -59,8 +62,13 @@ export class Session {
   }
 
   send(message: ServerMessage): boolean {
+    return this.sendText(encodeMessage(message));
+  }
+
+  /** Sends a frame already encoded (encodeIntroduce). */
+  sendText(text: string): boolean {
     if (this.state === 'closed') return false;
-    return this.transport.send(encodeMessage(message));
+    return this.transport.send(text);
   }
 
   /** Sends an `error`; a fatal code closes the connection after it with `closeCode`. */
@@ -75,7 +83,7 @@ export class Session {
    */
   ping(clock: Clock, timeoutMs: number | null): Promise<number | null> {
     if (this.state === 'closed' || this.#pending.size >= MAX_PENDING_PINGS) return Promise.resolve(null);
-    const nonce = randomBytes(9).toString('base64url');
+    const nonce = this.random.next(9);
     return new Promise((resolve) => {
       const timer = timeoutMs === null ? null : clock.setTimeout(() => this.#settle(nonce, null), timeoutMs);
       this.#pending.set(nonce, { sentAt: clock.now(), timer, resolve });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Identity } from '@natkit/identity';
 import { describe, expect, it } from 'vitest';
-import { decodeClientMessage, decodeServerMessage, encodeMessage, MAX_MESSAGE_BYTES, type ClientMessage, type ServerMessage } from '../../src/index.js';
+import { decodeClientMessage, decodeServerMessage, encodeIntroduce, encodeMessage, encodePeerInfo, MAX_MESSAGE_BYTES, type ClientMessage, type ServerMessage } from '../../src/index.js';
 import { candidatesOf, portRestricted } from '../fixtures.js';
 
 const peerId = Identity.generate().peerId;
@@ -111,5 +111,21 @@ describe('decoding hostile input never throws', () => {
   it('deep nesting inside the size limit', () => {
     const deep = `{"type":"ping","nonce":${'['.repeat(8_000)}${']'.repeat(8_000)}}`;
     expect(decodeClientMessage(deep)).toMatchObject({ ok: false, code: 'malformed' });
+  });
+});
+
+describe('encodeIntroduce (a pre-encoded peer inside an introduce)', () => {
+  it('gives the message encodeMessage gives', () => {
+    const requestIds = fc.stringMatching(/^[A-Za-z0-9._~-]{1,64}$/);
+    fc.assert(
+      fc.property(requestIds, fc.constantFrom('initiator' as const, 'responder' as const), fc.nat(86_400_000), fc.nat(10_000), fc.nat(10_000), (requestId, role, fireInMs, rttMs, peerRttMs) => {
+        const peer = { peerId, observed: { address: '203.0.113.9', port: 4000 }, nat: portRestricted, candidates: candidatesOf(3) };
+        const message = { type: 'introduce' as const, requestId, connectionId: challenge, role, peer, fireInMs, rttMs, peerRttMs };
+        const text = encodeIntroduce({ requestId, connectionId: challenge, role, fireInMs, rttMs, peerRttMs }, encodePeerInfo(peer));
+        expect(decodeServerMessage(text)).toEqual({ ok: true, value: message });
+        expect(JSON.parse(text)).toEqual(JSON.parse(encodeMessage(message)));
+      }),
+      { numRuns: 300, seed: 3 },
+    );
   });
 });
