@@ -17,7 +17,7 @@ const KILL_GRACE_MS = 5000;
 const benches = [
   { name: 'stun-server', file: 'test/bench/stun-server.bench.mjs', argv: [process.execPath, 'test/bench/stun-server.bench.mjs'], budgetMs: 240_000 },
   { name: 'vnet', file: 'test/bench/vnet.bench.mjs', argv: [process.execPath, 'test/bench/vnet.bench.mjs'], budgetMs: 180_000 },
-  { name: 'rendezvous', file: 'test/bench/rendezvous.bench.mjs', argv: [process.execPath, 'test/bench/rendezvous.bench.mjs'], budgetMs: 420_000 },
+  { name: 'rendezvous', file: 'test/bench/rendezvous.bench.mjs', argv: [process.execPath, 'test/bench/rendezvous.bench.mjs'], budgetMs: 540_000 },
   {
     name: 'diagnose-lab',
     file: 'test/bench/diagnose-lab.bench.ts',

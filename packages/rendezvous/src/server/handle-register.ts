@@ -37,7 +37,9 @@ export async function handleRegister(ctx: ServerContext, session: Session, messa
   session.registration = { peerId: message.peerId, nat: message.nat, candidates: message.candidates };
   if (previous !== null && previous.sessionId !== session.id) {
     ctx.counters.close('superseded');
-    ctx.sessions.get(previous.sessionId)?.refuse('superseded', 'a newer session registered this peer id', {}, CloseCode.Superseded);
+    const older = ctx.sessions.get(previous.sessionId);
+    older?.refuse('superseded', 'a newer session registered this peer id', {}, CloseCode.Superseded);
+    older?.dispose(); // serves nothing more while its close handshake runs
   }
   const relay = await mintRelay(ctx, message.peerId);
   ctx.counters.registrations++;
