@@ -1,6 +1,7 @@
 import { CloseCode } from '../protocol/close-code.js';
 import type { Register } from '../protocol/messages/register.js';
-import type { RelayCredentials } from '../protocol/messages/registered.js';
+import * as v from 'valibot';
+import { RelayCredentialsSchema, type RelayCredentials } from '../protocol/messages/registered.js';
 import { registerSigningPayload } from '../protocol/register-payload.js';
 import type { ServerContext } from './server-context.js';
 import type { Session } from './session.js';
@@ -56,9 +57,13 @@ function refuse(ctx: ServerContext, session: Session, code: 'stale-challenge' | 
 async function mintRelay(ctx: ServerContext, peerId: string): Promise<RelayCredentials | null> {
   if (ctx.mintRelayCredentials === null) return null;
   try {
-    return await ctx.mintRelayCredentials(peerId);
+    const minted = await ctx.mintRelayCredentials(peerId);
+    // Only the fields of the protocol go out, checked like every message (clients refuse extras).
+    const relay = v.safeParse(RelayCredentialsSchema, { username: minted.username, password: minted.password, ttl: Math.floor(minted.ttl), urls: minted.urls });
+    if (relay.success) return relay.output;
+    ctx.logger.warn('minted relay credentials do not fit the protocol', { issue: relay.issues[0].message });
   } catch (error) {
     ctx.logger.warn('relay credentials could not be minted', { error: error instanceof Error ? error.message : String(error) });
-    return null;
   }
+  return null;
 }

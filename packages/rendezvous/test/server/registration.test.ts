@@ -36,6 +36,15 @@ describe('registration: no peer id without its key', () => {
     expect((await (await RawClient.open(plain.url)).register(Identity.generate())).relay).toBeNull();
     const broken = await startServer({}, { mintRelayCredentials: () => { throw new Error('no secret'); } });
     expect((await (await RawClient.open(broken.url)).register(Identity.generate())).relay).toBeNull();
+    const unfit = await startServer({}, { mintRelayCredentials: () => ({ username: 'u', password: 'p', ttl: 600, urls: Array.from({ length: 9 }, () => 'turn:x') }) });
+    expect((await (await RawClient.open(unfit.url)).register(Identity.generate())).relay).toBeNull();
+  });
+
+  it('minted credentials with extra fields go out with the protocol fields only', async () => {
+    const extra = { username: '1:nk1', password: 'p', ttl: 600.7, urls: ['turn:127.0.0.1:3478'], secret: 'never sent', realm: 'natkit' };
+    const server = await startServer({}, { mintRelayCredentials: () => extra });
+    const client = await connectClient(server.url);
+    expect(client.relay).toEqual({ username: '1:nk1', password: 'p', ttl: 600, urls: ['turn:127.0.0.1:3478'] });
   });
 
   it('a bad signature is refused', async () => {
