@@ -36,6 +36,7 @@ export type { RendezvousServerStats } from './server/server-stats.js';
 export type { MintRelayCredentials, VerifyRegistration, VerifyResult } from './server/server-context.js';
 export type { PeerRecord, PresenceStore } from './server/presence-store.js';
 export { MemoryPresenceStore } from './server/memory-presence-store.js';
+export type { ByteStream } from './server/stream-duplex.js';
 export { verifyRegistrationWithIdentity } from './server/identity-verifier.js';
 export type { RateLimit } from './server/token-bucket.js';
 

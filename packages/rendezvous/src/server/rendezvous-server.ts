@@ -6,6 +6,7 @@ import { runHeartbeat } from './heartbeat.js';
 import { createServerContext, type RendezvousServerComponents, type ServerContext } from './server-context.js';
 import type { RendezvousServerOptions } from './server-options.js';
 import type { RendezvousServerStats } from './server-stats.js';
+import type { ByteStream } from './stream-duplex.js';
 import { createWsEndpoint } from './ws-endpoint.js';
 
 export type { RendezvousServerComponents } from './server-context.js';
@@ -15,6 +16,11 @@ export interface RendezvousServer {
   readonly handleUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** Serves a raw TCP connection whose first bytes, already read from it, begin an HTTP request. */
   readonly handleConnection: (socket: Duplex, firstBytes: Uint8Array) => void;
+  /**
+   * The same for a connection of the one-port listener (@natkit/net `StreamConnection`, or
+   * anything of that shape), whose first bytes it read to route it here.
+   */
+  readonly handleStream: (stream: ByteStream, firstBytes: Uint8Array) => void;
   /** Serves the upgrades of an existing HTTP server. */
   attach(server: Server): void;
   stats(): RendezvousServerStats;
@@ -61,6 +67,7 @@ export function createRendezvousServer(options: RendezvousServerOptions = {}, co
   return {
     handleUpgrade: endpoint.handleUpgrade,
     handleConnection: endpoint.handleConnection,
+    handleStream: endpoint.handleStream,
     attach(server) {
       server.on('upgrade', endpoint.handleUpgrade);
     },

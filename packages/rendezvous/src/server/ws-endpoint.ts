@@ -5,11 +5,13 @@ import { HARD_MAX_PAYLOAD_BYTES } from '../protocol/limits.js';
 import { selectVersion, subprotocolOf } from '../protocol/version.js';
 import { acceptConnection, type IpConnectionCounts } from './accept-connection.js';
 import type { ServerContext } from './server-context.js';
+import { duplexOf, type ByteStream } from './stream-duplex.js';
 
 /** Where WebSocket upgrades enter the server, by either route. */
 export interface WsEndpoint {
   readonly handleUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
   readonly handleConnection: (socket: Duplex, firstBytes: Uint8Array) => void;
+  readonly handleStream: (stream: ByteStream, firstBytes: Uint8Array) => void;
   /** Drops raw connections still being parsed (not yet upgraded). */
   readonly closeParsing: () => void;
 }
@@ -54,13 +56,15 @@ export function createWsEndpoint(ctx: ServerContext, isClosed: () => boolean): W
   parser.on('upgrade', handleUpgrade);
   parser.on('clientError', (_error, socket) => socket.destroy());
 
+  const handleConnection = (socket: Duplex, firstBytes: Uint8Array): void => {
+    if (firstBytes.byteLength > 0) socket.unshift(Buffer.from(firstBytes.buffer, firstBytes.byteOffset, firstBytes.byteLength));
+    parser.emit('connection', socket);
+    socket.resume();
+  };
   return {
     handleUpgrade,
-    handleConnection: (socket, firstBytes) => {
-      if (firstBytes.byteLength > 0) socket.unshift(Buffer.from(firstBytes.buffer, firstBytes.byteOffset, firstBytes.byteLength));
-      parser.emit('connection', socket);
-      socket.resume();
-    },
+    handleConnection,
+    handleStream: (stream, firstBytes) => handleConnection(duplexOf(stream), firstBytes),
     closeParsing: () => {
       parser.closeAllConnections();
     },

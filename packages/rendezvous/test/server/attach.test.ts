@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, get, type Server } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRendezvousServer, type RendezvousServer } from '../../src/index.js';
+import { createRendezvousServer, type ByteStream, type RendezvousServer } from '../../src/index.js';
 import { connectClient } from '../fixtures.js';
 
 const closers: (() => Promise<void>)[] = [];
@@ -19,6 +19,30 @@ function own(rendezvous: RendezvousServer, listener: Server | TcpServer): void {
     if ('closeAllConnections' in listener) listener.closeAllConnections();
     await new Promise<void>((resolve) => listener.close(() => resolve()));
   });
+}
+
+/** A minimal StreamConnection-shaped wrapper of a socket (what the one-port listener hands over). */
+function byteStreamOf(socket: Socket): ByteStream {
+  return {
+    remote: { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
+    write: (data) => (socket.destroyed ? 'closed' : (socket.write(data), 'queued')),
+    onData: (handler) => {
+      socket.on('data', handler);
+      return () => socket.off('data', handler);
+    },
+    onClose: (handler) => {
+      const listener = (): void => handler();
+      socket.once('close', listener);
+      return () => socket.off('close', listener);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (socket.destroyed) return resolve();
+        socket.once('close', () => resolve());
+        socket.end();
+        setTimeout(() => socket.destroy(), 500).unref();
+      }),
+  };
 }
 
 function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
@@ -80,6 +104,23 @@ describe('attaching to an existing listener', () => {
     const url = `ws://127.0.0.1:${port}/rendezvous`;
     const [alice, bob] = [await connectClient(url), await connectClient(url)];
     await expect(alice.connect(bob.peerId)).resolves.toMatchObject({ peer: { peerId: bob.peerId } });
+  });
+
+  it('a stream connection of the one-port listener (StreamConnection shape) with its first bytes', async () => {
+    const rendezvous = createRendezvousServer();
+    const tcp = createTcpServer((socket) => {
+      socket.once('data', (first: Buffer) => rendezvous.handleStream(byteStreamOf(socket), first));
+    });
+    const port = await listen(tcp);
+    own(rendezvous, tcp);
+    const url = `ws://127.0.0.1:${port}/rendezvous`;
+    const [alice, bob] = [await connectClient(url), await connectClient(url)];
+    expect(alice.observed.address).toBe('127.0.0.1');
+    expect(alice.observed.port).toBeGreaterThan(0);
+    await expect(alice.connect(bob.peerId)).resolves.toMatchObject({ peer: { peerId: bob.peerId, observed: bob.observed } });
+    const closed = new Promise<{ code: number }>((resolve) => alice.on('close', resolve));
+    await rendezvous.close();
+    expect((await closed).code).toBe(1001);
   });
 
   it('close() tells connected clients server-closing and is idempotent', async () => {
