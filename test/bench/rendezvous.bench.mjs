@@ -1,7 +1,8 @@
 // Benchmark: the rendezvous server (@natkit/rendezvous) on 127.0.0.1.
 //   1. Memory per registered peer at 100,000 simulated peers, in process: real Session objects
 //      (with a transport that discards what it is sent) through the real register handler (real
-//      Ed25519 signatures, real verification, the in-memory presence store, the limiters).
+//      Ed25519 signatures, real verification, the in-memory presence store, the limiters); the
+//      registration ping is answered, as a live client does.
 //   2. Memory per registered peer over real WebSocket connections (default 2,000, another process
 //      connects them), against a bare `ws` server holding as many idle connections (the floor of
 //      any WebSocket rendezvous).
@@ -67,7 +68,16 @@ async function memorySim([count]) {
   const { decodeClientMessage, REGISTER_CONTEXT } = await mod('rendezvous/dist/index.js');
   const ctx = createServerContext({ limits: OPEN_LIMITS }, {});
   let sentBytes = 0;
-  const transport = { send: (text) => ((sentBytes += text.length), true), close() {}, terminate() {} };
+  let lastPing = null;
+  const transport = {
+    send(text) {
+      sentBytes += text.length;
+      if (text.startsWith('{"type":"ping"')) lastPing = JSON.parse(text).nonce;
+      return true;
+    },
+    close() {},
+    terminate() {},
+  };
   const before = heapMb();
   let registerMs = 0;
   for (let i = 0; i < n; i++) {
@@ -82,6 +92,9 @@ async function memorySim([count]) {
     await handleRegister(ctx, session, decoded.value);
     registerMs += performance.now() - t0;
     if (session.state !== 'registered') throw new Error(`peer ${i} not registered`);
+    // Steady state: the registration ping is answered (a live client answers within an RTT).
+    if (lastPing === null || session.onPong(lastPing, 1) === null) throw new Error(`peer ${i}: no ping to answer`);
+    lastPing = null;
     if (i % 1000 === 999) await new Promise((resolve) => setImmediate(resolve)); // let signals in
   }
   const after = heapMb();
