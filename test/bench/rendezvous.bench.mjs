@@ -15,6 +15,7 @@
 // Only 127.0.0.1 is used; children are killed by pid; each phase is bounded by a timeout.
 import { spawn, execFileSync } from 'node:child_process';
 import { createServer, get } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -50,6 +51,17 @@ const OPEN_LIMITS = {
   maxBufferedBytes: 4 * 1024 * 1024,
 };
 
+/**
+ * A fresh identity from a random seed. Not Identity.generate(): on Node 20.20.2 a GC inside the
+ * JWK export of the Identity constructor can run the weak callback of an earlier
+ * generateKeyPairSync job, which takes the key mutex the export holds: the process deadlocks (seen
+ * twice in 100,000 registrations, main thread in ~KeyGenJob under ExportJWK). fromSeed makes no
+ * keygen job.
+ */
+function newIdentity(Identity) {
+  return Identity.fromSeed(randomBytes(32));
+}
+
 function heapMb() {
   globalThis.gc?.();
   globalThis.gc?.();
@@ -83,7 +95,7 @@ async function memorySim([count]) {
   for (let i = 0; i < n; i++) {
     const session = new Session(`n0:${i.toString(36)}`, transport, { address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, port: 40_000 }, `10.${i >> 16}`, 0, OPEN_LIMITS.messagesPerConnection, ctx.random);
     ctx.sessions.set(session.id, session);
-    const identity = Identity.generate();
+    const identity = newIdentity(Identity);
     const signature = Buffer.from(identity.sign(REGISTER_CONTEXT, Buffer.from(session.challenge, 'base64url'))).toString('base64url');
     const text = JSON.stringify({ type: 'register', peerId: identity.peerId, challenge: session.challenge, signature, nat: NAT, candidates: candidates(i) });
     const t0 = performance.now();
@@ -164,7 +176,7 @@ async function openOne(kind, url, i) {
   if (kind === 'natkit') {
     const { Identity } = await mod('identity/dist/index.js');
     const { connectRendezvous } = await mod('rendezvous/dist/index.js');
-    return connectRendezvous({ url, identity: Identity.generate(), nat: NAT, candidates: candidates(i), timeoutMs: 30_000, requestTimeoutMs: 30_000 });
+    return connectRendezvous({ url, identity: newIdentity(Identity), nat: NAT, candidates: candidates(i), timeoutMs: 30_000, requestTimeoutMs: 30_000 });
   }
   const { WebSocket } = await import('ws');
   const ws = new WebSocket(url, { perMessageDeflate: false });
