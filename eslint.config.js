@@ -74,6 +74,26 @@ export default tseslint.config(
     'The TURN client builds on the wire layer, auth helpers and the Network interface, not on the server.',
   ),
   layerRule(
+    'packages/rendezvous/src/protocol/**/*.ts',
+    ['../schedule/*', '../server/*', '../client/*', 'ws', 'node:http', 'node:net'],
+    'The rendezvous protocol is pure: it imports nothing above it and no I/O.',
+  ),
+  layerRule(
+    'packages/rendezvous/src/schedule/**/*.ts',
+    ['../server/*', '../client/*', 'ws', 'node:http', 'node:net'],
+    'Schedulers are pure: they import only the protocol.',
+  ),
+  layerRule(
+    'packages/rendezvous/src/server/**/*.ts',
+    ['../client/*'],
+    'The server imports the protocol and the schedulers, not the client.',
+  ),
+  layerRule(
+    'packages/rendezvous/src/client/**/*.ts',
+    ['../server/*'],
+    'The client imports the protocol and the schedulers, not the server.',
+  ),
+  layerRule(
     'packages/vnet/src/**/*.ts',
     ['node:dgram', '@natkit/stun'],
     'The virtual network knows nothing of the protocols that run over it.',
