@@ -1,8 +1,11 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { createNodeNetwork, type Endpoint } from '@natkit/net';
 import { allocateRelay, restCredentials, type TurnTransport } from '@natkit/turn';
 import { afterEach, describe, expect, it } from 'vitest';
+import { certificateUnavailable, makeSelfSignedCertificate } from '../../../packages/net/test/self-signed-cert.js';
 
 /* `natkit serve --workers 2` on loopback: the primary redirects UDP Allocates (300) to worker ports, TCP is shared. */
 const BIN = resolve(import.meta.dirname, '../bin/natkit.js');
@@ -126,6 +129,25 @@ describe('natkit serve --workers 2', () => {
     s.child.kill('SIGKILL'); // no chance to stop them: they notice the IPC channel closing
     expect(await gone(workers, 5000)).toBe(true);
   }, 90_000);
+
+  it('serves TURN over TLS from the workers, on the main port and on --tls-port', async () => {
+    const why = certificateUnavailable();
+    if (why !== undefined) throw new Error(why);
+    const cert = makeSelfSignedCertificate();
+    const dir = await mkdtemp(join(tmpdir(), 'natkit-workers-tls-'));
+    try {
+      await writeFile(join(dir, 'cert.pem'), cert.cert);
+      await writeFile(join(dir, 'key.pem'), cert.key, { mode: 0o600 });
+      const s = await serveWorkers(['--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem'), '--tls-port', '0']);
+      const tlsPort = Number(/TURN on TLS 127\.0\.0\.1:(\d+) \(one listener shared by the 2 workers/.exec(s.output())?.[1]);
+      for (const port of [s.port, tlsPort]) {
+        const r = await relayCheck(port, ['--user', 'alice:pw-alice', '--transport', 'tls', '--insecure']);
+        expect(r.code, r.out).toBe(0);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it.each([
     [['--workers', '0'], /--workers takes a whole number from 1 to 64/],
