@@ -12,9 +12,7 @@
 // `natkit serve` runs with the flags issue 6 fixes; when this tree's natkit has no relay yet, its
 // column reads "natkit: not available (reason)". Run after `npx tsc -b`:
 //   node test/bench/turn-relay.bench.mjs [seconds=3] [rounds=3]
-// A "natkit --workers 2" column runs natkit serve with two relay worker processes (the load
-// generator follows the 300 ALTERNATE-SERVER redirects); NATKIT_BENCH_WORKERS=1 leaves it out.
-// NATKIT_BENCH_SERVE_ARGS adds flags to natkit serve; NATKIT_BENCH_BIN runs
+// NATKIT_BENCH_SERVE_ARGS adds flags to natkit serve (e.g. a worker count); NATKIT_BENCH_BIN runs
 // another tree's natkit CLI; NATKIT_BENCH_ALLOCATIONS and NATKIT_BENCH_LOADGENS change those counts.
 // Only 127.0.0.1 is used (relay ports 20000-31999, below Linux's ephemeral range); every child
 // is killed by pid; a watchdog bounds the whole run.
@@ -95,7 +93,8 @@ function columnsHere(o) {
   const natkitWhy = natkitUnavailable();
   if (natkitWhy === null) {
     columns.push({ name: 'natkit', start: () => startNatkit(RELAY_PORTS, o.holdAllocations) });
-    // natkit serve --workers 2: UDP Allocates are redirected (300) to one of two worker processes.
+    // A "natkit --workers 2" column: natkit serve with two relay worker processes (the load generator
+    // follows the 300 ALTERNATE-SERVER redirects); NATKIT_BENCH_WORKERS=1 leaves it out.
     if (o.workers > 1) columns.push({ name: `natkit --workers ${o.workers}`, start: () => startNatkit(RELAY_PORTS, o.holdAllocations, ['--workers', String(o.workers), '--worker-port', '0']) });
   }
   else unavailable.push(`natkit: not available (${natkitWhy})`);
