@@ -96,8 +96,7 @@ function columnsHere(o) {
     // A "natkit --workers 2" column: natkit serve with two relay worker processes (the load generator
     // follows the 300 ALTERNATE-SERVER redirects); NATKIT_BENCH_WORKERS=1 leaves it out.
     if (o.workers > 1) columns.push({ name: `natkit --workers ${o.workers}`, start: () => startNatkit(RELAY_PORTS, o.holdAllocations, ['--workers', String(o.workers), '--worker-port', '0']) });
-  }
-  else unavailable.push(`natkit: not available (${natkitWhy})`);
+  } else unavailable.push(`natkit: not available (${natkitWhy})`);
   return { columns, unavailable };
 }
 
