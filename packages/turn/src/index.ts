@@ -48,6 +48,7 @@ export type { Support } from './client/probe-support.js';
 
 // server: the TURN relay core (UDP sockets attached at run time; TCP/TLS through TurnClientHandler)
 export { createTurnServer, type TurnAuthMode, type TurnServer } from './server/turn-server.js';
+export type { AllocateRedirect } from './server/allocate-redirect.js';
 export {
   DEFAULT_QUOTAS,
   DEFAULT_REALM,

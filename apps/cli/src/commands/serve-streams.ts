@@ -20,6 +20,8 @@ export interface StreamServeConfig {
   readonly port: number;
   readonly tls?: TlsServerOptions;
   readonly tlsPort: number;
+  /** Share the listeners with the other node:cluster workers (exclusive: false). */
+  readonly shared?: boolean;
 }
 
 export interface StreamServer {
@@ -58,7 +60,7 @@ export async function startStreamServer(cfg: StreamServeConfig, handler: TurnCli
   const family = familyOf(cfg.address) ?? 4;
   const turn = createTurnStreamRoute(handler, { logger });
   const mux = createPortMux({ turn }, cfg.tls === undefined ? {} : { tls: cfg.tls }, { logger });
-  const limits = { maxWriteBuffer: 512 * 1024, overflow: 'drop' as const };
+  const limits = { maxWriteBuffer: 512 * 1024, overflow: 'drop' as const, exclusive: cfg.shared !== true };
   const listeners: StreamListener[] = [];
   const lines: string[] = [];
   try {
