@@ -20,7 +20,7 @@ export {
   type TurnTransport,
 } from './client/allocate-relay.js';
 export { RelayedSocket, type RelayedSocketInit } from './client/relayed-socket.js';
-export type { TurnSession } from './client/turn-session.js';
+export { TurnSession, type TurnSessionOptions } from './client/turn-session.js';
 export { ClientAllocationState, type RefreshAction } from './client/client-allocation-state.js';
 export { ClientAuthState, type ChallengeFailure, type ChallengeOutcome, type LongTermCredentials } from './client/client-auth-state.js';
 export { readNonceFeatures, type NonceFeatures } from './client/nonce-features.js';
