@@ -13,7 +13,8 @@
 // column reads "natkit: not available (reason)". Run after `npx tsc -b`:
 //   node test/bench/turn-relay.bench.mjs [seconds=3] [rounds=3]
 // NATKIT_BENCH_SERVE_ARGS adds flags to natkit serve (e.g. a worker count); NATKIT_BENCH_BIN runs
-// another tree's natkit CLI; NATKIT_BENCH_ALLOCATIONS and NATKIT_BENCH_LOADGENS change those counts.
+// another tree's natkit CLI; NATKIT_BENCH_ALLOCATIONS and NATKIT_BENCH_LOADGENS change those counts;
+// NATKIT_BENCH_ONLY=natkit leaves the coturn columns out (quick before/after runs of natkit alone).
 // Only 127.0.0.1 is used (relay ports 20000-31999, below Linux's ephemeral range); every child
 // is killed by pid; a watchdog bounds the whole run.
 import { readFileSync } from 'node:fs';
@@ -84,7 +85,9 @@ function columnsHere(o) {
   const columns = [];
   const unavailable = [];
   const coturnWhy = coturnAvailable();
-  if (coturnWhy === null) {
+  if (process.env.NATKIT_BENCH_ONLY === 'natkit') {
+    unavailable.push('coturn: left out (NATKIT_BENCH_ONLY=natkit)');
+  } else if (coturnWhy === null) {
     columns.push({ name: 'coturn -m 1', start: () => startCoturn(RELAY_PORTS, ['--relay-threads', '1']) });
     columns.push({ name: 'coturn default', start: () => startCoturn(RELAY_PORTS, []) });
   } else {

@@ -48,6 +48,11 @@ export class SendQueueLimit {
     this.#pending = Math.max(0, this.#pending - length);
   }
 
+  /** Every admitted datagram has reached the socket's own queue (or the wire). */
+  settleAll(): void {
+    this.#pending = 0;
+  }
+
   stats(queued: number = this.#queued): UdpSocketStats {
     return { sendQueueBytes: queued + this.#pending, sendQueueDrops: this.#drops, sendQueueDroppedBytes: this.#droppedBytes };
   }

@@ -113,7 +113,11 @@ export function answerOn(
     const outcome = handleBindingRequest(cfg, data, from, receivedOn);
     if (outcome.kind === 'drop') {
       counters.drop(outcome.reason);
-      logger.trace('dropped', { reason: outcome.reason, detail: outcome.detail, from: formatEndpoint(from) });
+      // ChannelData (first byte 64-127, RFC 7983) is a TURN relay's traffic on a shared socket, one
+      // datagram per relayed packet: counted, not logged (the record's fields would be built per
+      // packet even with tracing off).
+      const first = data[0] ?? 0;
+      if (first < 64 || first > 127) logger.trace('dropped', { reason: outcome.reason, detail: outcome.detail, from: formatEndpoint(from) });
       return;
     }
     counters.responded++;

@@ -1,4 +1,4 @@
-import type { Endpoint, Family } from '@natkit/net';
+import { familyOf, type Endpoint, type Family } from '@natkit/net';
 import { peerEndpointKey, peerIpKey, type FiveTuple } from './five-tuple.js';
 import { CHANNEL_COOLDOWN_S, CHANNEL_LIFETIME_S, PERMISSION_LIFETIME_S } from './lifetimes.js';
 
@@ -7,6 +7,10 @@ export interface ChannelBinding {
   readonly channel: number;
   readonly peer: Endpoint;
   readonly peerKey: string;
+  /** The peer's normalised IP (its permission key) and the family of its address as given (an
+   * IPv4-mapped address is IPv6 on the wire), worked out once at bind time. */
+  readonly peerIp: string;
+  readonly family: Family | undefined;
   expiresAt: number;
 }
 
@@ -35,6 +39,8 @@ export class Allocation<R> {
   readonly permissions = new Map<string, number>();
   private readonly byChannel = new Map<number, ChannelBinding>();
   private readonly byPeer = new Map<string, ChannelBinding>();
+  /** The same bindings by normalised peer IP, then port: found without building a string key. */
+  private readonly byPeerIp = new Map<string, Map<number, ChannelBinding>>();
   private readonly coolChannel = new Map<number, { peerKey: string; until: number }>();
   private readonly coolPeer = new Map<string, { channel: number; until: number }>();
 
@@ -58,7 +64,9 @@ export class Allocation<R> {
   }
 
   hasPermission(address: string, now: number): boolean {
-    const until = this.permissions.get(peerIpKey(address));
+    // Keys are normalised; sockets report addresses in that form already, so the address as
+    // given is tried first (a hit is exact: normalising is idempotent) and normalised only on a miss.
+    const until = this.permissions.get(address) ?? this.permissions.get(peerIpKey(address));
     return until !== undefined && until > now;
   }
 
@@ -84,7 +92,8 @@ export class Allocation<R> {
 
   /** The live binding to `peer`, if any. */
   bindingTo(peer: Endpoint, now: number): ChannelBinding | undefined {
-    const b = this.byPeer.get(peerEndpointKey(peer));
+    // Per packet from a peer: the address as the socket reported it first (see hasPermission).
+    const b = this.byPeerIp.get(peer.address)?.get(peer.port) ?? this.byPeer.get(peerEndpointKey(peer));
     return b !== undefined && b.expiresAt > now ? b : undefined;
   }
 
@@ -116,10 +125,14 @@ export class Allocation<R> {
     if (existing !== undefined && existing.peerKey === peerKey) {
       existing.expiresAt = expiresAt;
     } else {
-      if (existing !== undefined) this.byPeer.delete(existing.peerKey);
-      const binding: ChannelBinding = { channel, peer: { address: peer.address, port: peer.port }, peerKey, expiresAt };
+      if (existing !== undefined) this.forgetPeer(existing);
+      const peerIp = peerIpKey(peer.address);
+      const binding: ChannelBinding = { channel, peer: { address: peer.address, port: peer.port }, peerKey, peerIp, family: familyOf(peer.address), expiresAt };
       this.byChannel.set(channel, binding);
       this.byPeer.set(peerKey, binding);
+      let ports = this.byPeerIp.get(peerIp);
+      if (ports === undefined) this.byPeerIp.set(peerIp, (ports = new Map<number, ChannelBinding>()));
+      ports.set(peer.port, binding);
     }
     this.coolChannel.delete(channel);
     this.coolPeer.delete(peerKey);
@@ -133,13 +146,21 @@ export class Allocation<R> {
     for (const [channel, b] of this.byChannel) {
       if (b.expiresAt > now) continue;
       this.byChannel.delete(channel);
-      this.byPeer.delete(b.peerKey);
+      this.forgetPeer(b);
       const until = b.expiresAt + CHANNEL_COOLDOWN_S * 1000;
       this.coolChannel.set(channel, { peerKey: b.peerKey, until });
       this.coolPeer.set(b.peerKey, { channel, until });
     }
     for (const [c, v] of this.coolChannel) if (v.until <= now) this.coolChannel.delete(c);
     for (const [p, v] of this.coolPeer) if (v.until <= now) this.coolPeer.delete(p);
+  }
+
+  private forgetPeer(b: ChannelBinding): void {
+    if (this.byPeer.get(b.peerKey) === b) this.byPeer.delete(b.peerKey);
+    const ports = this.byPeerIp.get(b.peerIp);
+    if (ports?.get(b.peer.port) !== b) return;
+    ports.delete(b.peer.port);
+    if (ports.size === 0) this.byPeerIp.delete(b.peerIp);
   }
 
   liveChannels(now: number): number {

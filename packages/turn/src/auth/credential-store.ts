@@ -18,10 +18,12 @@ export type KeyLookup = { ok: true; keys: Uint8Array[] } | { ok: false; reason: 
 
 /**
  * Resolves a user name (or USERHASH) to the candidate long-term keys: one per matching static
- * user and one per REST secret. Keys are derived on demand; nothing is stored per request.
+ * user and one per REST secret. Static users' keys are derived once per algorithm and kept (at
+ * most users x algorithms entries); REST keys are derived on demand; nothing is stored per request.
  */
 export class CredentialStore {
   private readonly byHash = new Map<string, string>();
+  private readonly staticKeys = new Map<string, Uint8Array>();
 
   constructor(private readonly options: CredentialOptions) {
     for (const name of options.users?.keys() ?? []) {
@@ -43,7 +45,7 @@ export class CredentialStore {
     const keys: Uint8Array[] = [];
     const realm = this.options.realm;
     const password = this.options.users?.get(username);
-    if (password !== undefined) keys.push(passwordKey(algorithm, username, realm, password));
+    if (password !== undefined) keys.push(this.staticKey(algorithm, username, realm, password));
     const secrets = this.options.secrets ?? [];
     if (secrets.length > 0) {
       const expiry = restExpiry(username);
@@ -53,6 +55,13 @@ export class CredentialStore {
       }
     }
     return keys.length > 0 ? { ok: true, keys } : { ok: false, reason: 'unknown-user' };
+  }
+
+  private staticKey(algorithm: number, username: string, realm: string, password: string): Uint8Array {
+    const id = `${algorithm}|${username}`;
+    let key = this.staticKeys.get(id);
+    if (key === undefined) this.staticKeys.set(id, (key = passwordKey(algorithm, username, realm, password)));
+    return key;
   }
 }
 

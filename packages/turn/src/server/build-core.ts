@@ -51,9 +51,32 @@ function buildAuth(options: TurnServerOptions, random: (n: number) => Uint8Array
   return { auth: new Authenticator(store, nonces), secrets, authModes };
 }
 
+/** Bytes the default random source draws from the OS at a time. */
+const RANDOM_POOL_BYTES = 4096;
+
+/**
+ * The default random source: the OS's CSPRNG, drawn a pool at a time (one call per Allocate
+ * cost about 4 us, as much as the rest of its port choice); bytes handed out are wiped from the pool.
+ */
+function pooledRandom(): (n: number) => Uint8Array {
+  const pool = new Uint8Array(RANDOM_POOL_BYTES);
+  let at = pool.length;
+  return (n) => {
+    if (n > pool.length) return getRandomValues(new Uint8Array(n));
+    if (at + n > pool.length) {
+      getRandomValues(pool);
+      at = 0;
+    }
+    const out = pool.slice(at, at + n);
+    pool.fill(0, at, at + n);
+    at += n;
+    return out;
+  };
+}
+
 /** Resolves the options into the server's state. Throws TurnError `ERR_TURN_CONFIG`. */
 export function buildCore(options: TurnServerOptions, components: TurnServerComponents): BuiltCore {
-  const random = components.random ?? ((n: number) => getRandomValues(new Uint8Array(n)));
+  const random = components.random ?? pooledRandom();
   const wallSeconds = components.wallSeconds ?? (() => Date.now() / 1000);
   const ports = options.relayPorts ?? DEFAULT_RELAY_PORTS;
   validatePorts(ports);

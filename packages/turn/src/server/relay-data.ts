@@ -1,4 +1,4 @@
-import { familyOf, type Endpoint, type Family } from '@natkit/net';
+import { familyOf, type Endpoint, type Family, type UdpSocket } from '@natkit/net';
 import { createTransactionId, encodeMessage, type StunMessage } from '@natkit/stun';
 import { decodeChannelData, encodeChannelData } from '../proto/channel-data.js';
 import { TurnMethod } from '../proto/constants.js';
@@ -7,7 +7,8 @@ import { readXorPeerAddress, xorPeerAddress } from '../proto/peer-address.js';
 import type { ClientContext } from './client-transport.js';
 import { checkPeer } from './peer-check.js';
 import { tupleKeyOf } from './request-scope.js';
-import type { TurnCore } from './turn-core.js';
+import type { Allocation } from '../allocation/allocation.js';
+import type { ClientLink, TurnCore } from './turn-core.js';
 
 /**
  * Send indication: relays DATA to XOR-PEER-ADDRESS. RFC 8656 §11.2: no response ever; a
@@ -24,30 +25,37 @@ export function handleSendIndication(core: TurnCore, m: StunMessage, ctx: Client
   const problem = checkPeer(core, a, peer);
   if (problem !== undefined) return core.counters.drop(problem);
   if (!a.hasPermission(peer.address, now)) return core.counters.drop('no-permission');
-  sendToPeer(core, key, peer, payload, now);
+  sendToPeer(core, a, core.links.get(key), familyOf(peer.address), peer, payload, now);
 }
 
-/** ChannelData from the client: relayed to the bound peer (RFC 8656 §12.6), else dropped. */
-export function handleChannelDataFromClient(core: TurnCore, bytes: Uint8Array, ctx: ClientContext): void {
+/**
+ * ChannelData from the client: relayed to the bound peer (RFC 8656 §12.6), else dropped. `key`
+ * is the 5-tuple key of `ctx` when the caller knows it already (the UDP listener caches it).
+ */
+export function handleChannelDataFromClient(core: TurnCore, bytes: Uint8Array, ctx: ClientContext, key = tupleKeyOf(ctx)): void {
   // The stream listener has framed the message already (with or without its padding): decode it
   // as one message, ignoring any padding after the declared length.
   const r = decodeChannelData(bytes);
   if (!r.ok) return core.counters.drop('malformed');
-  const key = tupleKeyOf(ctx);
   const a = core.table.get(key);
   const now = core.clock.now();
   if (a === undefined || a.isExpired(now)) return core.counters.drop('no-allocation');
   const binding = a.bindingOf(r.value.channel, now);
   if (binding === undefined) return core.counters.drop('unbound-channel');
-  if (!a.hasPermission(binding.peer.address, now)) return core.counters.drop('no-permission');
-  sendToPeer(core, key, binding.peer, r.value.data, now);
+  if (!a.hasPermission(binding.peerIp, now)) return core.counters.drop('no-permission');
+  sendToPeer(core, a, core.links.get(key), binding.family, binding.peer, r.value.data, now);
 }
 
-function sendToPeer(core: TurnCore, key: string, peer: Endpoint, payload: Uint8Array, now: number): void {
-  const a = core.table.get(key);
-  const link = core.links.get(key);
-  const family = familyOf(peer.address);
-  const relay = family === undefined ? undefined : a?.relayFor(family);
+function sendToPeer(
+  core: TurnCore,
+  a: Allocation<UdpSocket>,
+  link: ClientLink | undefined,
+  family: Family | undefined,
+  peer: Endpoint,
+  payload: Uint8Array,
+  now: number,
+): void {
+  const relay = family === undefined ? undefined : a.relayFor(family);
   if (relay === undefined || link === undefined) return core.counters.drop('peer-family');
   if (!link.toPeer.take(payload.length, now)) return core.counters.drop('bandwidth');
   core.counters.packetsToPeers++;

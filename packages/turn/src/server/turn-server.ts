@@ -45,6 +45,7 @@ export function createTurnServer(options: TurnServerOptions, components: TurnSer
   let timer: Timer | undefined;
   const sweep = (): void => {
     core.sweep(core.clock.now());
+    sockets.prune();
     timer = core.closed ? undefined : core.clock.setTimeout(sweep, SWEEP_MS);
   };
   timer = core.clock.setTimeout(sweep, SWEEP_MS);

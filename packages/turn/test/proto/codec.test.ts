@@ -123,6 +123,17 @@ describe('ChannelData', () => {
     expect(Array.from(udp.subarray(0, 4))).toEqual([0x40, 0x00, 0x00, 0x05]);
   });
 
+  it('zeroes the padding even when the memory it is encoded into held other bytes', () => {
+    // Encoding uses Node's pooled allocation: dirty the whole current pool slab first.
+    const slab = Buffer.allocUnsafe(1);
+    new Uint8Array(slab.buffer).fill(0xff);
+    for (let length = 1; length <= 7; length++) {
+      const m = encodeChannelData(0x4000, new Uint8Array(length).fill(7), { pad: true });
+      expect(m.buffer).toBe(slab.buffer); // encoded into the dirtied slab, so the test can fail
+      expect(Array.from(m.subarray(4 + length))).toEqual(new Array<number>(m.length - 4 - length).fill(0));
+    }
+  });
+
   it('over UDP accepts padded and unpadded datagrams; on a stream requires the padding', () => {
     const payload = Uint8Array.of(1, 2, 3, 4, 5);
     const padded = encodeChannelData(0x4abc, payload, { pad: true });
