@@ -96,9 +96,10 @@ function planBirthday(iAmEim: boolean, eim: Side, random: Side, seed: number, ba
   if (sockets < 1) return relay('birthday punching needs sockets and maxSockets is 0', limits);
   const rate = Math.min(BIRTHDAY_PROBE_RATE_PPS, limits.maxRatePps);
   const byTime = Math.floor(((limits.maxDurationMs - BIRTHDAY_GRACE_MS) * rate) / 1000);
-  const wanted = birthdayProbesFor(sockets, limits.birthdayTarget, space);
+  // The caller's socket sends with the extra ones: sockets + 1 mappings.
+  const wanted = birthdayProbesFor(sockets + 1, limits.birthdayTarget, space);
   const probes = Math.max(0, Math.min(wanted, byTime, limits.maxProbes - ANSWER_RESERVE));
-  const p = birthdaySuccessProbability(sockets, probes, space);
+  const p = birthdaySuccessProbability(sockets + 1, probes, space);
   if (probes === 0) return relay('the limits leave no time or budget for birthday probes', limits);
   const durationMs = Math.min(limits.maxDurationMs, Math.ceil((probes * 1000) / rate) + BIRTHDAY_GRACE_MS);
   const send: SendPlan = iAmEim
@@ -107,7 +108,7 @@ function planBirthday(iAmEim: boolean, eim: Side, random: Side, seed: number, ba
   return {
     ...base,
     strategy: 'birthday',
-    reason: `EIM with ${eim.profile.filtering} filtering against a random allocator: ${sockets} sockets x ${probes} probes over ${space} ports, P(direct) = ${p.toFixed(4)}`,
+    reason: `EIM with ${eim.profile.filtering} filtering against a random allocator: ${sockets} + 1 sockets x ${probes} probes over ${space} ports, P(direct) = ${p.toFixed(4)}`,
     successProbability: p,
     send,
     durationMs,

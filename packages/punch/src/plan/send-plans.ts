@@ -24,7 +24,7 @@ export function exactSends(targets: readonly Endpoint[], durationMs: number, lim
   const intervalMs = Math.max(EXACT_INTERVAL_MS, Math.ceil(1000 / limits.maxRatePps));
   const roundIntervalMs = Math.max(EXACT_ROUND_INTERVAL_MS, unique.length * intervalMs);
   const budget = Math.max(1, limits.maxProbes - ANSWER_RESERVE);
-  const rounds = Math.max(1, Math.min(Math.ceil(durationMs / roundIntervalMs), Math.floor(budget / Math.max(1, unique.length))));
+  const rounds = fitRounds(durationMs, unique.length * intervalMs, roundIntervalMs, Math.floor(budget / Math.max(1, unique.length)));
   return { extraSockets: 0, targets: unique, from: 'primary', intervalMs, rounds, roundIntervalMs };
 }
 
@@ -41,8 +41,8 @@ export function birthdaySocketSends(target: Endpoint, sockets: number, durationM
   const intervalMs = Math.max(BIRTHDAY_SOCKET_INTERVAL_MS, Math.ceil(1000 / limits.maxRatePps));
   const roundIntervalMs = Math.max(BIRTHDAY_ROUND_INTERVAL_MS, perRound * intervalMs, Math.ceil((perRound * 1000) / limits.maxRatePps));
   const budget = Math.max(1, limits.maxProbes - ANSWER_RESERVE);
-  const rounds = Math.max(1, Math.min(Math.ceil(durationMs / roundIntervalMs), Math.floor(budget / perRound)));
-  return { extraSockets: sockets, targets: [target], from: 'every-socket', intervalMs, rounds, roundIntervalMs };
+  const rounds = fitRounds(durationMs, perRound * intervalMs, roundIntervalMs, Math.floor(budget / perRound));
+  return { extraSockets: sockets, targets: [{ address: target.address, port: target.port }], from: 'every-socket', intervalMs, rounds, roundIntervalMs };
 }
 
 /** The prober of a birthday attempt: `probes` distinct random ports of `address`, paced, sent once. */
@@ -65,12 +65,19 @@ export function scheduledCount(plan: SendPlan): number {
   return perRound * plan.rounds;
 }
 
+/** Rounds whose every send falls within `durationMs` and the budget (at least one). */
+function fitRounds(durationMs: number, roundLengthMs: number, roundIntervalMs: number, byBudget: number): number {
+  const byTime = Math.floor((durationMs - roundLengthMs) / roundIntervalMs) + 1;
+  return Math.max(1, Math.min(byTime, byBudget));
+}
+
 function dedupe(targets: readonly Endpoint[]): Endpoint[] {
   const seen = new Set<string>();
-  return targets.filter((t) => {
+  const out: Endpoint[] = [];
+  for (const t of targets) {
     const key = `${t.address}|${t.port}`;
-    if (seen.has(key)) return false;
+    if (!seen.has(key)) out.push({ address: t.address, port: t.port });
     seen.add(key);
-    return true;
-  });
+  }
+  return out;
 }
