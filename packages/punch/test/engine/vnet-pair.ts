@@ -30,6 +30,10 @@ export interface PairOptions {
   readonly limits?: Partial<PunchLimits>;
   /** Both behind one NAT (`natA`). */
   readonly sameNat?: boolean;
+  /** B's punch token (default: A's): a different one must never give a direct path. */
+  readonly tokenB?: Uint8Array;
+  /** Aborts both attempts this long after the fire time. */
+  readonly abortAfterMs?: number;
 }
 
 export interface PairOutcome {
@@ -79,8 +83,11 @@ export async function runPair(o: PairOptions): Promise<PairOutcome> {
     const common = { fireAt, authenticator: createHmacAuthenticator(token) };
     a.record.length = 0;
     b.record.length = 0;
-    const attemptA = startPunch({ ...common, plan: planA, socket: a.socket, role: 'controlling' }, { network: a.network, clock });
-    const attemptB = startPunch({ ...common, plan: planB, socket: b.socket, role: 'controlled' }, { network: b.network, clock });
+    const abort = new AbortController();
+    const authB = o.tokenB === undefined ? common.authenticator : createHmacAuthenticator(o.tokenB);
+    const attemptA = startPunch({ ...common, plan: planA, socket: a.socket, role: 'controlling', signal: abort.signal }, { network: a.network, clock });
+    const attemptB = startPunch({ ...common, authenticator: authB, plan: planB, socket: b.socket, role: 'controlled', signal: abort.signal }, { network: b.network, clock });
+    if (o.abortAfterMs !== undefined) clock.setTimeout(() => abort.abort(), fireAt - clock.now() + o.abortAfterMs);
     const [resultA, resultB] = await clock.runUntil(Promise.all([attemptA.result, attemptB.result]), { maxMs: 120_000 });
     const outcome = await checkPath(resultA, resultB, clock);
     const sentA = [...a.record];
