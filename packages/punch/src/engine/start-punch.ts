@@ -9,8 +9,11 @@ import { expandSchedule, type ScheduledSend } from './send-schedule.js';
 
 export interface PunchOptions {
   readonly plan: PunchPlan;
-  /** The caller's socket of `plan.family`: the one whose server-reflexive candidate the peer got. */
-  readonly socket: UdpSocket;
+  /**
+   * The caller's socket of `plan.family` (the one whose server-reflexive candidate the peer got),
+   * or the caller's sockets, one per family, of which the engine takes the plan's.
+   */
+  readonly socket: UdpSocket | readonly UdpSocket[];
   /** When to send the first probe, on `clock` (the rendezvous tells both sides, RTT-timed). */
   readonly fireAt: number;
   /** The controlling side selects the pair (nomination); the rendezvous assigns the roles. */
@@ -97,9 +100,11 @@ class PunchRun {
   }
 
   async #start(): Promise<void> {
-    const { plan, socket, signal } = this.#o;
+    const { plan, signal } = this.#o;
     if (plan.strategy === 'relay' || plan.family === null) return this.#fail('no-strategy', plan.reason);
-    if (socket.family !== plan.family) return this.#fail('bad-option', `the plan punches over IPv${plan.family}, the socket is IPv${socket.family}`);
+    const given = this.#o.socket;
+    const socket = (Array.isArray(given) ? given : [given]).find((s: UdpSocket) => s.family === plan.family);
+    if (socket === undefined) return this.#fail('bad-option', `the plan punches over IPv${plan.family} and no socket of that family was given`);
     if (!Number.isFinite(this.#o.fireAt)) return this.#fail('bad-option', `fireAt ${this.#o.fireAt} is not a time`);
     if (signal?.aborted === true) return this.#fail('aborted', 'aborted before the start');
     signal?.addEventListener('abort', () => this.abort(), { once: true });

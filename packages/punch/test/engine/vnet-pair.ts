@@ -12,6 +12,7 @@ import {
   createHmacAuthenticator,
   planPunch,
   startPunch,
+  type Candidate,
   type NatProfile,
   type PeerDescription,
   type PunchLimits,
@@ -20,6 +21,7 @@ import {
 } from '../../src/index.js';
 
 export const STUN_SERVER = { address: '203.0.113.1', port: 3478 };
+export const STUN_SERVER_6 = { address: '2001:db8::1', port: 3478 };
 
 export interface PairOptions {
   readonly seed: number;
@@ -34,6 +36,10 @@ export interface PairOptions {
   readonly tokenB?: Uint8Array;
   /** Aborts both attempts this long after the fire time. */
   readonly abortAfterMs?: number;
+  /** B fires this much later than A (the rendezvous' timing is never exact). */
+  readonly skewMs?: number;
+  /** Also IPv6 (routed without NAT66 through the NATs' stateful firewalls). */
+  readonly dualStack?: boolean;
 }
 
 export interface PairOutcome {
@@ -50,7 +56,11 @@ export interface PairOutcome {
 }
 
 /** The planner's profile of a vnet NAT configuration (what `diagnose` reports for it). */
-export function profileOf(nat: NatOptions): NatProfile {
+export function profileOf(nat: NatOptions, family: 4 | 6 = 4): NatProfile {
+  if (family === 6) {
+    const filtering = nat.filtering ?? 'address-and-port-dependent';
+    return { family, mapping: 'endpoint-independent', filtering, allocation: 'preserving', delta: null, hairpinning: null };
+  }
   const allocation = nat.portAllocation ?? 'preserve';
   return {
     family: 4,
@@ -66,15 +76,18 @@ export async function runPair(o: PairOptions): Promise<PairOutcome> {
   const clock = new ManualClock();
   const vnet = createVirtualNetwork({ clock, seed: o.seed });
   try {
-    const serverHost = vnet.createHost(vnet.internet, { ipv4: [STUN_SERVER.address], ipv6: false });
+    const v6 = o.dualStack === true;
+    const serverHost = vnet.createHost(vnet.internet, { ipv4: [STUN_SERVER.address], ipv6: v6 ? [STUN_SERVER_6.address] : false });
     const server = await startStunServer({ primary: STUN_SERVER }, { network: serverHost.network, clock });
+    const server6 = v6 ? await startStunServer({ primary: STUN_SERVER_6 }, { network: serverHost.network, clock }) : undefined;
     const link = { latencyMs: o.latencyMs ?? 0, loss: o.loss ?? 0 };
-    const routerA = vnet.createRouter(vnet.internet, { nat: o.natA, link });
-    const routerB = o.sameNat === true ? routerA : vnet.createRouter(vnet.internet, { nat: o.natB, link });
-    const hostA = vnet.createHost(routerA, { ipv6: false });
-    const hostB = vnet.createHost(routerB, { ipv6: false });
-    const a = await setUp(hostA.network, hostA.addresses[0]!, profileOf(o.natA), clock);
-    const b = await setUp(hostB.network, hostB.addresses[0]!, profileOf(o.sameNat === true ? o.natA : o.natB), clock);
+    const routerA = vnet.createRouter(vnet.internet, { nat: o.natA, link, nat66: false });
+    const routerB = o.sameNat === true ? routerA : vnet.createRouter(vnet.internet, { nat: o.natB, link, nat66: false });
+    const hostA = vnet.createHost(routerA, { ipv6: v6 });
+    const hostB = vnet.createHost(routerB, { ipv6: v6 });
+    const families: readonly (4 | 6)[] = v6 ? [4, 6] : [4];
+    const a = await setUp(hostA.network, hostA.addresses, families, (f) => profileOf(o.natA, f), clock);
+    const b = await setUp(hostB.network, hostB.addresses, families, (f) => profileOf(o.sameNat === true ? o.natA : o.natB, f), clock);
     const options = o.limits === undefined ? { seed: o.seed } : { seed: o.seed, limits: o.limits };
     const planA = planPunch(a.description, b.description, options);
     const planB = planPunch(b.description, a.description, options);
@@ -85,17 +98,18 @@ export async function runPair(o: PairOptions): Promise<PairOutcome> {
     b.record.length = 0;
     const abort = new AbortController();
     const authB = o.tokenB === undefined ? common.authenticator : createHmacAuthenticator(o.tokenB);
-    const attemptA = startPunch({ ...common, plan: planA, socket: a.socket, role: 'controlling', signal: abort.signal }, { network: a.network, clock });
-    const attemptB = startPunch({ ...common, authenticator: authB, plan: planB, socket: b.socket, role: 'controlled', signal: abort.signal }, { network: b.network, clock });
+    const attemptA = startPunch({ ...common, plan: planA, socket: a.sockets, role: 'controlling', signal: abort.signal }, { network: a.network, clock });
+    const fireB = fireAt + (o.skewMs ?? 0);
+    const attemptB = startPunch({ ...common, fireAt: fireB, authenticator: authB, plan: planB, socket: b.sockets, role: 'controlled', signal: abort.signal }, { network: b.network, clock });
     if (o.abortAfterMs !== undefined) clock.setTimeout(() => abort.abort(), fireAt - clock.now() + o.abortAfterMs);
     const [resultA, resultB] = await clock.runUntil(Promise.all([attemptA.result, attemptB.result]), { maxMs: 120_000 });
     const outcome = await checkPath(resultA, resultB, clock);
     const sentA = [...a.record];
     const sentB = [...b.record];
     for (const r of [resultA, resultB]) if (r.ok && r.ownsSocket) await r.socket.close();
-    await a.socket.close();
-    await b.socket.close();
+    for (const socket of [...a.sockets, ...b.sockets]) await socket.close();
     await server.close();
+    await server6?.close();
     return { planA, planB, resultA, resultB, outcome, sentA, sentB, openSocketsAfter: hostA.openSockets + hostB.openSockets };
   } finally {
     await vnet.close();
@@ -103,33 +117,36 @@ export async function runPair(o: PairOptions): Promise<PairOutcome> {
 }
 
 interface PeerSetup {
-  readonly socket: UdpSocket;
+  readonly sockets: readonly UdpSocket[];
   readonly network: Network;
   readonly description: PeerDescription;
   readonly record: Endpoint[];
 }
 
-async function setUp(inner: Network, hostAddress: string, profile: NatProfile, clock: ManualClock): Promise<PeerSetup> {
+async function setUp(
+  inner: Network,
+  hostAddresses: readonly string[],
+  families: readonly (4 | 6)[],
+  profile: (family: 4 | 6) => NatProfile,
+  clock: ManualClock,
+): Promise<PeerSetup> {
   const record: Endpoint[] = [];
   const network = recordingNetwork(inner, record);
-  const socket = await network.bindUdp({ family: 4 });
-  const stun = new StunClient({}, { socket, clock });
-  const response = await clock.runUntil(stun.request(STUN_SERVER), { maxMs: 60_000 });
-  const mapped = readXorMappedAddress(response.message);
-  if (mapped === undefined) throw new Error('no XOR-MAPPED-ADDRESS');
-  stun.close();
-  return {
-    socket,
-    network,
-    record,
-    description: {
-      profiles: [profile],
-      candidates: [
-        { type: 'host', address: hostAddress, port: socket.local.port, family: 4 },
-        { type: 'srflx', address: mapped.address, port: mapped.port, family: 4, verified: true },
-      ],
-    },
-  };
+  const sockets: UdpSocket[] = [];
+  const candidates: Candidate[] = [];
+  for (const family of families) {
+    const socket = await network.bindUdp({ family });
+    sockets.push(socket);
+    const stun = new StunClient({}, { socket, clock });
+    const response = await clock.runUntil(stun.request(family === 4 ? STUN_SERVER : STUN_SERVER_6), { maxMs: 60_000 });
+    const mapped = readXorMappedAddress(response.message);
+    if (mapped === undefined) throw new Error('no XOR-MAPPED-ADDRESS');
+    stun.close();
+    const host = hostAddresses.find((address) => address.includes(':') === (family === 6));
+    if (host !== undefined) candidates.push({ type: 'host', address: host, port: socket.local.port, family });
+    candidates.push({ type: 'srflx', address: mapped.address, port: mapped.port, family, verified: true });
+  }
+  return { sockets, network, record, description: { profiles: families.map(profile), candidates } };
 }
 
 /** Sends one datagram each way over the selected 5-tuples; direct only if both arrive. */
