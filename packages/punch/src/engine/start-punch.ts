@@ -99,15 +99,17 @@ class PunchRun {
     void this.#fail('aborted', 'aborted by the caller');
   }
 
+  readonly #onAbort = (): void => this.abort();
+
   async #start(): Promise<void> {
     const { plan, signal } = this.#o;
     if (plan.strategy === 'relay' || plan.family === null) return this.#fail('no-strategy', plan.reason);
     const given = this.#o.socket;
-    const socket = (Array.isArray(given) ? given : [given]).find((s: UdpSocket) => s.family === plan.family);
+    const socket = (isSocketList(given) ? given : [given]).find((s) => s.family === plan.family);
     if (socket === undefined) return this.#fail('bad-option', `the plan punches over IPv${plan.family} and no socket of that family was given`);
     if (!Number.isFinite(this.#o.fireAt)) return this.#fail('bad-option', `fireAt ${this.#o.fireAt} is not a time`);
     if (signal?.aborted === true) return this.#fail('aborted', 'aborted before the start');
-    signal?.addEventListener('abort', () => this.abort(), { once: true });
+    signal?.addEventListener('abort', this.#onAbort, { once: true });
     const extras = await openExtraSockets(this.#network, plan.family, plan.send.extraSockets, this.#log, signal);
     if (this.#done) return void (await closeAll(extras));
     this.#sockets = [socket, ...extras];
@@ -245,6 +247,7 @@ class PunchRun {
   /** Stops every timer and handler, closes the extra sockets except `keep`. */
   async #finish(keep: number): Promise<void> {
     this.#done = true;
+    this.#o.signal?.removeEventListener('abort', this.#onAbort);
     for (const t of this.#timers) t.cancel();
     this.#timers.clear();
     for (const remove of this.#removers) remove();
@@ -273,6 +276,10 @@ function frame(authenticator: ProbeAuthenticator, message: PunchMessage): Uint8A
   out[0] = PUNCH_MAGIC;
   out.set(sealed, 1);
   return out;
+}
+
+function isSocketList(given: UdpSocket | readonly UdpSocket[]): given is readonly UdpSocket[] {
+  return Array.isArray(given);
 }
 
 function pairKey(socket: number, to: Endpoint): string {
