@@ -2,7 +2,7 @@
  * The measured birthday success rate over the virtual network against the theory: a port-
  * restricted cone (EIM + APDF) against a symmetric NAT with random ports, 7% loss, 25 ms latency
  * per uplink, the attempt cut to 256 probes so that the rate (about 64%) says something.
- * PUNCH_LONG=1 runs 2,000 trials instead of 300.
+ * PUNCH_LONG=1 runs 1,000 trials instead of 300.
  */
 import { appendFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { birthdaySuccessProbability } from '../../src/index.js';
 import { checkTrial } from './matrix.js';
 import { runPair } from './vnet-pair.js';
 
-const TRIALS = process.env['PUNCH_LONG'] === '1' ? 2_000 : 300;
+const TRIALS = process.env['PUNCH_LONG'] === '1' ? 1_000 : 300;
 
 describe('birthday punching, measured against theory', () => {
   it(`${TRIALS} seeded trials with 256 sockets x 256 probes land within 4 sigma of the theoretical rate`, async () => {
@@ -46,5 +46,5 @@ describe('birthday punching, measured against theory', () => {
       appendFileSync(report, JSON.stringify({ birthdayRate: rate, theory: p, trials: TRIALS, medianMs: times[times.length >> 1], p95Ms: times[Math.floor(times.length * 0.95)] }) + '\n');
     }
     expect(Math.abs(rate - p), `measured ${rate}, theory ${p}`).toBeLessThanOrEqual(4 * sigma);
-  }, 300_000);
+  }, 1_200_000);
 });

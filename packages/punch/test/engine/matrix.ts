@@ -66,6 +66,6 @@ export function matrixTests(filter: (a: NamedNat) => boolean, options: { loss: n
       if (birthday.length > 0) expect(failures).toBeLessThanOrEqual(Math.max(2, Math.ceil(birthday.length * (1 - birthday[0]!.p) * 4)));
       const report = process.env['PUNCH_MATRIX_REPORT'];
       if (report !== undefined) appendFileSync(report, rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
-    }, 300_000);
+    }, 1_200_000);
   }
 }
