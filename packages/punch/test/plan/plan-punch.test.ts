@@ -34,6 +34,17 @@ function peer(profile: NatProfile, publicAddress: string, port: number): PeerDes
   return { profiles: [profile], candidates };
 }
 
+/** The most sends in any window of 1,000 ms (times sorted). */
+function maxPerSecond(times: readonly number[]): number {
+  let most = 0;
+  let from = 0;
+  for (let i = 0; i < times.length; i++) {
+    while (times[i]! - times[from]! >= 1000) from++;
+    most = Math.max(most, i - from + 1);
+  }
+  return most;
+}
+
 describe('planPunch over every pair of RFC 4787 behaviors', () => {
   const pairs = ALL_NATS.flatMap((a) => ALL_NATS.map((b) => [a, b] as const));
 
@@ -62,8 +73,10 @@ describe('planPunch over every pair of RFC 4787 behaviors', () => {
         expect(scheduledCount(plan.send)).toBeLessThanOrEqual(plan.limits.maxProbes);
         expect(plan.send.extraSockets).toBeLessThanOrEqual(plan.limits.maxSockets);
         expect(plan.durationMs).toBeLessThanOrEqual(plan.limits.maxDurationMs);
-        const last = [...expandSchedule(plan.send)].at(-1);
+        const sends = [...expandSchedule(plan.send)];
+        const last = sends.at(-1);
         expect(last === undefined || last.atMs <= plan.durationMs).toBe(true);
+        expect(maxPerSecond(sends.map((x) => x.atMs))).toBeLessThanOrEqual(plan.limits.maxRatePps);
       }
     }
   });
