@@ -33,7 +33,17 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: 'node:dgram', message: 'Use the Network interface from @natkit/net.' }] },
+        {
+          paths: [
+            { name: 'node:dgram', message: 'Use the Network interface from @natkit/net.' },
+            { name: 'node:tls', message: 'Use the StreamNetwork interface from @natkit/net.' },
+            {
+              name: 'node:net',
+              importNames: ['createServer', 'createConnection', 'connect', 'Socket', 'Server'],
+              message: 'Use the StreamNetwork interface from @natkit/net.',
+            },
+          ],
+        },
       ],
     },
   },
@@ -59,6 +69,11 @@ export default tseslint.config(
     'The server imports only the wire layer.',
   ),
   layerRule(
+    'packages/turn/src/client/**/*.ts',
+    ['../server/*', '../listener/*', '../allocation/*', 'node:dgram', 'node:net', 'node:tls'],
+    'The TURN client builds on the wire layer, auth helpers and the Network interface, not on the server.',
+  ),
+  layerRule(
     'packages/punch/src/wire/**/*.ts',
     ['../plan/*', '../engine/*', 'node:dgram'],
     'The punch wire layer imports nothing above it.',
@@ -72,6 +87,16 @@ export default tseslint.config(
     'packages/vnet/src/**/*.ts',
     ['node:dgram', '@natkit/stun'],
     'The virtual network knows nothing of the protocols that run over it.',
+  ),
+  layerRule(
+    'packages/peer/src/session/**/*.ts',
+    ['node:dgram', 'node:net', 'node:tls', 'node:fs', 'node:fs/*', '@natkit/net', '../*/*'],
+    'Sessions are pure state machines: no I/O, nothing from the layers above.',
+  ),
+  layerRule(
+    'packages/identity/src/**/*.ts',
+    ['node:dgram', 'node:net', 'node:tls', '@natkit/*'],
+    'Identity is the bottom layer: no network, no other natkit package.',
   ),
   // Tests may use loose typing helpers from vitest.
   {

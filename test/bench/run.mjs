@@ -2,8 +2,11 @@
 // then prints a summary and exits non-zero if any benchmark failed, timed out or is missing.
 //   1. node test/bench/stun-server.bench.mjs    STUN Binding throughput on 127.0.0.1
 //   2. node test/bench/vnet.bench.mjs           virtual network datagram throughput
+//      node test/bench/turn-multicore.bench.mjs relay over TCP in one process vs two
 //   3. npx vitest run --config test/bench/vitest.bench.config.ts
 //                                               diagnosis wall time on real NATs (root only)
+//   4. node test/bench/turn-relay.bench.mjs     TURN relay: natkit serve vs coturn (-m 1, default)
+//   5. node test/bench/session.bench.mjs        encrypted session seal/open per CPU-second
 // Each child runs in its own process group with a time budget; past it the group is killed by
 // its pid (SIGTERM, then SIGKILL). Ctrl-C stops the running child the same way.
 import { spawn } from 'node:child_process';
@@ -16,6 +19,7 @@ const KILL_GRACE_MS = 5000;
 const benches = [
   { name: 'stun-server', file: 'test/bench/stun-server.bench.mjs', argv: [process.execPath, 'test/bench/stun-server.bench.mjs'], budgetMs: 300_000 },
   { name: 'vnet', file: 'test/bench/vnet.bench.mjs', argv: [process.execPath, 'test/bench/vnet.bench.mjs'], budgetMs: 180_000 },
+  { name: 'turn-multicore', file: 'test/bench/turn-multicore.bench.mjs', argv: [process.execPath, 'test/bench/turn-multicore.bench.mjs'], budgetMs: 180_000 },
   {
     name: 'diagnose-lab',
     file: 'test/bench/diagnose-lab.bench.ts',
@@ -27,6 +31,8 @@ const benches = [
       return null;
     },
   },
+  { name: 'turn-relay', file: 'test/bench/turn-relay.bench.mjs', argv: [process.execPath, 'test/bench/turn-relay.bench.mjs'], budgetMs: 600_000 },
+  { name: 'session', file: 'test/bench/session.bench.mjs', argv: [process.execPath, 'test/bench/session.bench.mjs'], budgetMs: 120_000 },
 ];
 
 let current = null;

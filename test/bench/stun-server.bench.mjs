@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { congestedSkipReason, runCongestedEgress } from './congested-egress.mjs';
+import { runRoleOrMain } from './child-role.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const HOST = '127.0.0.1';
@@ -326,13 +327,4 @@ async function main(argv) {
 }
 
 // Dispatch last, once every module-level constant is initialised.
-const roles = { natkit, 'npm-stun': npmStun, echo, loadgen };
-const [first, ...rest] = process.argv.slice(2);
-if (first !== undefined && first in roles) {
-  // A child: exit when the parent is gone, so that nothing outlives the benchmark.
-  const parent = process.ppid;
-  setInterval(() => process.ppid !== parent && process.exit(0), 250).unref();
-  await roles[first](rest);
-} else {
-  await main(process.argv.slice(2));
-}
+await runRoleOrMain({ natkit, 'npm-stun': npmStun, echo, loadgen }, main);

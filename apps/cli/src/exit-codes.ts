@@ -10,4 +10,6 @@ export const ExitCode = {
   UdpBlocked: 3,
   /** UDP works, but some verdict is unknown (e.g. the server lacks RFC 5780 support): see warnings. */
   Incomplete: 4,
+  /** relay-check: the TURN server did not relay (wrong credentials, forbidden, no answer, refused). */
+  RelayFailed: 5,
 } as const;

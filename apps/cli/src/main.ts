@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { runDiagnose, type DiagnoseFlags, type Io } from './commands/diagnose.js';
+import { runRelayCheck, type RelayCheckFlags } from './commands/relay-check.js';
 import { runServe, type ServeFlags } from './commands/serve.js';
 import { ExitCode } from './exit-codes.js';
 import { VERSION } from './version.js';
@@ -15,7 +16,7 @@ const processIo: Io = {
 /** Builds the command tree; `run` receives each command's exit code. */
 export function createProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('natkit')
-    .description('NAT traversal toolkit: diagnose NAT/PAT behavior, run a self-hosted STUN server')
+    .description('NAT traversal toolkit: diagnose NAT/PAT behavior, run a self-hosted STUN and TURN server, check any TURN server')
     .version(VERSION)
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
@@ -39,7 +40,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     });
   program
     .command('serve')
-    .description('run the self-hosted server: STUN, with RFC 5780 behavior discovery when given two addresses')
+    .description('run the self-hosted server: STUN (RFC 5780 behavior discovery with two addresses) and the TURN relay on the same port')
     .option('--address <ip>', 'address to serve on (default 0.0.0.0: every IPv4 address, a socket each, following changes; :: for IPv6)')
     .option('--alternate-address <ip>', 'second IP for RFC 5780 tests (enables CHANGE-REQUEST, OTHER-ADDRESS)')
     .option('--port <port>', 'UDP port (default 3478)')
@@ -48,6 +49,24 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     .option('--advertise-address <ip>', 'public IP to announce for --address behind a 1:1 NAT (RESPONSE-ORIGIN, OTHER-ADDRESS)')
     .option('--advertise-alternate-address <ip>', 'public IP to announce for --alternate-address behind a 1:1 NAT')
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent (default info)')
+    .addOption(new Option('--user <name:password>', 'TURN long-term credentials (repeatable)').argParser(collect))
+    .addOption(new Option('--auth-secret <secret>', 'TURN REST API shared secret, coturn use-auth-secret (repeatable: rotation)').argParser(collect))
+    .option('--realm <realm>', 'TURN realm (default natkit)')
+    .option('--relay-ports <low-high>', 'relay port range (default 49152-65535)')
+    .addOption(new Option('--relay-address <ip>', 'address to bind relay sockets on, one per family (repeatable)').argParser(collect))
+    .addOption(new Option('--advertise-relay-address <ip>', 'public IP to announce as the relayed address behind a 1:1 NAT, one per family (repeatable)').argParser(collect))
+    .addOption(new Option('--allow-peer <cidr>', 'open a peer range that is refused by default, e.g. 127.0.0.0/8 for tests (repeatable)').argParser(collect))
+    .addOption(new Option('--deny-peer <cidr>', 'refuse a peer range (repeatable; wins over --allow-peer)').argParser(collect))
+    .option('--user-quota <n>', 'allocations per user (486 beyond; default 64)')
+    .option('--total-quota <n>', 'allocations in total (508 beyond; default 10000)')
+    .option('--permission-quota <n>', 'peer permissions per allocation (default 64)')
+    .option('--channel-quota <n>', 'channels per allocation (default 64)')
+    .option('--max-bps <bytes>', 'relayed bytes per second per allocation and direction (default 0: unlimited)')
+    .option('--rfc5766-channel-numbers', 'also accept channels 0x5000-0x7FFF (RFC 5766), as older clients such as coturn 4.6 turnutils_uclient pick them')
+    .option('--tls-cert <file>', 'PEM certificate: TURN over TLS on --tls-port and on the main TCP port (with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option('--tls-port <port>', 'TURN over TLS port (default 5349; needs --tls-cert and --tls-key)')
+    .option('--no-relay', 'serve STUN only, no TURN relay')
     .action(async (flags: ServeFlags) => {
       const stop = new AbortController();
       const onSignal = (): void => stop.abort();
@@ -59,6 +78,22 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }
+    });
+  program
+    .command('relay-check')
+    .description('check a TURN server (any, not only natkit): allocate, relay to ourselves and back, report RTT and features')
+    .option('--server <host[:port]>', 'TURN server (port 3478 by default, 5349 with --transport tls)')
+    .option('--user <name:pass>', 'long-term credentials (split at the first colon)')
+    .option('--auth-secret <secret>', 'TURN REST API shared secret (coturn use-auth-secret): ephemeral credentials are made from it')
+    .option('--transport <udp|tcp|tls>', 'how to reach the server (default udp)')
+    .option('--insecure', 'with --transport tls: accept any certificate (self-signed test servers)')
+    .option('--json', 'print one JSON object (schemaVersion 1) with at least ok and rttMs')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 the relay works, 2 usage, 5 it does not (the report says why: wrong credentials, forbidden, no answer, relay refused).',
+    )
+    .action(async (flags: RelayCheckFlags) => {
+      setExit(await runRelayCheck(flags, io));
     });
   return program;
 }

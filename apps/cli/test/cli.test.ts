@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeNetwork } from '@natkit/net';
 import { createStunServer, type DiagnosisReport, type StunServer } from '@natkit/stun';
 import { main } from '../src/main.js';
-import type { Io } from '../src/commands/diagnose.js';
+import { DEFAULT_SERVERS, runDiagnose, type Io } from '../src/commands/diagnose.js';
 
 /** Runs the CLI in process with captured output. */
 async function run(args: string[], tty = false): Promise<{ code: number; out: string; err: string }> {
@@ -98,5 +98,34 @@ describe('natkit CLI', () => {
     expect(tty.err).toMatch(/IPv4 filtering/);
     const pipe = await run(['diagnose', '--server', addr(full), '--ipv4', '--json'], false);
     expect(pipe.err).toBe('');
+  });
+
+  it('offline (no default server name resolves): says so in plain words, suggests --server, exits 3', async () => {
+    // A resolver as getaddrinfo fails with no network: nothing is sent anywhere.
+    const asked: string[] = [];
+    const offline = (host: string) => {
+      asked.push(host);
+      return Promise.reject(Object.assign(new Error(`getaddrinfo EAI_AGAIN ${host}`), { code: 'EAI_AGAIN' }));
+    };
+    let out = '';
+    let err = '';
+    const io: Io = { stdout: (s) => void (out += s), stderr: (s) => void (err += s), stderrIsTty: false };
+    const code = await runDiagnose({ json: true }, io, undefined, { resolve: offline });
+    expect(code).toBe(3);
+    expect(asked).toEqual(DEFAULT_SERVERS.map((s) => s.split(':')[0]));
+    expect(err).toContain('no default STUN server name resolved: offline, or DNS blocked? use --server HOST');
+    expect(err).toContain(`cannot resolve ${asked[0]}: no answer from DNS`);
+    expect(err).not.toMatch(/unexpected/i);
+    expect(out).toBe('');
+  });
+
+  it('a --server name that does not resolve: names it, exits 3', async () => {
+    let err = '';
+    const io: Io = { stdout: () => undefined, stderr: (s) => void (err += s), stderrIsTty: false };
+    const notFound = (host: string) => Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' }));
+    const code = await runDiagnose({ server: ['stun.example.invalid'] }, io, undefined, { resolve: notFound });
+    expect(code).toBe(3);
+    expect(err).toContain('no STUN server name resolved');
+    expect(err).toContain('cannot resolve stun.example.invalid: no such name');
   });
 });

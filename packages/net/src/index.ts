@@ -37,3 +37,20 @@ export { NetworkError } from './errors.js';
 export type { NodeNetworkOptions } from './node/node-network.js';
 export { createNodeNetwork } from './node/node-network.js';
 export { DEFAULT_MAX_SEND_QUEUE_BYTES } from './node/send-queue.js';
+export type {
+  AcceptedConnection,
+  ConnectTcpOptions,
+  DataHandler,
+  ListenTcpOptions,
+  OverflowPolicy,
+  StreamConnection,
+  StreamLimits,
+  StreamListener,
+  StreamNetwork,
+  StreamStats,
+  TlsClientOptions,
+  TlsServerOptions,
+  WriteResult,
+} from './stream.js';
+export { hasStreams } from './stream.js';
+export { DEFAULT_MAX_WRITE_BUFFER } from './node/node-stream-connection.js';

@@ -1,5 +1,5 @@
 import { createNodeNetwork, systemClock, type Family } from '@natkit/net';
-import { diagnose, DiagnosisError, type DiagnosisProgress, type DiagnosisReport, type FamilyReport } from '@natkit/stun';
+import { diagnose, DiagnosisError, type DiagnoseComponents, type DiagnosisProgress, type DiagnosisReport, type FamilyReport } from '@natkit/stun';
 import { ExitCode } from '../exit-codes.js';
 import { renderReport } from '../render/report-text.js';
 
@@ -50,8 +50,23 @@ function parseLifetime(v: string | boolean | undefined): number | false {
   return n;
 }
 
+/**
+ * No server name resolved: with the default servers that means offline or DNS blocked, not an
+ * unexpected error. Exit code 3, as for "no STUN server answered".
+ */
+function explainNoName(e: DiagnosisError, usedDefaults: boolean, io: Io): number {
+  const head = usedDefaults
+    ? 'no default STUN server name resolved: offline, or DNS blocked? use --server HOST (an IP address needs no DNS)'
+    : 'no STUN server name resolved: check the name, or give --server an IP address';
+  io.stderr(`natkit diagnose: ${head}\n  ${e.message.split('; ').join('\n  ')}\n`);
+  return ExitCode.UdpBlocked;
+}
+
+/** What `natkit diagnose` may be given instead of the system's (tests: a resolver that fails). */
+export type DiagnoseDeps = Pick<DiagnoseComponents, 'resolve'>;
+
 /** `natkit diagnose`: returns the exit code. */
-export async function runDiagnose(flags: DiagnoseFlags, io: Io, signal?: AbortSignal): Promise<number> {
+export async function runDiagnose(flags: DiagnoseFlags, io: Io, signal?: AbortSignal, deps: DiagnoseDeps = {}): Promise<number> {
   let timeoutMs: number | undefined;
   let lifetime: number | false;
   try {
@@ -68,11 +83,12 @@ export async function runDiagnose(flags: DiagnoseFlags, io: Io, signal?: AbortSi
   }
   const families: Family[] = flags.ipv4 === true && flags.ipv6 !== true ? [4] : flags.ipv6 === true && flags.ipv4 !== true ? [6] : [4, 6];
   const onProgress = progressPrinter(io);
+  const usedDefaults = flags.server === undefined || flags.server.length === 0;
   let report: DiagnosisReport;
   try {
     report = await diagnose(
       {
-        servers: flags.server !== undefined && flags.server.length > 0 ? flags.server : DEFAULT_SERVERS,
+        servers: usedDefaults ? DEFAULT_SERVERS : flags.server,
         families,
         hairpin: flags.hairpin === true,
         lifetime: lifetime === false ? false : { maxSeconds: lifetime },
@@ -80,10 +96,11 @@ export async function runDiagnose(flags: DiagnoseFlags, io: Io, signal?: AbortSi
         ...(onProgress === undefined ? {} : { onProgress }),
         ...(signal === undefined ? {} : { signal }),
       },
-      { network: createNodeNetwork(), clock: systemClock },
+      { network: createNodeNetwork(), clock: systemClock, ...(deps.resolve === undefined ? {} : { resolve: deps.resolve }) },
     );
   } catch (e) {
     if (onProgress !== undefined) io.stderr('\r\x1b[K');
+    if (e instanceof DiagnosisError && e.code === 'ERR_RESOLVE') return explainNoName(e, usedDefaults, io);
     if (e instanceof DiagnosisError) {
       io.stderr(`natkit diagnose: ${e.message}\n`);
       const usage = e.code === 'ERR_BAD_SERVER' || e.code === 'ERR_BAD_PORT' || e.code === 'ERR_BAD_OPTION';

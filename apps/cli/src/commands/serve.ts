@@ -1,9 +1,12 @@
 import { createConsoleLogger, createNodeNetwork, familyOf, formatEndpoint, type LogLevel } from '@natkit/net';
 import { createStunServer, StunError, type StunServer } from '@natkit/stun';
+import type { TurnServer, TurnServerOptions } from '@natkit/turn';
 import { ExitCode } from '../exit-codes.js';
 import type { Io } from './diagnose.js';
+import { createRelay, parseRelayFlags, relayStartupLines, sharingNetwork, type RelayServeFlags } from './serve-relay.js';
+import { parseTlsFlags, startStreamServer, type StreamServeFlags, type StreamServer } from './serve-streams.js';
 
-export interface ServeFlags {
+export interface ServeFlags extends RelayServeFlags, StreamServeFlags {
   readonly address?: string;
   readonly alternateAddress?: string;
   readonly port?: string;
@@ -30,13 +33,16 @@ function parseAddress(v: string | undefined, name: string): string | undefined {
 }
 
 /**
- * `natkit serve`: the self-hosted server. With no flags: STUN on every IPv4 interface, UDP 3478,
- * one address (binding requests only). With --alternate-address: the full RFC 5780 service on two
+ * `natkit serve`: the self-hosted server. With no flags: STUN and the TURN relay on every IPv4
+ * interface, UDP 3478, one address (binding requests only; relay credentials self-issued). With --alternate-address: the full RFC 5780 service on two
  * IPs and two ports. Runs until SIGINT/SIGTERM or `signal` aborts.
  */
 export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): Promise<number> {
   let server: StunServer;
   let wildcard = false;
+  let relay: TurnServer | undefined;
+  let relayOptions: TurnServerOptions | undefined;
+  let streams: StreamServer | undefined;
   try {
     const level = (flags.logLevel ?? 'info') as LogLevel;
     if (!LEVELS.includes(level)) throw new StunError('ERR_USAGE', `--log-level takes one of ${LEVELS.join(', ')}`);
@@ -62,12 +68,28 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
       ...(advertisedPrimary === undefined ? {} : { primary: advertisedPrimary }),
       ...(advertisedAlternate === undefined ? {} : { alternate: advertisedAlternate }),
     };
+    relayOptions = parseRelayFlags(flags);
+    const tlsFlags = parseTlsFlags(flags, parsePort);
+    if (relayOptions === undefined && tlsFlags.tls !== undefined) throw new StunError('ERR_USAGE', '--tls-cert/--tls-key serve TURN over TLS: not with --no-relay');
+    const nodeNetwork = createNodeNetwork({ receiveBufferSize: 4 << 20 });
+    if (relayOptions !== undefined) relay = createRelay(relayOptions, nodeNetwork, logger);
+    // The relay shares the STUN server's UDP sockets (one port; RFC 7983 first-byte demux),
+    // including those a wildcard server opens and closes as local addresses come and go.
+    const shared = relay;
+    const network = shared === undefined ? nodeNetwork : sharingNetwork(nodeNetwork, (s) => shared.attachUdpSocket(s));
     server = createStunServer(
       { primary: { address, port }, ...(alternate === undefined ? {} : { alternate }), software: 'natkit', otherAddressOnAlternate, advertised },
-      { network: createNodeNetwork({ receiveBufferSize: 4 << 20 }), logger },
+      { network, logger },
     );
     await server.start();
+    // TURN over TCP on the same port number (and TLS there and on --tls-port), told apart by first bytes.
+    const primary = server.addresses()[0];
+    if (relay !== undefined && primary !== undefined) {
+      streams = await startStreamServer({ address, port: primary.port, ...tlsFlags }, relay, nodeNetwork, logger);
+    }
   } catch (e) {
+    await streams?.close();
+    await relay?.close();
     io.stderr(`natkit serve: ${e instanceof Error ? e.message : String(e)}\n`);
     return e instanceof StunError && (e.code === 'ERR_USAGE' || e.code === 'ERR_STUN_SERVER_CONFIG') ? ExitCode.Usage : ExitCode.Error;
   }
@@ -79,12 +101,24 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
   if (server.mode !== 'full') {
     io.stdout('natkit serve: RFC 5780 NAT behavior tests need two addresses: add --alternate-address IP\n');
   }
+  if (relay !== undefined && relayOptions !== undefined) {
+    for (const line of relayStartupLines(relay, server.addresses(), relayOptions)) io.stdout(`natkit serve: ${line}\n`);
+    for (const line of streams?.lines ?? []) io.stdout(`natkit serve: ${line}\n`);
+  } else {
+    io.stdout('natkit serve: TURN relay off (--no-relay)\n');
+  }
   await new Promise<void>((resolve) => {
     if (signal.aborted) resolve();
     signal.addEventListener('abort', () => resolve(), { once: true });
   });
   const stats = server.stats();
+  const relayStats = relay?.stats();
+  const streamStats = streams?.stats();
+  await streams?.close();
+  await relay?.close();
   await server.close();
   io.stdout(`natkit serve: stopped; ${JSON.stringify(stats)}\n`);
+  if (relayStats !== undefined) io.stdout(`natkit serve: relay stopped; ${JSON.stringify(relayStats)}\n`);
+  if (streamStats !== undefined) io.stdout(`natkit serve: TCP/TLS stopped; ${JSON.stringify(streamStats)}\n`);
   return ExitCode.Ok;
 }

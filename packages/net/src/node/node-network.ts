@@ -5,6 +5,8 @@ import type { BindOptions, InterfaceAddress, MessageHandler, Network, UdpSocket,
 import { NetworkError } from '../errors.js';
 import { DEFAULT_MAX_SEND_QUEUE_BYTES, SendQueueLimit } from './send-queue.js';
 import { checkBindOptions, numberProblem, sendTargetError } from '../input-check.js';
+import type { StreamNetwork } from '../stream.js';
+import { nodeStreamNetwork } from './node-stream-network.js';
 
 /** Options of the Node adapter. */
 export interface NodeNetworkOptions {
@@ -20,8 +22,8 @@ export interface NodeNetworkOptions {
   readonly maxSendQueueBytes?: number;
 }
 
-/** The `Network` backed by Node's `dgram` sockets. */
-export function createNodeNetwork(options: NodeNetworkOptions = {}): Network {
+/** The `Network` backed by Node's `dgram` sockets, with TCP and TLS streams (`node:net`, `node:tls`). */
+export function createNodeNetwork(options: NodeNetworkOptions = {}): Network & StreamNetwork {
   for (const key of ['receiveBufferSize', 'sendBufferSize'] as const) {
     const problem = options[key] === undefined ? undefined : numberProblem(options[key], { min: 1, max: 2 ** 31 - 1, integer: true });
     if (problem !== undefined) throw new NetworkError('ERR_BAD_OPTION', `createNodeNetwork: ${key} ${problem}`);
@@ -30,6 +32,7 @@ export function createNodeNetwork(options: NodeNetworkOptions = {}): Network {
     bindUdp: (bind) => bindNodeSocket(bind, options),
     localAddressFor,
     interfaceAddresses,
+    ...nodeStreamNetwork,
   };
 }
 

@@ -6,6 +6,7 @@ import {
   encodeMessage,
   StunMethod,
   type AttributeSpec,
+  type EncodeOptions,
   type StunMessage,
 } from '../proto/index.js';
 import { StunTimeoutError, StunTransactionError } from '../errors.js';
@@ -25,6 +26,8 @@ export interface StunRequestOptions {
   readonly attributes?: readonly AttributeSpec[];
   readonly transactionId?: Uint8Array;
   readonly fingerprint?: boolean;
+  /** Signs the request: MESSAGE-INTEGRITY and/or MESSAGE-INTEGRITY-SHA256 keys (RFC 8489 §9). */
+  readonly integrity?: Pick<EncodeOptions, 'integrityKey' | 'integritySha256Key'>;
   readonly policy?: RetransmitPolicy;
   /** Where the answer must come from (default: where the request went); `'any'` for anywhere. */
   readonly expectFrom?: Endpoint | 'any';
@@ -114,7 +117,7 @@ export class StunClient {
         transactionId,
         attributes: options.attributes ?? [],
       },
-      { fingerprint: options.fingerprint ?? true },
+      { ...options.integrity, fingerprint: options.fingerprint ?? true },
     );
     const started = this.#table.start(transactionId, bytes, to, this.#clock.now(), {
       policy: options.policy ?? this.#policy,

@@ -51,6 +51,22 @@ function canonical(e: Endpoint): Endpoint {
   return bytes === undefined ? e : { address: formatIp(bytes), port: e.port };
 }
 
+// getaddrinfo's codes in plain words (Node puts them in `code`, and in the message).
+const resolveFailures: readonly (readonly [string, string])[] = [
+  ['ENOTFOUND', 'no such name'],
+  ['EAI_AGAIN', 'no answer from DNS (offline, or DNS blocked?)'],
+  ['ENODATA', 'the name has no address'],
+  ['EAI_FAIL', 'DNS refused the query'],
+];
+
+/** `cannot resolve HOST: <plain words> (<the resolver's own text>)`. */
+function resolveFailure(host: string, e: unknown): string {
+  const raw = e instanceof Error ? e.message : String(e);
+  const code = (e as { code?: unknown } | null)?.code;
+  const known = resolveFailures.find(([c]) => c === code || raw.includes(c));
+  return known === undefined ? `cannot resolve ${host}: ${raw}` : `cannot resolve ${host}: ${known[1]} (${raw})`;
+}
+
 /** At most this many servers per diagnosis (each costs sockets and transactions). */
 export const MAX_SERVERS = 8;
 
@@ -86,7 +102,7 @@ export async function resolveServers(
     try {
       for (const a of await resolve(parsed.host)) out.push({ address: a.address, port: parsed.port });
     } catch (e) {
-      failures.push(`cannot resolve ${parsed.host}: ${e instanceof Error ? e.message : String(e)}`);
+      failures.push(resolveFailure(parsed.host, e));
     }
   }
   const canon = out.map(canonical);

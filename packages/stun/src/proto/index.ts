@@ -21,6 +21,7 @@ export { createTransactionId, transactionKey } from './transaction-id.js';
 export type { AttributeSpec } from './attribute.js';
 export { getAttribute, unknownComprehensionRequired } from './attribute.js';
 export { formatIp, parseIp } from './ip-address.js';
+export { decodeAddressValue, encodeAddressValue } from './address.js';
 export { readXorMappedAddress, xorMappedAddress } from './xor-mapped-address.js';
 export {
   alternateServer,

@@ -22,7 +22,7 @@ describe('resolveServers', () => {
     const warnings: string[] = [];
     const got = await resolveServers(['gone.example', 'stun.example'], resolver({ 'stun.example': ['203.0.113.7'] }), warnings);
     expect(got).toEqual([{ address: '203.0.113.7', port: 3478 }]);
-    expect(warnings).toEqual(['cannot resolve gone.example: getaddrinfo ENOTFOUND gone.example']);
+    expect(warnings).toEqual(['cannot resolve gone.example: no such name (getaddrinfo ENOTFOUND gone.example)']);
   });
 
   it('fails with ERR_RESOLVE when nothing resolves, ERR_BAD_PORT on a bad port, ERR_BAD_SERVER on too many', async () => {
@@ -30,5 +30,14 @@ describe('resolveServers', () => {
     await expect(resolveServers(['203.0.113.1:99999'], resolver({}))).rejects.toMatchObject({ code: 'ERR_BAD_PORT' });
     const many = Array.from({ length: MAX_SERVERS + 1 }, (_, i) => `203.0.113.${i + 1}`);
     await expect(resolveServers(many, resolver({}))).rejects.toMatchObject({ code: 'ERR_BAD_SERVER' });
+  });
+
+  it("says in plain words why a name did not resolve, from getaddrinfo's code", async () => {
+    const offline = (host: string) => Promise.reject(Object.assign(new Error(`getaddrinfo EAI_AGAIN ${host}`), { code: 'EAI_AGAIN' }));
+    await expect(resolveServers(['stun.example.invalid'], offline)).rejects.toThrow(
+      'cannot resolve stun.example.invalid: no answer from DNS (offline, or DNS blocked?) (getaddrinfo EAI_AGAIN stun.example.invalid)',
+    );
+    const odd = () => Promise.reject(new Error('resolver exploded'));
+    await expect(resolveServers(['stun.example.invalid'], odd)).rejects.toThrow('cannot resolve stun.example.invalid: resolver exploded');
   });
 });

@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import { formatEndpoint, familyOf, type Logger, type StreamListener, type StreamNetwork, type TlsServerOptions } from '@natkit/net';
+import { StunError } from '@natkit/stun';
+import { createPortMux, createTurnStreamRoute, type PortMuxStats, type TurnClientHandler, type TurnStreamStats } from '@natkit/turn';
+
+/** The TCP/TLS flags of `natkit serve`. */
+export interface StreamServeFlags {
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  readonly tlsPort?: string;
+}
+
+/** RFC 8656 §3.1: TURN over TLS listens on 5349 by default. */
+export const DEFAULT_TLS_PORT = 5349;
+
+/** Where and how the stream listeners serve. */
+export interface StreamServeConfig {
+  readonly address: string;
+  /** The main port: the same number as UDP. */
+  readonly port: number;
+  readonly tls?: TlsServerOptions;
+  readonly tlsPort: number;
+}
+
+export interface StreamServer {
+  /** Lines for the startup output: each listener, its transports. */
+  readonly lines: readonly string[];
+  stats(): { mux: PortMuxStats; turn: TurnStreamStats };
+  close(): Promise<void>;
+}
+
+/** Reads `--tls-cert`/`--tls-key` (PEM files) and `--tls-port`; throws ERR_USAGE on a bad combination. */
+export function parseTlsFlags(flags: StreamServeFlags, parsePort: (v: string | undefined, name: string, fallback: number) => number): { tls?: TlsServerOptions; tlsPort: number } {
+  const tlsPort = parsePort(flags.tlsPort, '--tls-port', DEFAULT_TLS_PORT);
+  if (flags.tlsCert === undefined && flags.tlsKey === undefined) {
+    if (flags.tlsPort !== undefined) throw new StunError('ERR_USAGE', '--tls-port needs --tls-cert and --tls-key');
+    return { tlsPort };
+  }
+  if (flags.tlsCert === undefined || flags.tlsKey === undefined) throw new StunError('ERR_USAGE', 'TLS needs both --tls-cert FILE and --tls-key FILE');
+  return { tls: { cert: readPem(flags.tlsCert, '--tls-cert'), key: readPem(flags.tlsKey, '--tls-key') }, tlsPort };
+}
+
+function readPem(path: string, name: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? 'unreadable';
+    throw new StunError('ERR_USAGE', `${name}: cannot read ${path} (${code})`);
+  }
+}
+
+/**
+ * Opens TCP on the main port (TURN, TLS when configured, and the HTTP slot, told apart by first
+ * bytes) and, with a certificate, TLS on the TLS port. `handler` is the TURN server's transport
+ * contract. Relayed data is dropped, never queued without bound, for a client that reads slowly.
+ */
+export async function startStreamServer(cfg: StreamServeConfig, handler: TurnClientHandler, network: StreamNetwork, logger: Logger): Promise<StreamServer> {
+  const family = familyOf(cfg.address) ?? 4;
+  const turn = createTurnStreamRoute(handler, { logger });
+  const mux = createPortMux({ turn }, cfg.tls === undefined ? {} : { tls: cfg.tls }, { logger });
+  const limits = { maxWriteBuffer: 512 * 1024, overflow: 'drop' as const };
+  const listeners: StreamListener[] = [];
+  const lines: string[] = [];
+  try {
+    const main = await network.listenTcp({ family, address: cfg.address, port: cfg.port, ...limits });
+    listeners.push(main);
+    mux.attach(main);
+    lines.push(`TURN on TCP ${formatEndpoint(main.local)}${cfg.tls === undefined ? '' : ' (and TLS on the same port)'}; HTTP there answers 404 until the rendezvous`);
+    if (cfg.tls !== undefined) {
+      const tlsListener = await network.listenTcp({ family, address: cfg.address, port: cfg.tlsPort, ...limits });
+      listeners.push(tlsListener);
+      mux.attach(tlsListener, { tlsOnly: true });
+      lines.push(`TURN on TLS ${formatEndpoint(tlsListener.local)}`);
+    }
+  } catch (e) {
+    await Promise.all(listeners.map((l) => l.close()));
+    throw e;
+  }
+  return {
+    lines,
+    stats: () => ({ mux: mux.stats(), turn: turn.stats() }),
+    close: async () => {
+      await Promise.all(listeners.map((l) => l.close()));
+    },
+  };
+}

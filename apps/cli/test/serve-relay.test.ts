@@ -1,0 +1,65 @@
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const BIN = resolve(import.meta.dirname, '../bin/natkit.js');
+
+/** Runs `natkit serve ARGS` until its startup output is complete (or it exits), then SIGTERM. */
+async function serve(args: readonly string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--address', '127.0.0.1', '--port', '0', '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const started = new Promise<void>((r) => {
+    const timer = setTimeout(r, 10_000);
+    child.stdout.on('data', () => {
+      if (/relay off|peers: /.test(out)) {
+        clearTimeout(timer);
+        r();
+      }
+    });
+  });
+  await Promise.race([started, exited]);
+  if (child.exitCode === null) child.kill('SIGTERM');
+  return { code: await exited, out, err };
+}
+
+describe('natkit serve: the TURN relay flags', () => {
+  it('with no credentials: the relay runs on the STUN port and says it accepts only self-issued credentials', async () => {
+    const r = await serve(['--relay-ports', '40000-40099']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/TURN relay \(RFC 8656\) on UDP 127\.0\.0\.1:(\d+), realm 'natkit'/);
+    expect(r.out).toMatch(/relay ports 40000-40099/);
+    expect(r.out).toMatch(/only credentials this server issues itself/);
+    expect(r.out).toMatch(/relay stopped; \{"allocations":0/);
+  }, 20_000);
+
+  it('lists static users and REST secrets without printing either secret', async () => {
+    const r = await serve(['--user', 'alice:hunter22', '--auth-secret', 's3cr3t-value', '--auth-secret', 'other-s3cr3t', '--realm', 'example.org', '--allow-peer', '127.0.0.0/8', '--deny-peer', '127.0.0.9/32']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/long-term credentials \(1 user\(s\)\); TURN REST ephemeral credentials \(2 secret\(s\)\)/);
+    expect(r.out).toMatch(/opened by --allow-peer: 127\.0\.0\.0\/8; closed by --deny-peer: 127\.0\.0\.9\/32/);
+    for (const secret of ['hunter22', 's3cr3t-value', 'other-s3cr3t']) expect(r.out + r.err).not.toContain(secret);
+  }, 20_000);
+
+  it('--no-relay serves STUN only', async () => {
+    const r = await serve(['--no-relay']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/TURN relay off/);
+    expect(r.out).not.toMatch(/TURN relay \(RFC 8656\)/);
+  }, 20_000);
+
+  it.each([
+    [['--relay-ports', '6000-5000'], /--relay-ports takes LOW-HIGH/],
+    [['--user', 'nocolon'], /--user takes NAME:PASSWORD/],
+    [['--allow-peer', '10.0.0.0/33'], /--allow-peer takes a CIDR/],
+    [['--relay-address', 'example.com'], /--relay-address takes an IP address literal/],
+    [['--user-quota', '0'], /--user-quota takes a whole number of at least 1/],
+  ])('refuses %j with exit code 2', async (args, message) => {
+    const r = await serve(args);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+  }, 20_000);
+});

@@ -1,0 +1,17 @@
+/**
+ * Thrown by @natkit/peer for a local mistake, never for what a remote peer sends (that is
+ * dropped and counted). Codes:
+ * - `ERR_PAYLOAD_TOO_BIG`: `seal` got more than the session's payload limit;
+ * - `ERR_SESSION_EXHAUSTED`: the session's message counter reached its limit (2^53, never in practice);
+ * - `ERR_SESSION_CONFIG`: an invalid option (connection id, rekey interval, remote peer id).
+ */
+export class PeerError extends Error {
+  override readonly name: string = 'PeerError';
+  constructor(
+    readonly code: string,
+    message: string,
+    cause?: unknown,
+  ) {
+    super(message, cause === undefined ? undefined : { cause });
+  }
+}

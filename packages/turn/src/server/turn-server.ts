@@ -1,0 +1,91 @@
+import { isSameEndpoint, type Timer, type UdpSocket } from '@natkit/net';
+import { mintRestCredentials, type RestCredentials } from '../auth/rest-credentials.js';
+import { buildCore, type TurnAuthMode } from './build-core.js';
+import type { ClientContext, TurnClientHandler } from './client-transport.js';
+import { handleClientData } from './handle-client-data.js';
+import type { TurnServerComponents, TurnServerOptions } from './server-options.js';
+import type { TurnServerStats } from './server-stats.js';
+import type { TurnCore } from './turn-core.js';
+import { UdpAttachments } from './udp-attachments.js';
+
+export type { TurnAuthMode } from './build-core.js';
+
+/**
+ * A TURN server (RFC 8656) core. It owns no listening socket: UDP sockets are attached (and
+ * detached) at run time and may be shared with other protocol handlers (the STUN server gets
+ * the Binding requests); TCP/TLS listeners call `handleClientData` / `connectionClosed`.
+ */
+export interface TurnServer extends TurnClientHandler {
+  /**
+   * Serves TURN on a UDP socket (RFC 7983 demux: STUN methods other than Binding, and
+   * ChannelData). Returns a function that detaches it and deletes the allocations made over it.
+   */
+  attachUdpSocket(socket: UdpSocket): () => void;
+  /** Ephemeral REST credentials from the first secret (or the one generated at start). */
+  mintCredentials(user: string, ttlSeconds?: number): RestCredentials;
+  readonly realm: string;
+  readonly authModes: readonly TurnAuthMode[];
+  readonly relayPorts: { readonly low: number; readonly high: number };
+  stats(): TurnServerStats;
+  /** Deletes every allocation, closes relay sockets, detaches; idempotent. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Period of the sweep of expired allocations, permissions, channels and reservations. */
+const SWEEP_MS = 1000;
+
+/** Creates a TURN server core. Throws TurnError `ERR_TURN_CONFIG` for options it cannot serve. */
+export function createTurnServer(options: TurnServerOptions, components: TurnServerComponents): TurnServer {
+  const built = buildCore(options, components);
+  const { core } = built;
+  const sockets = new UdpAttachments(core);
+  let timer: Timer | undefined;
+  const sweep = (): void => {
+    core.sweep(core.clock.now());
+    timer = core.closed ? undefined : core.clock.setTimeout(sweep, SWEEP_MS);
+  };
+  timer = core.clock.setTimeout(sweep, SWEEP_MS);
+  const close = async (): Promise<void> => {
+    if (core.closed) return;
+    core.closed = true;
+    timer?.cancel();
+    sockets.detachAll();
+    for (const a of [...core.table.values()]) core.deleteAllocation(a.key, 'server closed');
+    await Promise.all(core.reservations.drain().map((s) => core.ports.close(s).catch(() => undefined)));
+    core.logger.info('closed', { ...snapshot(core) });
+  };
+  core.logger.info('TURN relay ready', { realm: built.realm, authModes: built.authModes, relayPorts: `${built.ports.low}-${built.ports.high}` });
+  return {
+    realm: built.realm,
+    authModes: built.authModes,
+    relayPorts: built.ports,
+    attachUdpSocket: (socket) => sockets.attach(socket),
+    handleClientData: (bytes, ctx) => !core.closed && handleClientData(core, bytes, ctx),
+    connectionClosed: (ctx) => closeConnection(core, ctx),
+    mintCredentials: (user, ttlSeconds = 86_400) => mintRestCredentials(built.secrets[0] ?? '', user, ttlSeconds, Math.floor(built.wallSeconds())),
+    stats: () => snapshot(core),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** RFC 8656 §3.1: closing a TCP/TLS control connection deletes its allocation. */
+function closeConnection(core: TurnCore, ctx: ClientContext): void {
+  for (const a of [...core.table.values()]) {
+    const t = a.fiveTuple;
+    if (t.transport === ctx.transport && t.connectionId === ctx.connectionId && isSameEndpoint(t.client, ctx.client)) {
+      core.deleteAllocation(a.key, 'control connection closed');
+    }
+  }
+}
+
+function snapshot(core: TurnCore): TurnServerStats {
+  return core.counters.snapshot({
+    allocations: core.table.size,
+    pendingAllocations: core.table.pendingCount,
+    reservations: core.reservations.size,
+    limitedSources: core.limiter.size,
+    cachedResponses: core.responses.size,
+  });
+}

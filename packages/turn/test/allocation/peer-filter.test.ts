@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { parseCidr, type Cidr } from '../../src/allocation/cidr.js';
+import { PeerFilter } from '../../src/allocation/peer-filter.js';
+import { DENIED_BY_DEFAULT } from './address-forms.js';
+
+const c = (t: string): Cidr => parseCidr(t)!;
+
+
+const ALLOWED_BY_DEFAULT = ['192.0.2.10', '198.51.100.7', '8.8.8.8', '2001:db8::1', '2606:4700::1111', '64:ff9b::808:808', '::ffff:8.8.8.8', '172.32.0.1', '100.128.0.1'];
+
+describe('PeerFilter (default deny)', () => {
+  it.each(DENIED_BY_DEFAULT)('denies %s (%s)', (address, reason) => {
+    expect(new PeerFilter().check(address)).toEqual({ allowed: false, reason });
+  });
+
+  it.each(ALLOWED_BY_DEFAULT)('allows public %s', (address) => {
+    expect(new PeerFilter().check(address)).toEqual({ allowed: true });
+  });
+
+  it("denies the server's own addresses, every port", () => {
+    const f = new PeerFilter({ ownAddresses: ['203.0.113.5', '2001:db8::5'] });
+    expect(f.check('203.0.113.5')).toEqual({ allowed: false, reason: 'server-address' });
+    expect(f.check('::ffff:203.0.113.5')).toEqual({ allowed: false, reason: 'server-address' });
+    expect(f.check('2001:db8::5')).toEqual({ allowed: false, reason: 'server-address' });
+    expect(f.check('203.0.113.6')).toEqual({ allowed: true });
+  });
+});
+
+describe('PeerFilter with --allow-peer / --deny-peer', () => {
+  it('--allow-peer 127.0.0.0/8 opens loopback in every form that sends there, never metadata', () => {
+    const f = new PeerFilter({ allow: [c('127.0.0.0/8'), c('169.254.0.0/16')] });
+    expect(f.check('127.0.0.1').allowed).toBe(true);
+    expect(f.check('::ffff:127.0.0.1').allowed).toBe(true);
+    expect(f.check('64:ff9b::7f00:1').allowed).toBe(true);
+    expect(f.check('::1').allowed).toBe(false);
+    expect(f.check('2002:7f00:1::1').allowed).toBe(false); // 6to4 itself stays closed
+    expect(f.check('169.254.1.1').allowed).toBe(true);
+    expect(f.check('169.254.169.254')).toEqual({ allowed: false, reason: 'cloud-metadata' });
+  });
+
+  it('--allow-peer ::1/128 opens IPv6 loopback (:: and ::1 are not IPv4-compatible forms)', () => {
+    const f = new PeerFilter({ allow: [c('::1/128')] });
+    expect(f.check('::1').allowed).toBe(true);
+    expect(f.check('::').allowed).toBe(false);
+    expect(f.check('127.0.0.1').allowed).toBe(false);
+  });
+
+  it('--deny-peer closes a range in any form and wins over --allow-peer', () => {
+    const f = new PeerFilter({ allow: [c('127.0.0.0/8')], deny: [c('8.8.8.0/24'), c('127.0.0.2/32')] });
+    expect(f.check('8.8.8.8')).toEqual({ allowed: false, reason: 'deny-peer' });
+    expect(f.check('::ffff:8.8.8.8')).toEqual({ allowed: false, reason: 'deny-peer' });
+    expect(f.check('64:ff9b::808:808')).toEqual({ allowed: false, reason: 'deny-peer' });
+    expect(f.check('127.0.0.2')).toEqual({ allowed: false, reason: 'deny-peer' });
+    expect(f.check('127.0.0.1').allowed).toBe(true);
+  });
+
+  it('parses CIDRs strictly', () => {
+    expect(parseCidr('10.0.0.0/33')).toBeUndefined();
+    expect(parseCidr('10.0.0/8')).toBeUndefined();
+    expect(parseCidr('::1/129')).toBeUndefined();
+    expect(parseCidr('2001:db8::/32')?.prefix).toBe(32);
+    expect(parseCidr('1.2.3.4')?.prefix).toBe(32);
+  });
+});

@@ -1,0 +1,160 @@
+// Benchmark: the TURN relay (issue 6, "Benchmark"): natkit serve side by side with coturn 4.6.1
+// (once with --relay-threads 1, once with its default), the same load generator for all.
+// The load generator speaks TURN itself over plain dgram sockets, in several child processes:
+// Allocate with long-term auth, CreatePermission, ChannelBind, then ChannelData in a closed loop
+// to an echo peer (another child). Per server it measures:
+//   - relayed packets/s and Mbit/s at 100 and 1200-byte payloads (8 allocations, closed loop);
+//   - server CPU-seconds per million relayed packets (/proc/PID/stat, the process and its children);
+//   - round-trip time p50/p99 at half that load (open loop), alternating every 250 ms with the same
+//     load sent straight to the echo peers: the difference is the relay's added latency;
+//   - allocations/s with authentication and resident memory per allocation at 10,000 allocations
+//     (a fresh server; each allocation is Allocate -> 401 -> signed Allocate from its own socket).
+// `natkit serve` runs with the flags issue 6 fixes; when this tree's natkit has no relay yet, its
+// column reads "natkit: not available (reason)". Run after `npx tsc -b`:
+//   node test/bench/turn-relay.bench.mjs [seconds=3] [rounds=3]
+// NATKIT_BENCH_SERVE_ARGS adds flags to natkit serve (e.g. a worker count); NATKIT_BENCH_BIN runs
+// another tree's natkit CLI; NATKIT_BENCH_ALLOCATIONS and NATKIT_BENCH_LOADGENS change those counts.
+// Only 127.0.0.1 is used (relay ports 20000-31999, below Linux's ephemeral range); every child
+// is killed by pid; a watchdog bounds the whole run.
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { runRoleOrMain } from './child-role.mjs';
+import { loadgen } from './turn-relay/loadgen.mjs';
+import { runAllocations, runLatency, runThroughput } from './turn-relay/phases.mjs';
+import { killAll, stop } from './turn-relay/processes.mjs';
+import { report } from './turn-relay/report.mjs';
+import { coturnAvailable, echo, natkitUnavailable, startCoturn, startEchoPeers, startNatkit } from './turn-relay/servers.mjs';
+
+const SELF = fileURLToPath(import.meta.url);
+const RELAY_PORTS = { low: 20000, high: 31999 };
+const WATCHDOG_S = 540;
+
+async function measureColumn(column, o) {
+  const out = { name: column.name };
+  let server = await column.start();
+  try {
+    out.threads = threadsOf(server.child.pid);
+    out.throughput = [];
+    for (const payload of [100, 1200]) out.throughput.push(await runThroughput(SELF, o, server, payload));
+    const half = Math.max(1000, Math.round(out.throughput[0].roundTripsPerSecond / 2));
+    const rtt = await runLatency(SELF, o, server, half);
+    out.latency = rtt.relayed;
+    out.direct = rtt.direct;
+  } finally {
+    await stop(server.child);
+  }
+  try {
+    server = await column.start();
+    try {
+      out.allocations = await runAllocations(SELF, o, server, o.holdAllocations);
+    } finally {
+      await stop(server.child);
+    }
+  } catch (e) {
+    out.allocationsError = e.message;
+  }
+  return out;
+}
+
+function threadsOf(pid) {
+  try {
+    return Number(/Threads:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+  } catch {
+    return NaN;
+  }
+}
+
+/** The median of each number across rounds (objects and arrays field by field). */
+function medianOf(values) {
+  const first = values[0];
+  if (typeof first === 'number') {
+    const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+    return sorted.length === 0 ? NaN : sorted[Math.floor((sorted.length - 1) / 2)];
+  }
+  if (Array.isArray(first)) return first.map((_, i) => medianOf(values.map((v) => v[i])));
+  if (first !== null && typeof first === 'object') {
+    const keys = [...new Set(values.flatMap((v) => Object.keys(v)))];
+    return Object.fromEntries(keys.map((k) => [k, medianOf(values.map((v) => v[k] ?? 0))]));
+  }
+  return first;
+}
+
+function columnsHere(o) {
+  const columns = [];
+  const unavailable = [];
+  const coturnWhy = coturnAvailable();
+  if (coturnWhy === null) {
+    columns.push({ name: 'coturn -m 1', start: () => startCoturn(RELAY_PORTS, ['--relay-threads', '1']) });
+    columns.push({ name: 'coturn default', start: () => startCoturn(RELAY_PORTS, []) });
+  } else {
+    unavailable.push(`coturn: not available (${coturnWhy})`);
+  }
+  const natkitWhy = natkitUnavailable();
+  if (natkitWhy === null) columns.push({ name: 'natkit', start: () => startNatkit(RELAY_PORTS, o.holdAllocations) });
+  else unavailable.push(`natkit: not available (${natkitWhy})`);
+  return { columns, unavailable };
+}
+
+async function main(argv) {
+  const o = {
+    seconds: Number(argv[0] ?? 3),
+    rounds: Number(argv[1] ?? 3),
+    warmupMs: 500,
+    allocations: 8,
+    window: Number(process.env.NATKIT_BENCH_WINDOW ?? 16),
+    loadgens: Number(process.env.NATKIT_BENCH_LOADGENS ?? 2),
+    echoPeers: 2,
+    latencyPayload: 100,
+    allocationWindow: 32,
+    holdAllocations: Number(process.env.NATKIT_BENCH_ALLOCATIONS ?? 10_000),
+  };
+  const watchdog = setTimeout(() => {
+    console.error(`watchdog: the relay benchmark took over ${WATCHDOG_S} s, killing its children`);
+    killAll();
+    process.exit(1);
+  }, WATCHDOG_S * 1000);
+  const { columns, unavailable } = columnsHere(o);
+  const echoPeers = await startEchoPeers(SELF, o.echoPeers);
+  console.log(
+    `TURN relay on 127.0.0.1: ${o.allocations} allocations (ChannelData, closed loop, window ${o.window} each) from ${o.loadgens} load generator processes ` +
+      `to ${o.echoPeers} echo peers (${echoPeers.kind}); ${o.seconds} s after ${o.warmupMs} ms warm-up; ${o.holdAllocations} allocations for memory; ` +
+      `${o.rounds} round(s) in rotating order, median shown; ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(1)} at start`,
+  );
+  o.peers = echoPeers.peers;
+  o.echoPids = echoPeers.children.map((child) => child.pid);
+  const all = new Map(columns.map((c) => [c.name, []]));
+  const harness = [];
+  try {
+    for (let round = 0; round < o.rounds; round++) {
+      // The harness alone (load generators <-> echo peers, no relay): its ceiling on this machine.
+      harness.push({ name: 'direct (no relay)', throughput: [await runThroughput(SELF, o, null, 100), await runThroughput(SELF, o, null, 1200)] });
+      const live = columns.filter((c) => !c.failed);
+      for (const column of live.map((_, i) => live[(i + round) % live.length])) {
+        try {
+          all.get(column.name).push(await measureColumn(column, o));
+        } catch (e) {
+          column.failed = true;
+          unavailable.push(`${column.name}: not available (${e.message})`);
+        }
+      }
+    }
+  } finally {
+    await Promise.all(echoPeers.children.map((child) => stop(child)));
+    clearTimeout(watchdog);
+  }
+  const results = columns.filter((c) => all.get(c.name).length > 0 && !c.failed).map((c) => medianOf(all.get(c.name)));
+  report(results, unavailable, harness.length > 0 ? medianOf(harness) : undefined);
+  console.log(`load average ${loadavg()[0].toFixed(1)} at the end (other work on the machine shares these CPUs)`);
+}
+
+await runRoleOrMain({ loadgen, echo }, async (argv) => {
+  process.on('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      killAll();
+      process.exit(130);
+    });
+  }
+  await main(argv);
+});
