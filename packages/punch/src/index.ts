@@ -27,7 +27,7 @@ export { DEFAULT_PUNCH_LIMITS, PUNCH_LIMIT_CEILINGS, resolveLimits } from './pla
 export { birthdayApproximation, birthdayProbesFor, birthdaySuccessProbability, doubleRandomProbability } from './plan/birthday.js';
 export { profileFromReport } from './plan/profile-from-report.js';
 export { scheduledCount } from './plan/send-plans.js';
-export { decodePunchBody, encodePunchBody, isPunchDatagram, PUNCH_MAGIC, type PunchMessage, type DecodeResult } from './wire/punch-message.js';
+export { decodePunchBody, encodePunchBody, isPunchDatagram, PUNCH_MAGIC, type PunchMessage, type PunchMessageType, type DecodeResult } from './wire/punch-message.js';
 export { createHmacAuthenticator, HMAC_TAG_LENGTH, type ProbeAuthenticator } from './wire/authenticator.js';
 export { expandSchedule, type ScheduledSend } from './engine/send-schedule.js';
 export { startPunch, type PunchAttempt, type PunchComponents, type PunchOptions } from './engine/start-punch.js';
