@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { natPresets } from '@natkit/vnet';
 import { checkTrial } from './matrix.js';
-import { runPair } from './vnet-pair.js';
+import { profileOf, runPair } from './vnet-pair.js';
 
 describe('punch scenarios', () => {
   it.each([
@@ -31,5 +31,21 @@ describe('punch scenarios', () => {
     expect(r.outcome).toBe('direct');
     if (r.resultA.ok) expect(r.resultA.remote.address).toMatch(/^2001:db8:/);
     expect(r.sentA.every((to) => to.address.includes(':'))).toBe(true);
+  });
+});
+
+describe('what the planner relays, physics refuses', () => {
+  it.each([
+    ['symmetricSequential', 'symmetric'],
+    ['portRestrictedCone', 'symmetric'],
+  ] as const)('%s <-> %s diagnosed as step-1 sequential: port prediction is tried, times out, and both sides say so', async (a, b) => {
+    const claimed = profileOf({ mapping: 'address-and-port-dependent', portAllocation: 'sequential', delta: 1 });
+    for (let seed = 1; seed <= 5; seed++) {
+      const r = await runPair({ seed, natA: natPresets[a], natB: natPresets[b], claimedProfileB: claimed, loss: 0.05, latencyMs: 20 });
+      expect(r.planA.strategy).toBe('port-prediction');
+      expect(r.outcome).toBe('relay');
+      for (const result of [r.resultA, r.resultB]) expect(result.ok ? 'direct' : result.reason).toBe('timeout');
+      expect(r.openSocketsAfter).toBe(0);
+    }
   });
 });

@@ -40,6 +40,8 @@ export interface PairOptions {
   readonly skewMs?: number;
   /** Also IPv6 (routed without NAT66 through the NATs' stateful firewalls). */
   readonly dualStack?: boolean;
+  /** B's IPv4 profile as both sides believe it, instead of the one of `natB` (a wrong diagnosis). */
+  readonly claimedProfileB?: NatProfile;
 }
 
 export interface PairOutcome {
@@ -87,7 +89,8 @@ export async function runPair(o: PairOptions): Promise<PairOutcome> {
     const hostB = vnet.createHost(routerB, { ipv6: v6 });
     const families: readonly (4 | 6)[] = v6 ? [4, 6] : [4];
     const a = await setUp(hostA.network, hostA.addresses, families, (f) => profileOf(o.natA, f), clock);
-    const b = await setUp(hostB.network, hostB.addresses, families, (f) => profileOf(o.sameNat === true ? o.natA : o.natB, f), clock);
+    const profileB = (f: 4 | 6): NatProfile => (f === 4 && o.claimedProfileB !== undefined ? o.claimedProfileB : profileOf(o.sameNat === true ? o.natA : o.natB, f));
+    const b = await setUp(hostB.network, hostB.addresses, families, profileB, clock);
     const options = o.limits === undefined ? { seed: o.seed } : { seed: o.seed, limits: o.limits };
     const planA = planPunch(a.description, b.description, options);
     const planB = planPunch(b.description, a.description, options);
