@@ -94,6 +94,16 @@ export default tseslint.config(
     'The client imports the protocol and the schedulers, not the server.',
   ),
   layerRule(
+    'packages/punch/src/wire/**/*.ts',
+    ['../plan/*', '../engine/*', 'node:dgram'],
+    'The punch wire layer imports nothing above it.',
+  ),
+  layerRule(
+    'packages/punch/src/plan/**/*.ts',
+    ['../engine/*', '../wire/*', 'node:*'],
+    'Punch planners are pure: no I/O, no wire format, no engine.',
+  ),
+  layerRule(
     'packages/vnet/src/**/*.ts',
     ['node:dgram', '@natkit/stun'],
     'The virtual network knows nothing of the protocols that run over it.',

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const READMES = ['README.md', 'packages/net/README.md', 'packages/stun/README.md', 'packages/vnet/README.md'];
+const READMES = ['README.md', 'packages/net/README.md', 'packages/stun/README.md', 'packages/vnet/README.md', 'packages/punch/README.md'];
 const BLOCK = /<!-- example: (\S+) -->\n```(\w*)\n([\s\S]*?)```\n/g;
 const check = process.argv.includes('--check');
 const stale = [];

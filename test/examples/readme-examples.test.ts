@@ -12,12 +12,13 @@ import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
-const READMES = ['README.md', 'packages/net/README.md', 'packages/stun/README.md', 'packages/vnet/README.md', 'apps/cli/README.md', 'test/lab/README.md'];
+const READMES = ['README.md', 'packages/net/README.md', 'packages/stun/README.md', 'packages/vnet/README.md', 'packages/punch/README.md', 'apps/cli/README.md', 'test/lab/README.md'];
 
 /** What each example prints (the comments in the files say the same). */
 const EXPECTED: Record<string, RegExp> = {
   'diagnose.ts': /^open-internet direct$/m,
   'net-loopback.ts': /^hello from port \d+$/m,
+  'punch-vnet.ts': /^birthday P\(direct\) = 0\.990 Bob opens 256 sockets\nalice direct to 203\.0\.113\.\d+:\d+ after \d+ ms, \d+ datagrams sent\nbob direct to 203\.0\.113\.\d+:\d+ after \d+ ms, \d+ datagrams sent$/m,
   'stun-codec.ts': /^mapped \{ address: '127\.0\.0\.1', port: \d+ \}\norigin \{ address: '127\.0\.0\.1', port: \d+ \} other \{ address: '127\.0\.0\.2', port: \d+ \}$/m,
   'stun-diagnose-vnet.ts': /^symmetric address-and-port-dependent address-and-port-dependent random$/m,
   'vnet-two-nats.ts': /^dropped: no-mapping at natB\nhello from 203\.0\.113\.11:5000$/m,

@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import {
+  birthdaySuccessProbability,
+  expandSchedule,
+  planPunch,
+  scheduledCount,
+  type Candidate,
+  type NatProfile,
+  type PeerDescription,
+  type PunchStrategy,
+} from '../../src/index.js';
+import { ALL_NATS } from '../engine/behaviors.js';
+import { profileOf } from '../engine/vnet-pair.js';
+
+type Cls = 'open' | 'apdf' | 'pred' | 'rand';
+/** The research note's §2.2 table, as this package resolves it (rows: A, columns: B). */
+const TABLE: Record<Cls, Record<Cls, PunchStrategy>> = {
+  open: { open: 'simultaneous-open', apdf: 'simultaneous-open', pred: 'simultaneous-open', rand: 'simultaneous-open' },
+  apdf: { open: 'simultaneous-open', apdf: 'simultaneous-open', pred: 'port-prediction', rand: 'birthday' },
+  pred: { open: 'simultaneous-open', apdf: 'port-prediction', pred: 'port-prediction', rand: 'relay' },
+  rand: { open: 'simultaneous-open', apdf: 'birthday', pred: 'relay', rand: 'relay' },
+};
+
+function cls(p: NatProfile): Cls {
+  if (p.mapping === 'endpoint-independent') return p.filtering === 'address-and-port-dependent' ? 'apdf' : 'open';
+  return p.allocation === 'random' ? 'rand' : 'pred';
+}
+
+function peer(profile: NatProfile, publicAddress: string, port: number): PeerDescription {
+  const candidates: Candidate[] = [
+    { type: 'host', address: '10.0.0.2', port: 4000, family: 4 },
+    { type: 'srflx', address: publicAddress, port, family: 4, verified: true },
+  ];
+  return { profiles: [profile], candidates };
+}
+
+/** The most sends in any window of 1,000 ms (times sorted). */
+function maxPerSecond(times: readonly number[]): number {
+  let most = 0;
+  let from = 0;
+  for (let i = 0; i < times.length; i++) {
+    while (times[i]! - times[from]! >= 1000) from++;
+    most = Math.max(most, i - from + 1);
+  }
+  return most;
+}
+
+describe('planPunch over every pair of RFC 4787 behaviors', () => {
+  const pairs = ALL_NATS.flatMap((a) => ALL_NATS.map((b) => [a, b] as const));
+
+  it(`covers ${pairs.length} ordered pairs with the table's strategy, mirrored on both sides`, () => {
+    for (const [a, b] of pairs) {
+      const pa = profileOf(a.nat);
+      const pb = profileOf(b.nat);
+      const A = peer(pa, '198.51.100.1', 40000);
+      const B = peer(pb, '198.51.100.2', 50000);
+      const planA = planPunch(A, B);
+      const planB = planPunch(B, A);
+      const want = TABLE[cls(pa)][cls(pb)];
+      expect(planA.strategy, `${a.name} -> ${b.name}: ${planA.reason}`).toBe(want);
+      expect(planB.strategy).toBe(want);
+      expect(planA.successProbability).toBe(planB.successProbability);
+      expect(planA.reason.length).toBeGreaterThan(10);
+      if (want === 'relay') {
+        expect(planA.send.targets).toEqual([]);
+        expect(planA.successProbability).toBe(0);
+        continue;
+      }
+      // Only the peer's addresses, and the bounds hold.
+      expect(planA.allowedAddresses).toEqual(['10.0.0.2', '198.51.100.2']);
+      for (const t of planA.send.targets) expect(planA.allowedAddresses).toContain(t.address);
+      for (const plan of [planA, planB]) {
+        expect(scheduledCount(plan.send)).toBeLessThanOrEqual(plan.limits.maxProbes);
+        expect(plan.send.extraSockets).toBeLessThanOrEqual(plan.limits.maxSockets);
+        expect(plan.durationMs).toBeLessThanOrEqual(plan.limits.maxDurationMs);
+        const sends = [...expandSchedule(plan.send)];
+        const last = sends.at(-1);
+        expect(last === undefined || last.atMs <= plan.durationMs).toBe(true);
+        expect(maxPerSecond(sends.map((x) => x.atMs))).toBeLessThanOrEqual(plan.limits.maxRatePps);
+      }
+    }
+  });
+
+  it('port prediction sprays the window in step order from the verified port', () => {
+    const eim = profileOf({ mapping: 'endpoint-independent', filtering: 'address-and-port-dependent' });
+    const seq = profileOf({ mapping: 'address-and-port-dependent', filtering: 'address-and-port-dependent', portAllocation: 'sequential', delta: 256 });
+    const plan = planPunch(peer(eim, '198.51.100.1', 40000), peer(seq, '198.51.100.2', 65000), { limits: { predictionWindow: 4 } });
+    // 65000 + 256 wraps into 1024-65535 as the allocator does.
+    expect(plan.send.targets.map((t) => t.port)).toEqual([65256, 65512, 65768 - 64512, 66024 - 64512]);
+    const other = planPunch(peer(seq, '198.51.100.2', 65000), peer(eim, '198.51.100.1', 40000));
+    expect(other.send.targets).toEqual([{ address: '198.51.100.1', port: 40000 }]);
+  });
+
+  it('birthday: 256 sockets on the random side, distinct paced probes from the other, sized to the target', () => {
+    const eim = profileOf({ mapping: 'endpoint-independent', filtering: 'address-and-port-dependent' });
+    const rnd = profileOf({ mapping: 'address-and-port-dependent', portAllocation: 'random' });
+    const prober = planPunch(peer(eim, '198.51.100.1', 40000), peer(rnd, '198.51.100.2', 50000), { seed: 9 });
+    const sockets = planPunch(peer(rnd, '198.51.100.2', 50000), peer(eim, '198.51.100.1', 40000), { seed: 9 });
+    expect(sockets.send.extraSockets).toBe(256);
+    expect(sockets.send.targets).toEqual([{ address: '198.51.100.1', port: 40000 }]);
+    const ports = prober.send.targets.map((t) => t.port);
+    expect(new Set(ports).size).toBe(ports.length);
+    expect(prober.send.targets.every((t) => t.address === '198.51.100.2')).toBe(true);
+    expect(prober.successProbability).toBeGreaterThanOrEqual(0.99);
+    expect(prober.successProbability).toBeCloseTo(birthdaySuccessProbability(257, ports.length, 64512), 12);
+    expect(prober.send.intervalMs).toBe(10); // 100 pps
+    // A tight budget shrinks the attempt and says so in the probability.
+    const small = planPunch(peer(eim, '198.51.100.1', 40000), peer(rnd, '198.51.100.2', 50000), { limits: { maxDurationMs: 4_000 } });
+    expect(small.send.targets.length).toBe(200);
+    expect(small.successProbability).toBeCloseTo(birthdaySuccessProbability(257, 200, 64512), 12);
+  });
+
+  it('prefers IPv6 when both sides have it, and uses host candidates behind one NAT', () => {
+    const v6: NatProfile = { family: 6, mapping: 'endpoint-independent', filtering: 'address-and-port-dependent', allocation: 'preserving', delta: null, hairpinning: null };
+    const sym = profileOf({ mapping: 'address-and-port-dependent', portAllocation: 'random' });
+    const a: PeerDescription = { profiles: [sym, v6], candidates: [...peer(sym, '198.51.100.1', 1).candidates, { type: 'srflx', address: '2001:db8::1', port: 5, family: 6 }] };
+    const b: PeerDescription = { profiles: [sym, { ...v6 }], candidates: [...peer(sym, '198.51.100.2', 2).candidates, { type: 'srflx', address: '2001:db8::2', port: 6, family: 6 }] };
+    const plan = planPunch(a, b);
+    expect(plan.family).toBe(6);
+    expect(plan.strategy).toBe('simultaneous-open');
+    expect(plan.send.targets).toEqual([{ address: '2001:db8::2', port: 6 }]);
+    const same = planPunch(peer(sym, '198.51.100.1', 1), { profiles: [sym], candidates: [{ type: 'host', address: '10.0.0.3', port: 7, family: 4 }, { type: 'srflx', address: '198.51.100.1', port: 9, family: 4 }] });
+    expect(same.strategy).toBe('same-nat');
+    expect(same.send.targets).toEqual([{ address: '10.0.0.3', port: 7 }]);
+  });
+
+  it('says why it relays, and refuses limits beyond the ceilings', () => {
+    const rnd = profileOf({ mapping: 'address-and-port-dependent', portAllocation: 'random' });
+    const plan = planPunch(peer(rnd, '198.51.100.1', 1), peer(rnd, '198.51.100.2', 2));
+    expect(plan.strategy).toBe('relay');
+    expect(plan.reason).toMatch(/random ports/);
+    expect(planPunch({ profiles: [], candidates: [] }, peer(rnd, '198.51.100.2', 2)).reason).toMatch(/no address family/);
+    expect(() => planPunch(peer(rnd, '198.51.100.1', 1), peer(rnd, '198.51.100.2', 2), { limits: { maxSockets: 100_000 } })).toThrow(/maxSockets/);
+    expect(() => planPunch(peer(rnd, '198.51.100.1', 1), peer(rnd, '198.51.100.2', 2), { limits: { maxRatePps: Number.NaN } })).toThrow(/maxRatePps/);
+  });
+});
