@@ -8,6 +8,8 @@
 //                                               diagnosis wall time on real NATs (root only)
 //   4. node test/bench/turn-relay.bench.mjs     TURN relay: natkit serve vs coturn (-m 1, default)
 //   5. node test/bench/session.bench.mjs        encrypted session seal/open per CPU-second
+//   6. TURN_FUZZ_RUNS=1000000 npx vitest run packages/turn/test/server/hostile-clients.test.ts -t fuzz
+//                                               the long fuzz of the TURN decoder and request handler
 // Each child runs in its own process group with a time budget; past it the group is killed by
 // its pid (SIGTERM, then SIGKILL). Ctrl-C stops the running child the same way.
 import { spawn } from 'node:child_process';
@@ -34,6 +36,13 @@ const benches = [
     },
   },
   { name: 'turn-relay', file: 'test/bench/turn-relay.bench.mjs', argv: [process.execPath, 'test/bench/turn-relay.bench.mjs'], budgetMs: 600_000 },
+  {
+    name: 'turn-fuzz',
+    file: 'packages/turn/test/server/hostile-clients.test.ts',
+    argv: ['npx', 'vitest', 'run', '--project', 'unit', 'packages/turn/test/server/hostile-clients.test.ts', '-t', 'fuzz', '--testTimeout', '600000'],
+    env: { TURN_FUZZ_RUNS: '1000000' },
+    budgetMs: 600_000,
+  },
   { name: 'session', file: 'test/bench/session.bench.mjs', argv: [process.execPath, 'test/bench/session.bench.mjs'], budgetMs: 120_000 },
 ];
 
@@ -65,7 +74,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 function run(bench) {
   return new Promise((resolve) => {
     const started = performance.now();
-    const child = spawn(bench.argv[0], bench.argv.slice(1), { cwd: ROOT, stdio: 'inherit', detached: true });
+    const child = spawn(bench.argv[0], bench.argv.slice(1), { cwd: ROOT, stdio: 'inherit', detached: true, env: { ...process.env, ...bench.env } });
     current = child;
     let timedOut = false;
     let killTimer;
