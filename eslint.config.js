@@ -72,6 +72,24 @@ export default tseslint.config(
     'packages/turn/src/client/**/*.ts',
     ['../server/*', '../listener/*', '../allocation/*', 'node:dgram', 'node:net', 'node:tls'],
     'The TURN client builds on the wire layer, auth helpers and the Network interface, not on the server.',
+    'packages/rendezvous/src/protocol/**/*.ts',
+    ['../schedule/*', '../server/*', '../client/*', 'ws', 'node:http', 'node:net'],
+    'The rendezvous protocol is pure: it imports nothing above it and no I/O.',
+  ),
+  layerRule(
+    'packages/rendezvous/src/schedule/**/*.ts',
+    ['../server/*', '../client/*', 'ws', 'node:http', 'node:net'],
+    'Schedulers are pure: they import only the protocol.',
+  ),
+  layerRule(
+    'packages/rendezvous/src/server/**/*.ts',
+    ['../client/*'],
+    'The server imports the protocol and the schedulers, not the client.',
+  ),
+  layerRule(
+    'packages/rendezvous/src/client/**/*.ts',
+    ['../server/*'],
+    'The client imports the protocol and the schedulers, not the server.',
   ),
   layerRule(
     'packages/vnet/src/**/*.ts',

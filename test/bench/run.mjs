@@ -3,6 +3,7 @@
 //   1. node test/bench/stun-server.bench.mjs    STUN Binding throughput on 127.0.0.1
 //   2. node test/bench/vnet.bench.mjs           virtual network datagram throughput
 //      node test/bench/turn-multicore.bench.mjs relay over TCP in one process vs two
+//   2b. node test/bench/rendezvous.bench.mjs    rendezvous memory per peer, requests brokered/s
 //   3. npx vitest run --config test/bench/vitest.bench.config.ts
 //                                               diagnosis wall time on real NATs (root only)
 //   4. node test/bench/turn-relay.bench.mjs     TURN relay: natkit serve vs coturn (-m 1, default)
@@ -20,6 +21,7 @@ const benches = [
   { name: 'stun-server', file: 'test/bench/stun-server.bench.mjs', argv: [process.execPath, 'test/bench/stun-server.bench.mjs'], budgetMs: 300_000 },
   { name: 'vnet', file: 'test/bench/vnet.bench.mjs', argv: [process.execPath, 'test/bench/vnet.bench.mjs'], budgetMs: 180_000 },
   { name: 'turn-multicore', file: 'test/bench/turn-multicore.bench.mjs', argv: [process.execPath, 'test/bench/turn-multicore.bench.mjs'], budgetMs: 180_000 },
+  { name: 'rendezvous', file: 'test/bench/rendezvous.bench.mjs', argv: [process.execPath, 'test/bench/rendezvous.bench.mjs'], budgetMs: 540_000 },
   {
     name: 'diagnose-lab',
     file: 'test/bench/diagnose-lab.bench.ts',

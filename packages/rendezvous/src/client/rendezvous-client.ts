@@ -1,0 +1,181 @@
+import { randomBytes } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import { silentLogger, systemClock, type Clock, type Logger, type Timer } from '@natkit/net';
+import { RendezvousConnectionError, RendezvousRefusedError } from '../errors.js';
+import type { Candidate } from '../protocol/candidate.js';
+import { decodeServerMessage } from '../protocol/decode.js';
+import { encodeMessage } from '../protocol/encode.js';
+import type { WireEndpoint } from '../protocol/fields.js';
+import type { ErrorMessage } from '../protocol/messages/error.js';
+import type { Hello } from '../protocol/messages/hello.js';
+import type { Introduce } from '../protocol/messages/introduce.js';
+import type { Registered, RelayCredentials } from '../protocol/messages/registered.js';
+import type { NatProfile } from '../protocol/nat-profile.js';
+import type { ClientMessage } from '../protocol/client-message.js';
+import { PendingRequests } from './pending-requests.js';
+import { registerHandshake, type RendezvousIdentity } from './register-handshake.js';
+import { TypedEmitter } from './typed-emitter.js';
+
+export interface RendezvousClientOptions {
+  /** `ws://host:port/rendezvous` */
+  readonly url: string;
+  readonly identity: RendezvousIdentity;
+  readonly nat: NatProfile;
+  readonly candidates: readonly Candidate[];
+  /** Time to connect and register (default 10 s). */
+  readonly timeoutMs?: number;
+  /** Default time a `connect` waits for its introduction (default 10 s). */
+  readonly requestTimeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface RendezvousClientComponents {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+/** An introduction as received: the message, and when (on the client's clock) to fire. */
+export interface Introduction extends Introduce {
+  readonly receivedAt: number;
+  readonly fireAt: number;
+}
+
+export interface RendezvousClientEvents {
+  /** Both roles: a `connect` of ours was answered, or another peer asked for us. */
+  introduce: [Introduction];
+  /** A refusal not tied to a request of ours (e.g. `rate-limited`, `superseded`). */
+  refused: [RendezvousRefusedError];
+  /** The connection is gone; `error` says why when it was not our close(). */
+  close: [{ readonly code: number; readonly error: RendezvousRefusedError | null }];
+}
+
+/** A registered connection to a rendezvous server. Create it with connectRendezvous(). */
+export class RendezvousClient extends TypedEmitter<RendezvousClientEvents> {
+  readonly peerId: string;
+  /** The address the server saw us come from. */
+  readonly observed: WireEndpoint;
+  /** Credentials for the server's relay, or null. */
+  readonly relay: RelayCredentials | null;
+  readonly #requests: PendingRequests<Introduction>;
+  readonly #requestPrefix = randomBytes(6).toString('base64url');
+  #sequence = 0;
+  #lastError: RendezvousRefusedError | null = null;
+  #closed = false;
+  #watchdog: Timer | null = null;
+
+  /** @internal use connectRendezvous() */
+  constructor(
+    readonly ws: WebSocket,
+    readonly hello: Hello,
+    registered: Registered,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly requestTimeoutMs: number,
+  ) {
+    super(logger);
+    this.peerId = registered.peerId;
+    this.observed = registered.observed;
+    this.relay = registered.relay;
+    this.#requests = new PendingRequests(clock);
+    ws.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(data, isBinary));
+    ws.on('error', (error) => logger.debug('websocket error', { error: error.message }));
+    ws.once('close', (code) => this.#onClose(code));
+    this.#armWatchdog();
+  }
+
+  /** Asks for an introduction to `peerId`; resolves with ours (the other side gets its own). */
+  connect(peerId: string, options: { readonly signal?: AbortSignal; readonly timeoutMs?: number } = {}): Promise<Introduction> {
+    if (this.#closed) return Promise.reject(new RendezvousConnectionError('ERR_RENDEZVOUS_CLOSED', 'the rendezvous client is closed'));
+    const requestId = `${this.#requestPrefix}.${(++this.#sequence).toString(36)}`;
+    const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
+    const answer = this.#requests.wait(requestId, timeoutMs, () => new RendezvousConnectionError('ERR_RENDEZVOUS_TIMEOUT', `no introduction to ${peerId} within ${timeoutMs} ms`), options.signal);
+    this.#send({ type: 'connect', requestId, to: peerId });
+    return answer;
+  }
+
+  /** Announces a new NAT profile and candidates (after a network change). */
+  update(nat: NatProfile, candidates: readonly Candidate[]): void {
+    this.#send({ type: 'update', nat, candidates: [...candidates] });
+  }
+
+  /** Closes the connection; idempotent. */
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.ws.close(1000, 'bye');
+    }
+    if (this.ws.readyState === this.ws.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = this.clock.setTimeout(() => this.ws.terminate(), 1_000);
+      this.ws.once('close', () => {
+        timer.cancel();
+        resolve();
+      });
+    });
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #send(message: ClientMessage): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(encodeMessage(message));
+  }
+
+  #onMessage(data: Buffer, isBinary: boolean): void {
+    this.#armWatchdog();
+    const decoded = decodeServerMessage(data, isBinary);
+    if (!decoded.ok) {
+      this.logger.debug('dropped a server message', { code: decoded.code, reason: decoded.reason });
+      return;
+    }
+    const message = decoded.value;
+    switch (message.type) {
+      case 'ping':
+        this.#send({ type: 'pong', nonce: message.nonce });
+        return;
+      case 'introduce':
+        return this.#onIntroduce(message);
+      case 'error':
+        return this.#onError(message);
+      default:
+        return;
+    }
+  }
+
+  #onIntroduce(message: Introduce): void {
+    const receivedAt = this.clock.now();
+    const introduction: Introduction = { ...message, receivedAt, fireAt: receivedAt + message.fireInMs };
+    if (message.role === 'initiator') this.#requests.resolve(message.requestId, introduction);
+    this.emit('introduce', introduction);
+  }
+
+  #onError(message: ErrorMessage): void {
+    const error = new RendezvousRefusedError(message.code, message.message, message.retryAfterMs ?? null);
+    this.#lastError = error;
+    if (message.requestId !== undefined && this.#requests.reject(message.requestId, error)) return;
+    this.emit('refused', error);
+  }
+
+  #onClose(code: number): void {
+    this.#closed = true;
+    this.#watchdog?.cancel();
+    this.#requests.rejectAll(new RendezvousConnectionError('ERR_RENDEZVOUS_CLOSED', `the rendezvous connection closed (${code})`));
+    this.emit('close', { code, error: this.#lastError });
+  }
+
+  /** Nothing from the server for 3 heartbeats: the connection is dead, drop it. */
+  #armWatchdog(): void {
+    this.#watchdog?.cancel();
+    if (this.#closed) return;
+    this.#watchdog = this.clock.setTimeout(() => this.ws.terminate(), this.hello.heartbeatMs * 3);
+  }
+}
+
+/** Connects to a rendezvous server and registers; resolves once `registered`. */
+export async function connectRendezvous(options: RendezvousClientOptions, components: RendezvousClientComponents = {}): Promise<RendezvousClient> {
+  const clock = components.clock ?? systemClock;
+  const logger = (components.logger ?? silentLogger).child('rendezvous:client');
+  const input = { url: options.url, identity: options.identity, nat: options.nat, candidates: options.candidates, timeoutMs: options.timeoutMs ?? 10_000, ...(options.signal === undefined ? {} : { signal: options.signal }) };
+  return registerHandshake(input, clock, (ws, hello, registered) => new RendezvousClient(ws, hello, registered, clock, logger, options.requestTimeoutMs ?? 10_000));
+}
