@@ -4,7 +4,7 @@ import type { TurnServer, TurnServerOptions } from '@natkit/turn';
 import { ExitCode } from '../exit-codes.js';
 import type { Io } from './diagnose.js';
 import { createRelay, parseRelayFlags, relayStartupLines, sharingNetwork, type RelayServeFlags } from './serve-relay.js';
-import { parseTlsFlags, startStreamServer, type StreamServeFlags, type StreamServer } from './serve-streams.js';
+import { createServeRendezvous, parseTlsFlags, startStreamServer, type StreamServeFlags, type StreamServer } from './serve-streams.js';
 
 export interface ServeFlags extends RelayServeFlags, StreamServeFlags {
   readonly address?: string;
@@ -85,7 +85,13 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
     // TURN over TCP on the same port number (and TLS there and on --tls-port), told apart by first bytes.
     const primary = server.addresses()[0];
     if (relay !== undefined && primary !== undefined) {
-      streams = await startStreamServer({ address, port: primary.port, ...tlsFlags }, relay, nodeNetwork, logger);
+      const rendezvous = createServeRendezvous(relay, relayOptions?.advertisedRelayAddresses ?? [], primary.port, logger);
+      try {
+        streams = await startStreamServer({ address, port: primary.port, ...tlsFlags }, relay, rendezvous, nodeNetwork, logger);
+      } catch (e) {
+        await rendezvous.close();
+        throw e;
+      }
     }
   } catch (e) {
     await streams?.close();
