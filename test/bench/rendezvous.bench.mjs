@@ -1,7 +1,8 @@
 // Benchmark: the rendezvous server (@natkit/rendezvous) on 127.0.0.1.
 //   1. Memory per registered peer at 100,000 simulated peers, in process: real Session objects
 //      (with a transport that discards what it is sent) through the real register handler (real
-//      Ed25519 signatures, real verification, the in-memory presence store, the limiters).
+//      Ed25519 signatures, real verification, the in-memory presence store, the limiters); the
+//      registration ping is answered, as a live client does.
 //   2. Memory per registered peer over real WebSocket connections (default 2,000, another process
 //      connects them), against a bare `ws` server holding as many idle connections (the floor of
 //      any WebSocket rendezvous).
@@ -14,6 +15,7 @@
 // Only 127.0.0.1 is used; children are killed by pid; each phase is bounded by a timeout.
 import { spawn, execFileSync } from 'node:child_process';
 import { createServer, get } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -49,6 +51,17 @@ const OPEN_LIMITS = {
   maxBufferedBytes: 4 * 1024 * 1024,
 };
 
+/**
+ * A fresh identity from a random seed. Not Identity.generate(): on Node 20.20.2 a GC inside the
+ * JWK export of the Identity constructor can run the weak callback of an earlier
+ * generateKeyPairSync job, which takes the key mutex the export holds: the process deadlocks (seen
+ * twice in 100,000 registrations, main thread in ~KeyGenJob under ExportJWK). fromSeed makes no
+ * keygen job.
+ */
+function newIdentity(Identity) {
+  return Identity.fromSeed(randomBytes(32));
+}
+
 function heapMb() {
   globalThis.gc?.();
   globalThis.gc?.();
@@ -67,13 +80,22 @@ async function memorySim([count]) {
   const { decodeClientMessage, REGISTER_CONTEXT } = await mod('rendezvous/dist/index.js');
   const ctx = createServerContext({ limits: OPEN_LIMITS }, {});
   let sentBytes = 0;
-  const transport = { send: (text) => ((sentBytes += text.length), true), close() {}, terminate() {} };
+  let lastPing = null;
+  const transport = {
+    send(text) {
+      sentBytes += text.length;
+      if (text.startsWith('{"type":"ping"')) lastPing = JSON.parse(text).nonce;
+      return true;
+    },
+    close() {},
+    terminate() {},
+  };
   const before = heapMb();
   let registerMs = 0;
   for (let i = 0; i < n; i++) {
     const session = new Session(`n0:${i.toString(36)}`, transport, { address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, port: 40_000 }, `10.${i >> 16}`, 0, OPEN_LIMITS.messagesPerConnection, ctx.random);
     ctx.sessions.set(session.id, session);
-    const identity = Identity.generate();
+    const identity = newIdentity(Identity);
     const signature = Buffer.from(identity.sign(REGISTER_CONTEXT, Buffer.from(session.challenge, 'base64url'))).toString('base64url');
     const text = JSON.stringify({ type: 'register', peerId: identity.peerId, challenge: session.challenge, signature, nat: NAT, candidates: candidates(i) });
     const t0 = performance.now();
@@ -82,6 +104,9 @@ async function memorySim([count]) {
     await handleRegister(ctx, session, decoded.value);
     registerMs += performance.now() - t0;
     if (session.state !== 'registered') throw new Error(`peer ${i} not registered`);
+    // Steady state: the registration ping is answered (a live client answers within an RTT).
+    if (lastPing === null || session.onPong(lastPing, 1) === null) throw new Error(`peer ${i}: no ping to answer`);
+    lastPing = null;
     if (i % 1000 === 999) await new Promise((resolve) => setImmediate(resolve)); // let signals in
   }
   const after = heapMb();
@@ -151,7 +176,7 @@ async function openOne(kind, url, i) {
   if (kind === 'natkit') {
     const { Identity } = await mod('identity/dist/index.js');
     const { connectRendezvous } = await mod('rendezvous/dist/index.js');
-    return connectRendezvous({ url, identity: Identity.generate(), nat: NAT, candidates: candidates(i), timeoutMs: 30_000, requestTimeoutMs: 30_000 });
+    return connectRendezvous({ url, identity: newIdentity(Identity), nat: NAT, candidates: candidates(i), timeoutMs: 30_000, requestTimeoutMs: 30_000 });
   }
   const { WebSocket } = await import('ws');
   const ws = new WebSocket(url, { perMessageDeflate: false });

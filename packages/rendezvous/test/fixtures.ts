@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Identity } from '@natkit/identity';
 import { WebSocket } from 'ws';
 import { afterEach } from 'vitest';
@@ -51,6 +52,16 @@ export function candidatesOf(base: number): Candidate[] {
   ];
 }
 
+/**
+ * A fresh identity from a random seed. Not Identity.generate(): on Node 20.20.2 a GC during the
+ * Identity constructor's JWK export can run the weak callback of an earlier generateKeyPairSync
+ * job, which takes the key mutex the export holds, and the process deadlocks (seen in the
+ * rendezvous benchmark). fromSeed makes no keygen job.
+ */
+export function newIdentity(): Identity {
+  return Identity.fromSeed(randomBytes(32));
+}
+
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -64,7 +75,7 @@ export async function startServer(options: StandaloneOptions = {}, components: R
 }
 
 /** A registered client library instance, closed after the test. */
-export async function connectClient(url: string, identity = Identity.generate(), base = 1, nat: NatProfile = portRestricted): Promise<RendezvousClient> {
+export async function connectClient(url: string, identity = newIdentity(), base = 1, nat: NatProfile = portRestricted): Promise<RendezvousClient> {
   const client = await connectRendezvous({ url, identity, nat, candidates: candidatesOf(base), timeoutMs: 5_000, requestTimeoutMs: 5_000 });
   cleanups.push(() => client.close());
   return client;

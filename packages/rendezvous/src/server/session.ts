@@ -39,7 +39,8 @@ export class Session {
   lastHeardAt: number;
   nextPingAt: number;
   readonly messageBucket: Bucket;
-  readonly #pending = new Map<string, PendingPing>();
+  /** Outstanding pings; created on the first (most sessions have none most of the time). */
+  #pending: Map<string, PendingPing> | null = null;
   #probe: Promise<number | null> | null = null;
 
   constructor(
@@ -82,11 +83,11 @@ export class Session {
    * many pings are outstanding. `timeoutMs` null: heartbeat only, nobody waits (no timer).
    */
   ping(clock: Clock, timeoutMs: number | null): Promise<number | null> {
-    if (this.state === 'closed' || this.#pending.size >= MAX_PENDING_PINGS) return Promise.resolve(null);
+    if (this.state === 'closed' || (this.#pending?.size ?? 0) >= MAX_PENDING_PINGS) return Promise.resolve(null);
     const nonce = this.random.next(9);
     return new Promise((resolve) => {
       const timer = timeoutMs === null ? null : clock.setTimeout(() => this.#settle(nonce, null), timeoutMs);
-      this.#pending.set(nonce, { sentAt: clock.now(), timer, resolve });
+      (this.#pending ??= new Map()).set(nonce, { sentAt: clock.now(), timer, resolve });
       if (!this.send({ type: 'ping', nonce })) this.#settle(nonce, null);
     });
   }
@@ -106,7 +107,7 @@ export class Session {
 
   /** A pong arrived: returns its RTT sample, or null for a nonce we did not send. */
   onPong(nonce: string, now: number): number | null {
-    const pending = this.#pending.get(nonce);
+    const pending = this.#pending?.get(nonce);
     if (pending === undefined) return null;
     const sample = now - pending.sentAt;
     this.rtt = updateRtt(this.rtt, sample, now);
@@ -116,19 +117,21 @@ export class Session {
 
   /** Heartbeat pings whose pong never came are forgotten after `maxAgeMs`. */
   expirePings(now: number, maxAgeMs: number): void {
+    if (this.#pending === null) return;
     for (const [nonce, pending] of this.#pending) if (now - pending.sentAt > maxAgeMs) this.#settle(nonce, null);
   }
 
   /** Marks the session closed and resolves every pending ping with null. Idempotent. */
   dispose(): void {
     this.state = 'closed';
-    for (const nonce of [...this.#pending.keys()]) this.#settle(nonce, null);
+    for (const nonce of [...(this.#pending?.keys() ?? [])]) this.#settle(nonce, null);
   }
 
   #settle(nonce: string, value: number | null): void {
-    const pending = this.#pending.get(nonce);
+    const pending = this.#pending?.get(nonce);
     if (pending === undefined) return;
-    this.#pending.delete(nonce);
+    this.#pending?.delete(nonce);
+    if (this.#pending?.size === 0) this.#pending = null;
     pending.timer?.cancel();
     pending.resolve(value);
   }

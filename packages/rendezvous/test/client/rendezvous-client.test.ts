@@ -2,10 +2,10 @@ import { createServer, type AddressInfo } from 'node:net';
 import { Identity } from '@natkit/identity';
 import { describe, expect, it } from 'vitest';
 import { connectRendezvous, RendezvousConnectionError, RendezvousRefusedError, type Introduction } from '../../src/index.js';
-import { candidatesOf, connectClient, portRestricted, RawClient, startServer } from '../fixtures.js';
+import { candidatesOf, connectClient, newIdentity, portRestricted, RawClient, startServer } from '../fixtures.js';
 
 async function silentPeer(url: string): Promise<Identity> {
-  const identity = Identity.generate();
+  const identity = newIdentity();
   await (await RawClient.open(url)).register(identity); // registered, never answers a ping
   return identity;
 }
@@ -46,26 +46,26 @@ describe('client library', () => {
     const probe = createServer();
     const port = await new Promise<number>((resolve) => probe.listen(0, '127.0.0.1', () => resolve((probe.address() as AddressInfo).port)));
     await new Promise<void>((resolve) => probe.close(() => resolve()));
-    const attempt = connectRendezvous({ url: `ws://127.0.0.1:${port}/rendezvous`, identity: Identity.generate(), nat: portRestricted, candidates: [] });
+    const attempt = connectRendezvous({ url: `ws://127.0.0.1:${port}/rendezvous`, identity: newIdentity(), nat: portRestricted, candidates: [] });
     await expect(attempt).rejects.toMatchObject({ code: 'ERR_RENDEZVOUS_CONNECT' });
   });
 
   it('connectRendezvous honours an AbortSignal', async () => {
     const server = await startServer();
-    const attempt = connectRendezvous({ url: server.url, identity: Identity.generate(), nat: portRestricted, candidates: [], signal: AbortSignal.abort(new Error('stop')) });
+    const attempt = connectRendezvous({ url: server.url, identity: newIdentity(), nat: portRestricted, candidates: [], signal: AbortSignal.abort(new Error('stop')) });
     await expect(attempt).rejects.toThrow('stop');
   });
 
   it('a refused registration rejects connectRendezvous with the typed error', async () => {
     const server = await startServer({ limits: { registrationsPerIp: { burst: 0, perSecond: 0 } } });
-    const attempt = connectRendezvous({ url: server.url, identity: Identity.generate(), nat: portRestricted, candidates: candidatesOf(1) });
+    const attempt = connectRendezvous({ url: server.url, identity: newIdentity(), nat: portRestricted, candidates: candidatesOf(1) });
     await expect(attempt).rejects.toBeInstanceOf(RendezvousRefusedError);
     await expect(attempt).rejects.toMatchObject({ code: 'rate-limited' });
   });
 
   it('superseded: a refused event, then close with the reason', async () => {
     const server = await startServer();
-    const identity = Identity.generate();
+    const identity = newIdentity();
     const first = await connectClient(server.url, identity);
     const refused = new Promise<RendezvousRefusedError>((resolve) => first.on('refused', resolve));
     const closed = new Promise<{ code: number; error: RendezvousRefusedError | null }>((resolve) => first.on('close', resolve));

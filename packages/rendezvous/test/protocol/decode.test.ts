@@ -1,10 +1,9 @@
 import fc from 'fast-check';
-import { Identity } from '@natkit/identity';
 import { describe, expect, it } from 'vitest';
 import { decodeClientMessage, decodeServerMessage, encodeIntroduce, encodeMessage, encodePeerInfo, MAX_MESSAGE_BYTES, type ClientMessage, type ServerMessage } from '../../src/index.js';
-import { candidatesOf, portRestricted } from '../fixtures.js';
+import { candidatesOf, newIdentity, portRestricted } from '../fixtures.js';
 
-const peerId = Identity.generate().peerId;
+const peerId = newIdentity().peerId;
 const challenge = Buffer.alloc(32, 7).toString('base64url');
 const register: ClientMessage = { type: 'register', peerId, challenge, signature: Buffer.alloc(64, 1).toString('base64url'), nat: portRestricted, candidates: candidatesOf(1) };
 

@@ -1,7 +1,6 @@
-import { Identity } from '@natkit/identity';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Introduction } from '../../src/index.js';
-import { connectClient, startServer } from '../fixtures.js';
+import { connectClient, newIdentity, startServer } from '../fixtures.js';
 import { startDelayProxy } from './delay-proxy.js';
 
 const proxies: { close: () => Promise<void> }[] = [];
@@ -15,8 +14,8 @@ describe('fire time over loopback with a slow path to one side', () => {
     const server = await startServer({ fireMarginMs: 10 });
     const proxy = await startDelayProxy(server.port, ONE_WAY_MS);
     proxies.push(proxy);
-    const near = await connectClient(server.url, Identity.generate(), 1);
-    const far = await connectClient(`ws://127.0.0.1:${proxy.port}/rendezvous`, Identity.generate(), 2);
+    const near = await connectClient(server.url, newIdentity(), 1);
+    const far = await connectClient(`ws://127.0.0.1:${proxy.port}/rendezvous`, newIdentity(), 2);
     const fired: Record<string, number> = {};
     const fire = (name: string) => (intro: Introduction): void => {
       setTimeout(() => (fired[name] = performance.now()), Math.max(0, intro.fireAt - performance.now()));

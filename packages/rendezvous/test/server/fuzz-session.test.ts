@@ -1,7 +1,6 @@
 import fc from 'fast-check';
-import { Identity } from '@natkit/identity';
 import { describe, expect, it } from 'vitest';
-import { candidatesOf, portRestricted, RawClient, startServer } from '../fixtures.js';
+import { candidatesOf, newIdentity, portRestricted, RawClient, startServer } from '../fixtures.js';
 
 /** Valid messages to mutate: the fuzzer starts near the protocol, where bugs hide. */
 function seeds(peerId: string): Record<string, unknown>[] {
@@ -39,11 +38,11 @@ function mutate(message: Record<string, unknown>, m: Mutation): Record<string, u
 describe('a registered session under seeded fuzzing', () => {
   it('answers every mutated message with an error or a valid message, and keeps serving', async () => {
     const server = await startServer({ limits: { messagesPerConnection: { burst: 1e6, perSecond: 1e6 } } });
-    const alice = Identity.generate();
+    const alice = newIdentity();
     const raw = await RawClient.open(server.url);
     await raw.register(alice);
     const samples = fc.sample(fc.tuple(fc.nat(), mutation), { numRuns: 400, seed: 42 });
-    const base = seeds(Identity.generate().peerId);
+    const base = seeds(newIdentity().peerId);
     for (const [pick, m] of samples) raw.send(mutate(base[pick % base.length]!, m));
     raw.send({ type: 'ping', nonce: 'still-there' });
     // RawClient throws on any server message that fails the server schema; the last pong proves

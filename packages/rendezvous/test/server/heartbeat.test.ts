@@ -1,13 +1,12 @@
-import { Identity } from '@natkit/identity';
 import { describe, expect, it } from 'vitest';
-import { connectClient, RawClient, startServer } from '../fixtures.js';
+import { connectClient, newIdentity, RawClient, startServer } from '../fixtures.js';
 import { startDelayProxy } from './delay-proxy.js';
 
 describe('heartbeat and presence', () => {
   it('a registered client that stops answering pings is closed and its peer id leaves', async () => {
     const server = await startServer({ heartbeatMs: 60, tickMs: 15 });
     const alice = await connectClient(server.url);
-    const silent = Identity.generate();
+    const silent = newIdentity();
     const raw = await RawClient.open(server.url);
     await raw.register(silent);
     await raw.closed;

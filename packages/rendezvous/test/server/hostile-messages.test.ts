@@ -1,7 +1,6 @@
-import { Identity } from '@natkit/identity';
 import { describe, expect, it } from 'vitest';
 import { CloseCode, HARD_MAX_PAYLOAD_BYTES, MAX_MESSAGE_BYTES } from '../../src/index.js';
-import { connectClient, RawClient, startServer } from '../fixtures.js';
+import { connectClient, newIdentity, RawClient, startServer } from '../fixtures.js';
 
 describe('hostile messages: refused with the right code, and the server keeps serving', () => {
   const cases: [string, string | Buffer, string][] = [
@@ -15,7 +14,7 @@ describe('hostile messages: refused with the right code, and the server keeps se
     it(name, async () => {
       const server = await startServer();
       const raw = await RawClient.open(server.url);
-      await raw.register(Identity.generate());
+      await raw.register(newIdentity());
       raw.sendText(data);
       const error = await raw.next('error');
       expect(error.code).toBe(code);
@@ -48,7 +47,7 @@ describe('hostile messages: refused with the right code, and the server keeps se
     const server = await startServer();
     const raw = await RawClient.open(server.url);
     await raw.next('hello');
-    raw.send({ type: 'connect', requestId: 'early', to: Identity.generate().peerId });
+    raw.send({ type: 'connect', requestId: 'early', to: newIdentity().peerId });
     expect(await raw.next('error')).toMatchObject({ code: 'not-registered', requestId: 'early' });
     raw.send({ type: 'update', nat: { ipv4: null, ipv6: null }, candidates: [] });
     expect(await raw.next('error')).toMatchObject({ code: 'not-registered' });

@@ -1,13 +1,12 @@
-import { Identity } from '@natkit/identity';
 import { describe, expect, it } from 'vitest';
 import type { Introduction } from '../../src/index.js';
-import { candidatesOf, connectClient, portRestricted, RawClient, startServer, symmetricSequential } from '../fixtures.js';
+import { candidatesOf, connectClient, newIdentity, portRestricted, RawClient, startServer, symmetricSequential } from '../fixtures.js';
 
 describe('introductions', () => {
   it("carry each side's candidates, NAT profile and observed address to the other", async () => {
     const server = await startServer();
-    const alice = await connectClient(server.url, Identity.generate(), 1, portRestricted);
-    const bob = await connectClient(server.url, Identity.generate(), 2, symmetricSequential);
+    const alice = await connectClient(server.url, newIdentity(), 1, portRestricted);
+    const bob = await connectClient(server.url, newIdentity(), 2, symmetricSequential);
     const atBob = new Promise<Introduction>((resolve) => bob.on('introduce', resolve));
     const atAlice = await alice.connect(bob.peerId, { signal: AbortSignal.timeout(5_000) });
     const forBob = await atBob;
@@ -32,7 +31,7 @@ describe('introductions', () => {
 
   it('an update is what later introductions carry', async () => {
     const server = await startServer();
-    const [alice, bob] = [await connectClient(server.url, Identity.generate(), 1), await connectClient(server.url, Identity.generate(), 2)];
+    const [alice, bob] = [await connectClient(server.url, newIdentity(), 1), await connectClient(server.url, newIdentity(), 2)];
     bob.update(symmetricSequential, candidatesOf(7));
     await new Promise((r) => setTimeout(r, 50));
     expect((await alice.connect(bob.peerId)).peer).toMatchObject({ nat: symmetricSequential, candidates: candidatesOf(7) });
@@ -41,7 +40,7 @@ describe('introductions', () => {
   it('a popular peer: concurrent requests from 12 peers share its RTT probe and all succeed', async () => {
     const server = await startServer({ rttMaxAgeMs: 0 });
     const target = await connectClient(server.url);
-    const initiators = await Promise.all(Array.from({ length: 12 }, (_, i) => connectClient(server.url, Identity.generate(), 10 + i)));
+    const initiators = await Promise.all(Array.from({ length: 12 }, (_, i) => connectClient(server.url, newIdentity(), 10 + i)));
     const intros = await Promise.all(initiators.map((c) => c.connect(target.peerId)));
     expect(intros.map((i) => i.peer.peerId)).toEqual(initiators.map(() => target.peerId));
     expect(new Set(intros.map((i) => i.connectionId)).size).toBe(12);
@@ -50,7 +49,7 @@ describe('introductions', () => {
   it('unknown peer, self-connect: refused with the request id', async () => {
     const server = await startServer();
     const alice = await connectClient(server.url);
-    await expect(alice.connect(Identity.generate().peerId)).rejects.toMatchObject({ code: 'unknown-peer' });
+    await expect(alice.connect(newIdentity().peerId)).rejects.toMatchObject({ code: 'unknown-peer' });
     await expect(alice.connect(alice.peerId)).rejects.toMatchObject({ code: 'self-connect' });
   });
 
@@ -65,7 +64,7 @@ describe('introductions', () => {
   it('a target that does not answer the RTT probe: peer-unresponsive', async () => {
     const server = await startServer({ rttProbeTimeoutMs: 150 });
     const alice = await connectClient(server.url);
-    const silent = Identity.generate();
+    const silent = newIdentity();
     await (await RawClient.open(server.url)).register(silent); // never answers pings
     await expect(alice.connect(silent.peerId)).rejects.toMatchObject({ code: 'peer-unresponsive' });
   });

@@ -1,7 +1,6 @@
-import { Identity } from '@natkit/identity';
 import { describe, expect, it } from 'vitest';
 import { CloseCode, RendezvousRefusedError } from '../../src/index.js';
-import { connectClient, RawClient, signedRegister, startServer } from '../fixtures.js';
+import { connectClient, newIdentity, RawClient, signedRegister, startServer } from '../fixtures.js';
 
 describe('limits per peer and per IP', () => {
   it('connect requests per peer: over the burst, rate-limited with retryAfterMs', async () => {
@@ -33,13 +32,13 @@ describe('limits per peer and per IP', () => {
     await connectClient(server.url);
     const raw = await RawClient.open(server.url);
     const hello = await raw.next('hello');
-    raw.send(signedRegister(Identity.generate(), hello.challenge));
+    raw.send(signedRegister(newIdentity(), hello.challenge));
     expect(await raw.next('error')).toMatchObject({ code: 'rate-limited', retryAfterMs: expect.any(Number) });
   });
 
   it('registrations per peer id (a flapping or hijacked id)', async () => {
     const server = await startServer({ limits: { registrationsPerPeer: { burst: 1, perSecond: 0.01 } } });
-    const alice = Identity.generate();
+    const alice = newIdentity();
     await (await RawClient.open(server.url)).register(alice);
     const again = await RawClient.open(server.url);
     const hello = await again.next('hello');

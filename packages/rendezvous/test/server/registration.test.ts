@@ -1,7 +1,6 @@
-import { Identity } from '@natkit/identity';
 import { describe, expect, it } from 'vitest';
 import { CloseCode, type RelayCredentials } from '../../src/index.js';
-import { candidatesOf, connectClient, portRestricted, RawClient, signedRegister, startServer } from '../fixtures.js';
+import { candidatesOf, connectClient, newIdentity, portRestricted, RawClient, signedRegister, startServer } from '../fixtures.js';
 
 describe('registration: no peer id without its key', () => {
   it('a valid signature over the challenge registers; registered carries relay credentials and the observed address', async () => {
@@ -11,7 +10,7 @@ describe('registration: no peer id without its key', () => {
       return { username: `1700000600:${peerId}`, password: 'c2VjcmV0', ttl: 600, urls: ['turn:127.0.0.1:3478?transport=udp'] };
     };
     const server = await startServer({}, { mintRelayCredentials: mint });
-    const alice = Identity.generate();
+    const alice = newIdentity();
     const raw = await RawClient.open(server.url);
     const hello = await raw.next('hello');
     expect(hello).toMatchObject({ version: 1, registerWithinMs: 10_000, heartbeatMs: 15_000, maxMessageBytes: 16_384 });
@@ -33,11 +32,11 @@ describe('registration: no peer id without its key', () => {
 
   it('without a minting function relay is null; a minting function that throws gives null too', async () => {
     const plain = await startServer();
-    expect((await (await RawClient.open(plain.url)).register(Identity.generate())).relay).toBeNull();
+    expect((await (await RawClient.open(plain.url)).register(newIdentity())).relay).toBeNull();
     const broken = await startServer({}, { mintRelayCredentials: () => { throw new Error('no secret'); } });
-    expect((await (await RawClient.open(broken.url)).register(Identity.generate())).relay).toBeNull();
+    expect((await (await RawClient.open(broken.url)).register(newIdentity())).relay).toBeNull();
     const unfit = await startServer({}, { mintRelayCredentials: () => ({ username: 'u', password: 'p', ttl: 600, urls: Array.from({ length: 9 }, () => 'turn:x') }) });
-    expect((await (await RawClient.open(unfit.url)).register(Identity.generate())).relay).toBeNull();
+    expect((await (await RawClient.open(unfit.url)).register(newIdentity())).relay).toBeNull();
   });
 
   it('minted credentials with extra fields go out with the protocol fields only', async () => {
@@ -51,7 +50,7 @@ describe('registration: no peer id without its key', () => {
     const server = await startServer();
     const raw = await RawClient.open(server.url);
     const hello = await raw.next('hello');
-    const message = signedRegister(Identity.generate(), hello.challenge);
+    const message = signedRegister(newIdentity(), hello.challenge);
     if (message.type !== 'register') throw new Error('unreachable');
     const bytes = Buffer.from(message.signature, 'base64url');
     bytes[0] = (bytes[0] ?? 0) ^ 1;
@@ -62,7 +61,7 @@ describe('registration: no peer id without its key', () => {
 
   it("someone else's peer id is refused (signed with another key)", async () => {
     const server = await startServer();
-    const [victim, attacker] = [Identity.generate(), Identity.generate()];
+    const [victim, attacker] = [newIdentity(), newIdentity()];
     const raw = await RawClient.open(server.url);
     const hello = await raw.next('hello');
     raw.send(signedRegister(victim, hello.challenge, 1, portRestricted, attacker));
@@ -74,7 +73,7 @@ describe('registration: no peer id without its key', () => {
 
   it('a signature made in another domain (context) is refused', async () => {
     const server = await startServer();
-    const alice = Identity.generate();
+    const alice = newIdentity();
     const raw = await RawClient.open(server.url);
     const hello = await raw.next('hello');
     const signature = Buffer.from(alice.sign('natkit/other/v1', Buffer.from(hello.challenge, 'base64url'))).toString('base64url');
@@ -84,7 +83,7 @@ describe('registration: no peer id without its key', () => {
 
   it('a replayed registration (another connection\'s challenge) is refused, and so is a second use of one', async () => {
     const server = await startServer();
-    const alice = Identity.generate();
+    const alice = newIdentity();
     const first = await RawClient.open(server.url);
     const hello = await first.next('hello');
     const captured = signedRegister(alice, hello.challenge);
@@ -102,7 +101,7 @@ describe('registration: no peer id without its key', () => {
 
   it('a peer id with a bad checksum is invalid-peer-id', async () => {
     const server = await startServer();
-    const alice = Identity.generate();
+    const alice = newIdentity();
     const raw = await RawClient.open(server.url);
     const hello = await raw.next('hello');
     const message = signedRegister(alice, hello.challenge);
@@ -113,7 +112,7 @@ describe('registration: no peer id without its key', () => {
 
   it('the same peer id twice: the newer session wins, the older is told superseded and closed', async () => {
     const server = await startServer();
-    const alice = Identity.generate();
+    const alice = newIdentity();
     const older = await RawClient.open(server.url);
     await older.register(alice, 1);
     const newer = await RawClient.open(server.url);
@@ -121,7 +120,7 @@ describe('registration: no peer id without its key', () => {
     expect(await older.next('error')).toMatchObject({ code: 'superseded' });
     expect(await older.closed).toBe(CloseCode.Superseded);
     // Lookups find the newer session's candidates.
-    const bob = await connectClient(server.url, Identity.generate(), 3);
+    const bob = await connectClient(server.url, newIdentity(), 3);
     newer.answerPings();
     const intro = await bob.connect(alice.peerId);
     expect(intro.peer.candidates).toEqual(candidatesOf(2));
