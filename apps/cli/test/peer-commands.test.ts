@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -98,7 +99,7 @@ describe('natkit listen / ping / pipe over loopback (spawned processes, a real n
   }, 30_000);
 
   it('ping to a peer that is not registered fails with exit 6 and says what to do', async () => {
-    const r = await run(['ping', '--server', server, '--key', join(dir, 'ping.pem'), '--count', '1', Identity.generate().peerId]);
+    const r = await run(['ping', '--server', server, '--key', join(dir, 'ping.pem'), '--count', '1', Identity.fromSeed(randomBytes(32)).peerId]);
     expect(r.code).toBe(6);
     expect(r.err).toMatch(/is not registered at 127\.0\.0\.1:\d+: start `natkit listen --server/);
   }, 30_000);

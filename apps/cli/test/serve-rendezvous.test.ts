@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Identity } from '@natkit/identity';
@@ -26,8 +27,8 @@ describe('natkit serve: the rendezvous on the TCP port', () => {
       });
       const port = Number(/:(\d+)\//.exec(url)?.[1]);
       expect(out).toMatch(new RegExp(`STUN .* on UDP 127\\.0\\.0\\.1:${port}\\b`)); // one port number
-      const alice = await connectRendezvous({ url, identity: Identity.generate(), nat: NAT, candidates: [] });
-      const bob = await connectRendezvous({ url, identity: Identity.generate(), nat: NAT, candidates: [{ type: 'host', address: '127.0.0.1', port: 40000 }] });
+      const alice = await connectRendezvous({ url, identity: Identity.fromSeed(randomBytes(32)), nat: NAT, candidates: [] });
+      const bob = await connectRendezvous({ url, identity: Identity.fromSeed(randomBytes(32)), nat: NAT, candidates: [{ type: 'host', address: '127.0.0.1', port: 40000 }] });
       try {
         expect(alice.observed.address).toBe('127.0.0.1');
         expect(alice.relay?.username).toMatch(new RegExp(`^\\d+:${alice.peerId}$`));

@@ -12,6 +12,7 @@ export interface Route {
 /** The path a connection's data takes now. */
 export type ConnectionPath =
   | { readonly kind: 'direct'; readonly local: Endpoint; readonly remote: Endpoint }
+  /** `relay`: the relayed address carrying the data (the peer's, or ours); `transport`: our leg to the relay. */
   | { readonly kind: 'relay'; readonly relay: Endpoint; readonly transport: 'udp' | 'tcp' | 'tls'; readonly remote: Endpoint };
 
 /** A route is relayed when it uses our allocation or targets one of the peer's relay candidates. */

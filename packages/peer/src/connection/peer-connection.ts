@@ -10,8 +10,8 @@ import { ConnectionEvents, type ConnectionStats } from './connection-events.js';
 export interface ConnectionTransport {
   send(bytes: Uint8Array, route: Route): void;
   readonly local: Endpoint;
-  /** Our relay server and how we reach it, when we have an allocation. */
-  readonly relay: { readonly server: Endpoint; readonly transport: 'udp' | 'tcp' | 'tls' } | null;
+  /** Our relayed address and how we reach its server, when we have an allocation. */
+  readonly relay: { readonly relayed: Endpoint; readonly transport: 'udp' | 'tcp' | 'tls' } | null;
 }
 
 export interface ConnectionTiming {
@@ -70,7 +70,7 @@ export class PeerConnection extends ConnectionEvents {
     if (this.#direct !== null) return { kind: 'direct', local: transport.local, remote: this.#direct.route.to };
     const route = this.#relayRoute;
     const relay = transport.relay;
-    return { kind: 'relay', relay: route?.via === 'socket' ? route.to : (relay?.server ?? transport.local), transport: route?.via === 'allocation' ? (relay?.transport ?? 'udp') : 'udp', remote: route?.to ?? transport.local };
+    return { kind: 'relay', relay: route?.via === 'socket' ? route.to : (relay?.relayed ?? transport.local), transport: route?.via === 'allocation' ? (relay?.transport ?? 'udp') : 'udp', remote: route?.to ?? transport.local };
   }
 
   get closed(): boolean {
@@ -134,8 +134,9 @@ export class PeerConnection extends ConnectionEvents {
         return;
       case 'probe':
         this.#sendControl({ type: 'probe-ack', nonce: message.nonce }, route);
-        // A probe that came straight from the peer: ask back on that path at once (both sides upgrade).
-        if (this.#direct === null && !isRelayRoute(route, this.#init.peerRelays)) this.#probe(route);
+        // A probe straight from the peer, from an address not in use: ask back on that path at once
+        // (both sides upgrade; a peer whose NAT mapping changed is found at its new address).
+        if (!isRelayRoute(route, this.#init.peerRelays) && !sameRoute(this.#direct?.route ?? null, route)) this.#probe(route);
         return;
       case 'probe-ack':
         return this.#onProbeAck(message.nonce, route, now);
@@ -156,8 +157,15 @@ export class PeerConnection extends ConnectionEvents {
     }
     if (isRelayRoute(route, this.#init.peerRelays)) return; // asked directly, answered through the relay: not a direct path
     if (this.#direct !== null) {
-      if (sameRoute(this.#direct.route, route)) this.counters.rttMs = rtt;
-      this.#direct.lastHeard = now;
+      if (sameRoute(this.#direct.route, route)) {
+        this.counters.rttMs = rtt;
+        this.#direct.lastHeard = now;
+      } else if (now - this.#direct.lastHeard > this.#tickMs()) {
+        // The direct address in use went quiet and another answers: NAT rebinding, move there.
+        this.#direct = { route, lastHeard: now };
+        this.counters.rttMs = rtt;
+        this.emit('path', this.path);
+      }
       return;
     }
     this.#direct = { route, lastHeard: now };
@@ -189,9 +197,13 @@ export class PeerConnection extends ConnectionEvents {
     this.#init.transport.send(this.#init.session.seal(encodeControl(message), this.#init.clock.now()), route);
   }
 
-  #scheduleTick(): void {
+  #tickMs(): number {
     const { keepaliveMs, directTimeoutMs } = this.#init.timing;
-    const interval = Math.max(50, Math.min(keepaliveMs, directTimeoutMs / 3));
+    return Math.max(50, Math.min(keepaliveMs, directTimeoutMs / 3));
+  }
+
+  #scheduleTick(): void {
+    const interval = this.#tickMs();
     this.#tick = this.#init.clock.setTimeout(() => {
       this.#onTick();
       if (!this.#closed) this.#scheduleTick();

@@ -73,7 +73,7 @@ export class Peer {
     const allocation = relay.allocation;
     this.#transport = {
       local,
-      relay: allocation === null ? null : { server: allocation.server, transport: allocation.transport },
+      relay: allocation === null ? null : { relayed: allocation.relayed, transport: allocation.transport },
       send: (bytes, route) => this.#send(bytes, route),
     };
     this.#responder = new HandshakeResponder({ identity: options.identity, allocateId: () => this.#freeId() });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Identity } from '@natkit/identity';
 import { createNodeNetwork, type Network, type UdpSocket } from '@natkit/net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,10 +42,51 @@ afterAll(async () => {
   await serve.stop();
 });
 
+/** Real sockets; rebind() moves the UDP socket to a new port, as a NAT rebinding looks from outside. */
+function rebindableNetwork(): { network: Network; rebind: () => Promise<void> } {
+  let current: UdpSocket | null = null;
+  const handlers = new Set<(d: Uint8Array, from: { address: string; port: number }) => void>();
+  const attach = (s: UdpSocket): void => {
+    s.onMessage((d, from) => {
+      if (s === current) for (const h of [...handlers]) h(d, from);
+    });
+  };
+  const wrapped: Network = {
+    ...network,
+    localAddressFor: (r) => network.localAddressFor(r),
+    bindUdp: async (o) => {
+      current = await network.bindUdp(o);
+      attach(current);
+      const first = current;
+      return {
+        local: first.local,
+        family: first.family,
+        send: (d, to) => current?.send(d, to),
+        onMessage: (h) => {
+          handlers.add(h);
+          return () => handlers.delete(h);
+        },
+        onError: (h) => first.onError(h),
+        close: async () => current?.close(),
+        [Symbol.asyncDispose]: async () => current?.close(),
+      };
+    },
+  };
+  return {
+    network: wrapped,
+    rebind: async () => {
+      const old = current;
+      current = await network.bindUdp({ family: 4 });
+      attach(current);
+      await old?.close();
+    },
+  };
+}
+
 async function pair(options: Partial<PeerOptions> = {}, bobOptions: Partial<PeerOptions> = options): Promise<{ alice: Peer; bob: Peer; close: () => Promise<void> }> {
   const server = { address: '127.0.0.1', port: serve.port };
-  const alice = await createPeer({ server, identity: Identity.generate(), ...options }, { network });
-  const bob = await createPeer({ server, identity: Identity.generate(), ...bobOptions }, { network });
+  const alice = await createPeer({ server, identity: Identity.fromSeed(randomBytes(32)), ...options }, { network });
+  const bob = await createPeer({ server, identity: Identity.fromSeed(randomBytes(32)), ...bobOptions }, { network });
   return { alice, bob, close: async () => { await alice.close(); await bob.close(); } };
 }
 
@@ -114,6 +156,36 @@ describe('@natkit/peer connections over loopback with a real natkit serve', () =
     }
   }, 20_000);
 
+  it('a stream of datagrams keeps flowing, in one session, while the path moves from relay to direct', async () => {
+    const { alice, bob, close } = await pair();
+    try {
+      const incoming = accepted(bob);
+      const a = await alice.connect(bob.peerId, { signal: AbortSignal.timeout(10_000) });
+      const b = await incoming;
+      const got: number[] = [];
+      const pathAt: string[] = [];
+      b.onMessage((m) => {
+        got.push(new DataView(m.buffer, m.byteOffset).getUint32(0));
+        pathAt.push(b.path.kind);
+      });
+      const sentOn: string[] = [];
+      for (let i = 0; i < 200; i++) {
+        const m = new Uint8Array(4);
+        new DataView(m.buffer).setUint32(0, i);
+        sentOn.push(a.path.kind);
+        a.send(m);
+        await new Promise((r) => setTimeout(r, 3));
+      }
+      for (let i = 0; i < 40 && got.length < 200; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(sentOn[0]).toBe('relay');
+      expect(sentOn.at(-1)).toBe('direct');
+      expect(pathAt.at(-1)).toBe('direct');
+      expect(new Set(got).size).toBe(200); // loopback: nothing lost across the switch
+    } finally {
+      await close();
+    }
+  }, 20_000);
+
   it('stays on the relay with directPath: false, and data flows through the TURN server', async () => {
     const { alice, bob, close } = await pair({ directPath: false });
     try {
@@ -143,9 +215,9 @@ describe('@natkit/peer connections over loopback with a real natkit serve', () =
     const server = { address: '127.0.0.1', port: serve.port };
     const muted = mutableNetwork();
     const timing = { directTimeoutMs: 600, keepaliveMs: 200, reprobeMs: 60_000 };
-    const alice = await createPeer({ server, identity: Identity.generate(), ...timing }, { network });
+    const alice = await createPeer({ server, identity: Identity.fromSeed(randomBytes(32)), ...timing }, { network });
     // Bob relays over TCP, so silencing his UDP socket kills only the direct path.
-    const bob = await createPeer({ server, identity: Identity.generate(), relay: 'tcp', ...timing }, { network: muted.network });
+    const bob = await createPeer({ server, identity: Identity.fromSeed(randomBytes(32)), relay: 'tcp', ...timing }, { network: muted.network });
     try {
       const incoming = accepted(bob);
       const a = await alice.connect(bob.peerId, { signal: AbortSignal.timeout(10_000) });
@@ -164,12 +236,48 @@ describe('@natkit/peer connections over loopback with a real natkit serve', () =
     }
   }, 20_000);
 
+  it('follows the peer to its new address when its NAT mapping changes (rebinding), on the same session', async () => {
+    const server = { address: '127.0.0.1', port: serve.port };
+    const moving = rebindableNetwork();
+    const timing = { directTimeoutMs: 5000, keepaliveMs: 150, reprobeMs: 60_000 };
+    const alice = await createPeer({ server, identity: Identity.fromSeed(randomBytes(32)), ...timing }, { network });
+    // Bob relays over TCP, so only his direct path moves.
+    const bob = await createPeer({ server, identity: Identity.fromSeed(randomBytes(32)), relay: 'tcp', ...timing }, { network: moving.network });
+    try {
+      const incoming = accepted(bob);
+      const a = await alice.connect(bob.peerId, { signal: AbortSignal.timeout(10_000) });
+      const b = await incoming;
+      await waitPath(a, 'direct');
+      const before = a.path.kind === 'direct' ? a.path.remote.port : 0;
+      const moved = new Promise<number>((ok, fail) => {
+        const timer = setTimeout(() => fail(new Error(`still at port ${before}`)), 5000);
+        a.on('path', (p) => {
+          if (p.kind !== 'direct' || p.remote.port === before) return;
+          clearTimeout(timer);
+          ok(p.remote.port);
+        });
+      });
+      await moving.rebind();
+      const after = await moved;
+      expect(after).not.toBe(before);
+      const got = nextMessage(b);
+      a.send(new TextEncoder().encode('to the new address'));
+      expect(await got).toBe('to the new address');
+      const back = nextMessage(a);
+      b.send(new TextEncoder().encode('from the new address'));
+      expect(await back).toBe('from the new address');
+    } finally {
+      await alice.close();
+      await bob.close();
+    }
+  }, 20_000);
+
   it('a peer whose UDP is blocked falls back to TCP for its relay and still connects', async () => {
     const server = { address: '127.0.0.1', port: serve.port };
     const blocked = mutableNetwork();
     blocked.mute();
-    const alice = await createPeer({ server, identity: Identity.generate() }, { network: blocked.network });
-    const bob = await createPeer({ server, identity: Identity.generate() }, { network });
+    const alice = await createPeer({ server, identity: Identity.fromSeed(randomBytes(32)) }, { network: blocked.network });
+    const bob = await createPeer({ server, identity: Identity.fromSeed(randomBytes(32)) }, { network });
     try {
       expect(alice.addresses.relayTransport).toBe('tcp');
       const incoming = accepted(bob);
