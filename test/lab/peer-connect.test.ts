@@ -35,7 +35,7 @@ async function ping(lab: Lab, site: string, dir: string, server: string, peer: s
 }
 
 describeLab('natkit listen / ping through real NATs', [], () => {
-  it('full cone <-> port-restricted ends direct, symmetric random <-> symmetric random ends on the relay, a UDP-blocked host connects over TCP', async () => {
+  it('full cone <-> port-restricted, full cone <-> symmetric random and restricted <-> port-restricted end direct, symmetric random <-> symmetric random ends on the relay, a UDP-blocked host connects over TCP', async () => {
     await using lab: Lab = await createLab({
       sites: {
         F: { behavior: 'full-cone' },
@@ -43,6 +43,8 @@ describeLab('natkit listen / ping through real NATs', [], () => {
         RA: { behavior: 'symmetric-random' },
         RB: { behavior: 'symmetric-random' },
         U: { topology: 'udp-blocked' },
+        C: { behavior: 'restricted-cone' },
+        S: { behavior: 'symmetric-random' },
       },
     });
     const dir = await mkdtemp(join(tmpdir(), 'natkit-lab-peers-'));
@@ -58,6 +60,14 @@ describeLab('natkit listen / ping through real NATs', [], () => {
     const easy = await ping(lab, 'P', dir, server, f);
     expect(easy.summary, easy.raw).toMatchObject({ sent: 8, path: 'direct', directMs: expect.any(Number) });
     expect(easy.summary!.received, easy.raw).toBeGreaterThanOrEqual(6);
+
+    // Full cone <-> symmetric: the symmetric side's probes reach the cone, which answers at the
+    // address they came from. Restricted cone <-> port-restricted: both filter, both probe.
+    const coneToSymmetric = await ping(lab, 'S', dir, server, f);
+    expect(coneToSymmetric.summary, coneToSymmetric.raw).toMatchObject({ sent: 8, path: 'direct' });
+    const p = await listen(lab, 'P', dir, server);
+    const filtered = await ping(lab, 'C', dir, server, p);
+    expect(filtered.summary, filtered.raw).toMatchObject({ sent: 8, path: 'direct' });
 
     const hard = await ping(lab, 'RB', dir, server, ra);
     expect(hard.summary, hard.raw).toMatchObject({ sent: 8, path: 'relay', directMs: null });
