@@ -72,6 +72,8 @@ export default tseslint.config(
     'packages/turn/src/client/**/*.ts',
     ['../server/*', '../listener/*', '../allocation/*', 'node:dgram', 'node:net', 'node:tls'],
     'The TURN client builds on the wire layer, auth helpers and the Network interface, not on the server.',
+  ),
+  layerRule(
     'packages/rendezvous/src/protocol/**/*.ts',
     ['../schedule/*', '../server/*', '../client/*', 'ws', 'node:http', 'node:net'],
     'The rendezvous protocol is pure: it imports nothing above it and no I/O.',

@@ -91,8 +91,12 @@ function columnsHere(o) {
     unavailable.push(`coturn: not available (${coturnWhy})`);
   }
   const natkitWhy = natkitUnavailable();
-  if (natkitWhy === null) columns.push({ name: 'natkit', start: () => startNatkit(RELAY_PORTS, o.holdAllocations) });
-  else unavailable.push(`natkit: not available (${natkitWhy})`);
+  if (natkitWhy === null) {
+    columns.push({ name: 'natkit', start: () => startNatkit(RELAY_PORTS, o.holdAllocations) });
+    // A "natkit --workers 2" column: natkit serve with two relay worker processes (the load generator
+    // follows the 300 ALTERNATE-SERVER redirects); NATKIT_BENCH_WORKERS=1 leaves it out.
+    if (o.workers > 1) columns.push({ name: `natkit --workers ${o.workers}`, start: () => startNatkit(RELAY_PORTS, o.holdAllocations, ['--workers', String(o.workers), '--worker-port', '0']) });
+  } else unavailable.push(`natkit: not available (${natkitWhy})`);
   return { columns, unavailable };
 }
 
@@ -108,6 +112,7 @@ async function main(argv) {
     latencyPayload: 100,
     allocationWindow: 32,
     holdAllocations: Number(process.env.NATKIT_BENCH_ALLOCATIONS ?? 10_000),
+    workers: Number(process.env.NATKIT_BENCH_WORKERS ?? 2),
   };
   const watchdog = setTimeout(() => {
     console.error(`watchdog: the relay benchmark took over ${WATCHDOG_S} s, killing its children`);

@@ -1,4 +1,4 @@
-import { createPrivateKey, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, randomBytes, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { SEED_LENGTH, toX25519PrivateKey, toX25519PublicKey } from './ed25519-key.js';
 import { IdentityError } from './errors.js';
 import { encodePeerId, type PeerId } from './peer-id.js';
@@ -34,7 +34,9 @@ export class Identity {
 
   /** A new random key pair. */
   static generate(): Identity {
-    return new Identity(generateKeyPairSync('ed25519').privateKey);
+    // From a random seed, not generateKeyPairSync: on Node 20.20 a GC that finalises a generated
+    // key pair during the JWK export below deadlocked the process (seen in a 100,000-peer run).
+    return Identity.fromSeed(randomBytes(SEED_LENGTH));
   }
 
   /** The key pair of a 32-byte RFC 8032 seed (the private key). */

@@ -47,3 +47,4 @@ export type { RateLimit } from './server/token-bucket.js';
 export { connectRendezvous, RendezvousClient, type Introduction, type RendezvousClientComponents, type RendezvousClientEvents, type RendezvousClientOptions } from './client/rendezvous-client.js';
 export type { RendezvousIdentity } from './client/register-handshake.js';
 export { natProfileFromDiagnosis } from './client/nat-profile-from-diagnosis.js';
+export type { Listener } from './client/typed-emitter.js';

@@ -19,7 +19,8 @@ export {
   type TurnAllocation,
   type TurnTransport,
 } from './client/allocate-relay.js';
-export { RelayedSocket } from './client/relayed-socket.js';
+export { RelayedSocket, type RelayedSocketInit } from './client/relayed-socket.js';
+export type { TurnSession } from './client/turn-session.js';
 export { ClientAllocationState, type RefreshAction } from './client/client-allocation-state.js';
 export { ClientAuthState, type ChallengeFailure, type ChallengeOutcome, type LongTermCredentials } from './client/client-auth-state.js';
 export { readNonceFeatures, type NonceFeatures } from './client/nonce-features.js';
@@ -47,6 +48,7 @@ export type { Support } from './client/probe-support.js';
 
 // server: the TURN relay core (UDP sockets attached at run time; TCP/TLS through TurnClientHandler)
 export { createTurnServer, type TurnAuthMode, type TurnServer } from './server/turn-server.js';
+export type { AllocateRedirect } from './server/allocate-redirect.js';
 export {
   DEFAULT_QUOTAS,
   DEFAULT_REALM,

@@ -38,6 +38,9 @@ export class TurnClient {
     this.socket = socket;
     this.server = server;
     this.creds = credentials(user, password);
+    this.user = user;
+    this.password = password;
+    this.redirects = 0;
     this.pending = new Map();
     this.onChannelData = () => {};
     socket.on('message', (msg) => {
@@ -81,6 +84,14 @@ export class TurnClient {
     for (let round = 0; round <= MAX_AUTH_RETRIES; round++) {
       const r = await this.#transact(method, attributes);
       if (r.kind === 'success') return r.message;
+      if (r.kind === 'redirect' && this.redirects++ === 0) {
+        // RFC 8489 §10: the alternate server has its own nonce; start over there (once).
+        this.server = r.to;
+        this.creds = credentials(this.user, this.password);
+        round = -1;
+        continue;
+      }
+      if (r.kind === 'redirect') throw new Error(`method ${method}: error 300 redirected twice`);
       if (r.kind === 'error') throw new Error(`method ${method}: error ${r.code} ${r.reason}`);
     }
     throw new Error(`method ${method}: still refused after ${MAX_AUTH_RETRIES} authentication retries`);

@@ -57,6 +57,16 @@ function ratioLines(results) {
         (all ? `, natkit/coturn default = ${ratio(natkit.throughput[i].relayedPps, all.throughput[i].relayedPps)}` : ''),
     );
   }
+  const workers = results.find((r) => r.name.startsWith('natkit --workers'));
+  if (workers !== undefined) {
+    for (const [i, payload] of [[0, 100], [1, 1200]]) {
+      lines.push(
+        `relayed pkt/s at ${payload} B: ${workers.name}/natkit = ${ratio(workers.throughput[i].relayedPps, natkit.throughput[i].relayedPps)}` +
+          (all ? `, ${workers.name}/coturn default = ${ratio(workers.throughput[i].relayedPps, all.throughput[i].relayedPps)}` : '') +
+          ' (the load generator and echo peers share the same cores)',
+      );
+    }
+  }
   lines.push(`CPU-s per million relayed packets (100 B): natkit/coturn -m 1 = ${ratio(natkit.throughput[0].cpuSecondsPerMillion, one.throughput[0].cpuSecondsPerMillion)} (lower is better)`);
   lines.push(`allocations/s: natkit/coturn -m 1 = ${ratio(natkit.allocations?.allocationsPerSecond, one.allocations?.allocationsPerSecond)}`);
   lines.push(`memory per allocation: natkit/coturn -m 1 = ${ratio(natkit.allocations?.bytesPerAllocation, one.allocations?.bytesPerAllocation)} (lower is better)`);

@@ -125,9 +125,9 @@ function natkitQuotaArgs(allocations) {
  * `natkit serve` with the relay flags of issue 6, quotas raised for the allocation test when it has
  * them; NATKIT_BENCH_SERVE_ARGS adds flags (e.g. workers).
  */
-export async function startNatkit(relayPorts, allocations) {
+export async function startNatkit(relayPorts, allocations, workerArgs = []) {
   const port = await freePort();
-  const extra = (process.env.NATKIT_BENCH_SERVE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const extra = [...(process.env.NATKIT_BENCH_SERVE_ARGS ?? '').split(/\s+/).filter(Boolean), ...workerArgs];
   const child = start(process.execPath, [
     NATKIT_BIN, 'serve', '--address', HOST, '--port', String(port),
     '--user', `${USER}:${PASSWORD}`, '--realm', REALM,
@@ -137,6 +137,8 @@ export async function startNatkit(relayPorts, allocations) {
   ]);
   try {
     await waitForTurn(port, 15_000, child);
+    // With workers the main port answers before they serve: wait for the last startup line.
+    if (workerArgs.length > 0) await waitForOutput(child, /shared by the \d+ workers/, 15_000);
   } catch (e) {
     await stop(child);
     throw e;
@@ -167,4 +169,12 @@ export async function startEchoPeers(self, count) {
     }
   }
   return { children, peers, kind: useCoturnPeer ? 'turnutils_peer' : 'Node dgram echo' };
+}
+
+async function waitForOutput(child, re, ms) {
+  const deadline = Date.now() + ms;
+  while (!re.test(child.output)) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`natkit serve did not print ${String(re)}: ${child.output.slice(-300)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

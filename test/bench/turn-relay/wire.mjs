@@ -7,6 +7,7 @@ import {
   encodeMessage,
   longTermKey,
   nonce as nonceAttribute,
+  readAlternateServer,
   readErrorCode,
   readNonce,
   readRealm,
@@ -83,6 +84,9 @@ export function readResponse(bytes, transactionId, creds) {
     return { kind: 'success', message: m };
   }
   const error = readErrorCode(m) ?? { code: 0, reason: 'no ERROR-CODE' };
+  // 300 Try Alternate (natkit serve --workers): the Allocate goes to ALTERNATE-SERVER.
+  const alternate = error.code === 300 ? readAlternateServer(m) : undefined;
+  if (alternate !== undefined) return { kind: 'redirect', to: alternate };
   const hadKey = creds.key !== undefined;
   if (error.code === 401 || error.code === 438) {
     learn(creds, m);

@@ -1,6 +1,6 @@
 import { familyOf, formatEndpoint, type Endpoint, type Logger, type Network, type UdpSocket } from '@natkit/net';
 import { StunError } from '@natkit/stun';
-import { createTurnServer, parseCidr, type TurnQuotas, type TurnServer, type TurnServerOptions } from '@natkit/turn';
+import { createTurnServer, parseCidr, type AllocateRedirect, type TurnQuotas, type TurnServer, type TurnServerOptions } from '@natkit/turn';
 
 /** The TURN flags of `natkit serve` (issue 6: scripts depend on these exact names). */
 export interface RelayServeFlags {
@@ -125,9 +125,9 @@ export function sharingNetwork(base: Network, onBound: (s: UdpSocket) => () => v
 }
 
 /** Creates the relay (it attaches to sockets later). Throws StunError ERR_USAGE for bad options. */
-export function createRelay(options: TurnServerOptions, network: Network, logger: Logger): TurnServer {
+export function createRelay(options: TurnServerOptions, network: Network, logger: Logger, redirect?: AllocateRedirect): TurnServer {
   try {
-    return createTurnServer(options, { network, logger });
+    return createTurnServer(options, { network, logger, ...(redirect === undefined ? {} : { redirect }) });
   } catch (e) {
     throw usage(e instanceof Error ? e.message : String(e));
   }

@@ -21,12 +21,14 @@ export interface StreamServeConfig {
   readonly port: number;
   readonly tls?: TlsServerOptions;
   readonly tlsPort: number;
+  /** Share the listeners with the other node:cluster workers (exclusive: false). */
+  readonly shared?: boolean;
 }
 
 export interface StreamServer {
   /** Lines for the startup output: each listener, its transports. */
   readonly lines: readonly string[];
-  stats(): { mux: PortMuxStats; turn: TurnStreamStats; rendezvous: RendezvousServerStats };
+  stats(): { mux: PortMuxStats; turn: TurnStreamStats; rendezvous?: RendezvousServerStats };
   close(): Promise<void>;
 }
 
@@ -74,19 +76,26 @@ export function createServeRendezvous(relay: TurnServer, advertised: readonly st
  * bytes) and, with a certificate, TLS on the TLS port. `handler` is the TURN server's transport
  * contract. Relayed data is dropped, never queued without bound, for a client that reads slowly.
  */
-export async function startStreamServer(cfg: StreamServeConfig, handler: TurnClientHandler, rendezvous: RendezvousServer, network: StreamNetwork, logger: Logger): Promise<StreamServer> {
+export async function startStreamServer(cfg: StreamServeConfig, handler: TurnClientHandler, rendezvous: RendezvousServer | null, network: StreamNetwork, logger: Logger): Promise<StreamServer> {
   const family = familyOf(cfg.address) ?? 4;
   const turn = createTurnStreamRoute(handler, { logger });
-  const http = (connection: StreamConnection, firstBytes: Uint8Array): void => rendezvous.handleStream(connection, firstBytes);
-  const mux = createPortMux({ turn, http }, cfg.tls === undefined ? {} : { tls: cfg.tls }, { logger });
-  const limits = { maxWriteBuffer: 512 * 1024, overflow: 'drop' as const };
+  // Without a rendezvous (the --workers processes: presence would be split between processes) the
+  // HTTP slot keeps the port mux's 404/426 placeholder.
+  const http = rendezvous === null ? {} : { http: (connection: StreamConnection, firstBytes: Uint8Array): void => rendezvous.handleStream(connection, firstBytes) };
+  const mux = createPortMux({ turn, ...http }, cfg.tls === undefined ? {} : { tls: cfg.tls }, { logger });
+  const limits = { maxWriteBuffer: 512 * 1024, overflow: 'drop' as const, exclusive: cfg.shared !== true };
   const listeners: StreamListener[] = [];
   const lines: string[] = [];
   try {
     const main = await network.listenTcp({ family, address: cfg.address, port: cfg.port, ...limits });
     listeners.push(main);
     mux.attach(main);
-    lines.push(`TURN on TCP ${formatEndpoint(main.local)}${cfg.tls === undefined ? '' : ' (and TLS on the same port)'}; the rendezvous (WebSocket, natkit-rendezvous.v1) there at ws://${formatEndpoint(main.local)}${RENDEZVOUS_PATH}, relay credentials minted per peer (${RENDEZVOUS_RELAY_TTL_SECONDS} s)`);
+    const where = `${formatEndpoint(main.local)}${cfg.tls === undefined ? '' : ' (and TLS on the same port)'}`;
+    lines.push(
+      rendezvous === null
+        ? `TURN on TCP ${where}; no rendezvous with --workers (its presence is per process), HTTP there answers 404`
+        : `TURN on TCP ${where}; the rendezvous (WebSocket, natkit-rendezvous.v1) there at ws://${formatEndpoint(main.local)}${RENDEZVOUS_PATH}, relay credentials minted per peer (${RENDEZVOUS_RELAY_TTL_SECONDS} s)`,
+    );
     if (cfg.tls !== undefined) {
       const tlsListener = await network.listenTcp({ family, address: cfg.address, port: cfg.tlsPort, ...limits });
       listeners.push(tlsListener);
@@ -99,9 +108,9 @@ export async function startStreamServer(cfg: StreamServeConfig, handler: TurnCli
   }
   return {
     lines,
-    stats: () => ({ mux: mux.stats(), turn: turn.stats(), rendezvous: rendezvous.stats() }),
+    stats: () => ({ mux: mux.stats(), turn: turn.stats(), ...(rendezvous === null ? {} : { rendezvous: rendezvous.stats() }) }),
     close: async () => {
-      await rendezvous.close();
+      await rendezvous?.close();
       await Promise.all(listeners.map((l) => l.close()));
     },
   };

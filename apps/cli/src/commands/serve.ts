@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createConsoleLogger, createNodeNetwork, familyOf, formatEndpoint, type LogLevel } from '@natkit/net';
 import { createStunServer, StunError, type StunServer } from '@natkit/stun';
 import type { TurnServer, TurnServerOptions } from '@natkit/turn';
@@ -5,6 +6,8 @@ import { ExitCode } from '../exit-codes.js';
 import type { Io } from './diagnose.js';
 import { createRelay, parseRelayFlags, relayStartupLines, sharingNetwork, type RelayServeFlags } from './serve-relay.js';
 import { createServeRendezvous, parseTlsFlags, startStreamServer, type StreamServeFlags, type StreamServer } from './serve-streams.js';
+import { startServeWorkers, type WorkerPool } from './serve-workers-start.js';
+import { parseWorkers } from './worker-plan.js';
 
 export interface ServeFlags extends RelayServeFlags, StreamServeFlags {
   readonly address?: string;
@@ -15,6 +18,8 @@ export interface ServeFlags extends RelayServeFlags, StreamServeFlags {
   readonly otherAddress?: string;
   readonly advertiseAddress?: string;
   readonly advertiseAlternateAddress?: string;
+  readonly workers?: string;
+  readonly workerPort?: string;
 }
 
 const LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'silent'];
@@ -43,6 +48,8 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
   let relay: TurnServer | undefined;
   let relayOptions: TurnServerOptions | undefined;
   let streams: StreamServer | undefined;
+  let pool: WorkerPool | undefined;
+  let started: StunServer | undefined;
   try {
     const level = (flags.logLevel ?? 'info') as LogLevel;
     if (!LEVELS.includes(level)) throw new StunError('ERR_USAGE', `--log-level takes one of ${LEVELS.join(', ')}`);
@@ -69,10 +76,16 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
       ...(advertisedAlternate === undefined ? {} : { alternate: advertisedAlternate }),
     };
     relayOptions = parseRelayFlags(flags);
+    const workers = parseWorkers(flags.workers);
+    const workerBase = flags.workerPort === undefined ? undefined : parsePort(flags.workerPort, '--worker-port', 0);
+    if (workers > 1 && relayOptions === undefined) throw new StunError('ERR_USAGE', '--workers runs TURN relay workers: not with --no-relay');
+    if (workers === 1 && flags.workerPort !== undefined) throw new StunError('ERR_USAGE', '--worker-port needs --workers N (N > 1)');
+    // Workers accept the credentials the primary issues itself: one self-issued secret for all.
+    if (workers > 1 && relayOptions !== undefined) relayOptions = { ...relayOptions, selfIssuedSecret: randomBytes(32).toString('base64url') };
     const tlsFlags = parseTlsFlags(flags, parsePort);
     if (relayOptions === undefined && tlsFlags.tls !== undefined) throw new StunError('ERR_USAGE', '--tls-cert/--tls-key serve TURN over TLS: not with --no-relay');
     const nodeNetwork = createNodeNetwork({ receiveBufferSize: 4 << 20 });
-    if (relayOptions !== undefined) relay = createRelay(relayOptions, nodeNetwork, logger);
+    if (relayOptions !== undefined) relay = createRelay(relayOptions, nodeNetwork, logger, workers > 1 ? (ctx) => pool?.redirect(ctx) : undefined);
     // The relay shares the STUN server's UDP sockets (one port; RFC 7983 first-byte demux),
     // including those a wildcard server opens and closes as local addresses come and go.
     const shared = relay;
@@ -82,9 +95,14 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
       { network, logger },
     );
     await server.start();
+    started = server;
     // TURN over TCP on the same port number (and TLS there and on --tls-port), told apart by first bytes.
     const primary = server.addresses()[0];
-    if (relay !== undefined && primary !== undefined) {
+    if (relay !== undefined && primary !== undefined && relayOptions !== undefined && workers > 1) {
+      const highest = Math.max(primary.port, ...server.addresses().map((e) => e.port));
+      const plan = { count: workers, base: workerBase, mainPort: primary.port, ephemeral: port === 0, highestUsed: highest, address, level, tlsFlags, relay: relayOptions };
+      pool = await startServeWorkers(plan, advertisedPrimary, (line) => io.stderr(`natkit serve: ${line}\n`));
+    } else if (relay !== undefined && primary !== undefined) {
       const rendezvous = createServeRendezvous(relay, relayOptions?.advertisedRelayAddresses ?? [], primary.port, logger);
       try {
         streams = await startStreamServer({ address, port: primary.port, ...tlsFlags }, relay, rendezvous, nodeNetwork, logger);
@@ -94,8 +112,10 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
       }
     }
   } catch (e) {
+    await pool?.close();
     await streams?.close();
     await relay?.close();
+    await started?.close();
     io.stderr(`natkit serve: ${e instanceof Error ? e.message : String(e)}\n`);
     return e instanceof StunError && (e.code === 'ERR_USAGE' || e.code === 'ERR_STUN_SERVER_CONFIG') ? ExitCode.Usage : ExitCode.Error;
   }
@@ -109,7 +129,7 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
   }
   if (relay !== undefined && relayOptions !== undefined) {
     for (const line of relayStartupLines(relay, server.addresses(), relayOptions)) io.stdout(`natkit serve: ${line}\n`);
-    for (const line of streams?.lines ?? []) io.stdout(`natkit serve: ${line}\n`);
+    for (const line of streams?.lines ?? pool?.lines ?? []) io.stdout(`natkit serve: ${line}\n`);
   } else {
     io.stdout('natkit serve: TURN relay off (--no-relay)\n');
   }
@@ -120,11 +140,13 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
   const stats = server.stats();
   const relayStats = relay?.stats();
   const streamStats = streams?.stats();
+  const workerLines = (await pool?.close()) ?? [];
   await streams?.close();
   await relay?.close();
   await server.close();
   io.stdout(`natkit serve: stopped; ${JSON.stringify(stats)}\n`);
   if (relayStats !== undefined) io.stdout(`natkit serve: relay stopped; ${JSON.stringify(relayStats)}\n`);
   if (streamStats !== undefined) io.stdout(`natkit serve: TCP/TLS stopped; ${JSON.stringify(streamStats)}\n`);
+  for (const line of workerLines) io.stdout(`natkit serve: ${line}\n`);
   return ExitCode.Ok;
 }

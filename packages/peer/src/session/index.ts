@@ -1,4 +1,5 @@
 export { PROTOCOL_NAME } from './handshake-ik.js';
+export type { DhKeyPair } from './noise-crypto.js';
 export {
   HandshakeInitiator,
   type HandshakeInitiatorOptions,
@@ -31,4 +32,5 @@ export {
   type OpenResult,
   type SessionOptions,
   type SessionStats,
+  type SessionParameters,
 } from './session.js';

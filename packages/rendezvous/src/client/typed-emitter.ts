@@ -1,6 +1,6 @@
 import type { Logger } from '@natkit/net';
 
-type Listener<A extends unknown[]> = (...args: A) => void;
+export type Listener<A extends unknown[]> = (...args: A) => void;
 
 /** Typed events; a listener that throws is logged and does not stop the others. */
 export class TypedEmitter<Events extends { [K in keyof Events]: unknown[] }> {

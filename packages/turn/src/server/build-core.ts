@@ -40,7 +40,7 @@ function buildAuth(options: TurnServerOptions, random: (n: number) => Uint8Array
   const users = options.users ?? new Map<string, string>();
   const configured = options.authSecrets ?? [];
   const selfIssued = users.size === 0 && configured.length === 0;
-  const secrets = selfIssued ? [Buffer.from(random(32)).toString('base64url')] : [...configured];
+  const secrets = selfIssued ? [options.selfIssuedSecret ?? Buffer.from(random(32)).toString('base64url')] : [...configured];
   const store = new CredentialStore({ realm, users, secrets, wallSeconds });
   // USERHASH (username anonymity) only names static users: not offered when REST secrets are in use.
   const features = secrets.length > 0 ? NONCE_FEATURES_NO_ANONYMITY : NONCE_FEATURES;

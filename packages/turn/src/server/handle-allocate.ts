@@ -1,6 +1,7 @@
 import { familyOf, type Endpoint, type Family, type UdpSocket } from '@natkit/net';
 import { transactionKey, xorMappedAddress, type AttributeSpec } from '@natkit/stun';
 import { Allocation, type Relay } from '../allocation/allocation.js';
+import { redirectAllocate } from './allocate-redirect.js';
 import { grantLifetime } from '../allocation/lifetimes.js';
 import { addressErrorCode } from '../proto/address-error-code.js';
 import { readAdditionalAddressFamily, readRequestedAddressFamily } from '../proto/address-family.js';
@@ -41,6 +42,7 @@ export function handleAllocateRequest(s: RequestScope): void {
     s.core.counters.drop('retransmission-pending'); // the answer is on its way
     return;
   }
+  if (redirectAllocate(s)) return;
   const existing = s.core.table.get(s.tupleKey);
   if (existing?.isExpired(s.now) === true) s.core.deleteAllocation(s.tupleKey, 'expired'); // not swept yet
   else if (existing !== undefined) return s.error(437);

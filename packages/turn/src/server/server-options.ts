@@ -1,4 +1,5 @@
 import type { Clock, Logger, Network } from '@natkit/net';
+import type { AllocateRedirect } from './allocate-redirect.js';
 
 /** Quotas. RFC 8656 §7.2 (486, 508); per-allocation caps are local policy. */
 export interface TurnQuotas {
@@ -53,6 +54,11 @@ export interface TurnServerOptions {
   readonly rfc5766ChannelNumbers?: boolean;
   /** SOFTWARE in success responses; omitted when undefined. 401/438 never carry it (smaller). */
   readonly software?: string;
+  /**
+   * The secret of self-issued mode (no users, no authSecrets) instead of one generated at start:
+   * processes serving one realm together (`natkit serve --workers`) accept each other's credentials.
+   */
+  readonly selfIssuedSecret?: string;
 }
 
 export interface TurnServerComponents {
@@ -63,6 +69,8 @@ export interface TurnServerComponents {
   readonly wallSeconds?: () => number;
   /** Random bytes (nonce secret, generated REST secret, reservation tokens, port choice). */
   readonly random?: (n: number) => Uint8Array;
+  /** Answers UDP Allocates with 300 ALTERNATE-SERVER where this returns an endpoint (a front for workers). */
+  readonly redirect?: AllocateRedirect;
 }
 
 export const DEFAULT_REALM = 'natkit';

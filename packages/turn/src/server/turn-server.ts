@@ -1,5 +1,6 @@
 import { isSameEndpoint, type Timer, type UdpSocket } from '@natkit/net';
 import { mintRestCredentials, type RestCredentials } from '../auth/rest-credentials.js';
+import { setAllocateRedirect } from './allocate-redirect.js';
 import { buildCore, type TurnAuthMode } from './build-core.js';
 import type { ClientContext, TurnClientHandler } from './client-transport.js';
 import { handleClientData } from './handle-client-data.js';
@@ -39,6 +40,7 @@ const SWEEP_MS = 1000;
 export function createTurnServer(options: TurnServerOptions, components: TurnServerComponents): TurnServer {
   const built = buildCore(options, components);
   const { core } = built;
+  setAllocateRedirect(core, components.redirect);
   const sockets = new UdpAttachments(core);
   let timer: Timer | undefined;
   const sweep = (): void => {

@@ -1,0 +1,112 @@
+import { createConsoleLogger, createNodeNetwork, type Endpoint, type LogLevel, type TlsServerOptions } from '@natkit/net';
+import { createStunServer } from '@natkit/stun';
+import type { TurnServerOptions, TurnServerStats } from '@natkit/turn';
+import { createRelay, sharingNetwork } from './serve-relay.js';
+import { startStreamServer, type StreamServer } from './serve-streams.js';
+
+/** What the primary sends a worker (over the cluster IPC channel, 'advanced' serialization). */
+export interface WorkerConfig {
+  readonly index: number;
+  readonly address: string;
+  /** This worker's own UDP port (0: ephemeral). */
+  readonly udpPort: number;
+  /** The main port: TCP (and TLS) there is one listener shared by all workers (node:cluster). */
+  readonly tcpPort: number;
+  readonly tls?: TlsServerOptions;
+  readonly tlsPort: number;
+  /** The relay options, with this worker's relay port slice and the shared self-issued secret. */
+  readonly relay: TurnServerOptions;
+  readonly logLevel: LogLevel;
+}
+
+export type PrimaryMessage = { readonly type: 'config'; readonly config: WorkerConfig } | { readonly type: 'stop' };
+
+export type WorkerMessage =
+  | { readonly type: 'waiting' }
+  | { readonly type: 'ready'; readonly udp: readonly Endpoint[]; readonly lines: readonly string[] }
+  | { readonly type: 'failed'; readonly message: string }
+  | { readonly type: 'stopped'; readonly relay: TurnServerStats };
+
+/** A running worker: its own STUN/TURN UDP port, and its share of the TCP/TLS connections. */
+export interface ServeWorker {
+  readonly udp: readonly Endpoint[];
+  readonly lines: readonly string[];
+  close(): Promise<TurnServerStats>;
+}
+
+/** Starts a worker's servers from its config. Throws what the servers throw (a busy port). */
+export async function startServeWorker(config: WorkerConfig): Promise<ServeWorker> {
+  const logger = createConsoleLogger({ level: config.logLevel, write: (s) => process.stderr.write(s) }).child(`worker ${config.index}`);
+  const nodeNetwork = createNodeNetwork({ receiveBufferSize: 4 << 20 });
+  const relay = createRelay(config.relay, nodeNetwork, logger);
+  const server = createStunServer(
+    { primary: { address: config.address, port: config.udpPort }, software: 'natkit' },
+    { network: sharingNetwork(nodeNetwork, (s) => relay.attachUdpSocket(s)), logger },
+  );
+  let streams: StreamServer | undefined;
+  try {
+    await server.start();
+    streams = await startStreamServer(
+      { address: config.address, port: config.tcpPort, tlsPort: config.tlsPort, shared: true, ...(config.tls === undefined ? {} : { tls: config.tls }) },
+      relay,
+      null,
+      nodeNetwork,
+      logger,
+    );
+  } catch (e) {
+    await relay.close();
+    await server.close();
+    throw e;
+  }
+  const opened = streams;
+  return {
+    udp: server.addresses(),
+    lines: opened.lines,
+    close: async () => {
+      const stats = relay.stats();
+      await opened.close();
+      await relay.close();
+      await server.close();
+      return stats;
+    },
+  };
+}
+
+/**
+ * The body of a worker process: waits for its config, serves until told to stop, and exits when
+ * the primary goes away (the IPC channel closes: no orphans) or on SIGTERM/SIGINT.
+ */
+export function runServeWorkerProcess(): void {
+  const send = (m: WorkerMessage): Promise<void> =>
+    new Promise((resolve) => {
+      if (process.send === undefined || !process.connected) return resolve();
+      process.send(m, undefined, {}, () => resolve());
+    });
+  let worker: ServeWorker | undefined;
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    const stats = await worker?.close();
+    if (stats !== undefined) await send({ type: 'stopped', relay: stats });
+    process.exit(0);
+  };
+  process.on('message', (m: PrimaryMessage) => {
+    if (m.type === 'stop') void stop();
+    if (m.type !== 'config' || worker !== undefined) return;
+    startServeWorker(m.config).then(
+      (w) => {
+        worker = w;
+        void send({ type: 'ready', udp: w.udp, lines: w.lines });
+      },
+      (e: unknown) => {
+        void send({ type: 'failed', message: e instanceof Error ? e.message : String(e) }).then(() => process.exit(1));
+      },
+    );
+  });
+  process.on('disconnect', () => void stop());
+  // An ESM worker listens only after cluster's 'online': it asks for its config once it does.
+  void send({ type: 'waiting' });
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+}

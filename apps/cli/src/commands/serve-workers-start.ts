@@ -1,0 +1,42 @@
+import type { LogLevel, TlsServerOptions } from '@natkit/net';
+import { DEFAULT_RELAY_PORTS, type TurnServerOptions } from '@natkit/turn';
+import type { WorkerConfig } from './serve-worker.js';
+import { startWorkerPool, type WorkerPool } from './serve-workers.js';
+import { relaySlices, workerPorts } from './worker-plan.js';
+
+export type { WorkerPool } from './serve-workers.js';
+
+/** What `natkit serve --workers N` hands its workers. */
+export interface WorkersPlan {
+  readonly count: number;
+  /** `--worker-port`: the first worker's UDP port. */
+  readonly base: number | undefined;
+  /** The primary's UDP port (also the TCP port the workers share). */
+  readonly mainPort: number;
+  /** `--port 0`: the workers take ephemeral ports too. */
+  readonly ephemeral: boolean;
+  /** The highest UDP port the primary uses (main or alternate). */
+  readonly highestUsed: number;
+  readonly address: string;
+  readonly level: LogLevel;
+  readonly tlsFlags: { readonly tls?: TlsServerOptions; readonly tlsPort: number };
+  /** The relay options, with the shared self-issued secret. */
+  readonly relay: TurnServerOptions;
+}
+
+/** Splits ports and relay ports over the workers and starts them. Throws ERR_USAGE or a start failure. */
+export async function startServeWorkers(plan: WorkersPlan, advertised: string | undefined, report: (line: string) => void): Promise<WorkerPool> {
+  const ports = workerPorts(plan.count, plan.ephemeral ? 0 : plan.mainPort, plan.highestUsed, plan.base);
+  const slices = relaySlices(plan.relay.relayPorts ?? DEFAULT_RELAY_PORTS, plan.count);
+  const configs: WorkerConfig[] = ports.map((udpPort, index) => ({
+    index,
+    address: plan.address,
+    udpPort,
+    tcpPort: plan.mainPort,
+    tlsPort: plan.tlsFlags.tlsPort,
+    ...(plan.tlsFlags.tls === undefined ? {} : { tls: plan.tlsFlags.tls }),
+    relay: { ...plan.relay, relayPorts: slices[index] ?? DEFAULT_RELAY_PORTS },
+    logLevel: plan.level,
+  }));
+  return startWorkerPool(configs, advertised, report);
+}

@@ -1,0 +1,166 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createNodeNetwork, type Endpoint } from '@natkit/net';
+import { allocateRelay, restCredentials, type TurnTransport } from '@natkit/turn';
+import { afterEach, describe, expect, it } from 'vitest';
+import { certificateUnavailable, makeSelfSignedCertificate } from '../../../packages/net/test/self-signed-cert.js';
+
+/* `natkit serve --workers 2` on loopback: the primary redirects UDP Allocates (300) to worker ports, TCP is shared. */
+const BIN = resolve(import.meta.dirname, '../bin/natkit.js');
+const SECRET = 'workers-rest-secret';
+const children: ChildProcess[] = [];
+
+interface Served {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly workerPids: number[];
+  output(): string;
+  waitFor(re: RegExp, ms?: number): Promise<void>;
+}
+
+async function serveWorkers(extra: readonly string[] = []): Promise<Served> {
+  const low = 40_000 + Math.floor(Math.random() * 19) * 400;
+  const args = ['serve', '--address', '127.0.0.1', '--port', '0', '--log-level', 'warn', '--workers', '2', '--user', 'alice:pw-alice', '--auth-secret', SECRET];
+  const child = spawn(process.execPath, [BIN, ...args, '--allow-peer', '127.0.0.0/8', '--relay-ports', `${low}-${low + 399}`, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const waitFor = async (re: RegExp, ms = 15_000): Promise<void> => {
+    const deadline = Date.now() + ms;
+    while (!re.test(out)) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no ${String(re)}:\n${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  await waitFor(/shared by the 2 workers/);
+  const port = Number(/STUN .* on UDP 127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
+  const workerPids = [...out.matchAll(/worker \d \(pid (\d+)\)/g)].map((m) => Number(m[1]));
+  return { child, port, workerPids, output: () => out, waitFor };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function gone(pids: readonly number[], ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return !pids.some(alive);
+}
+
+function relayCheck(port: number, args: readonly string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, [BIN, 'relay-check', '--server', `127.0.0.1:${port}`, ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
+      done({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, out: stdout + stderr });
+    });
+  });
+}
+
+/** The library: allocate at the main port, relay 3 bytes to a loopback echo and back. */
+async function libraryRelays(port: number, transport: TurnTransport): Promise<{ server: Endpoint; redirects: readonly Endpoint[] }> {
+  const network = createNodeNetwork();
+  const credentials = restCredentials({ secret: SECRET, user: 'lib', nowSeconds: Date.now() / 1000, ttlSeconds: 600 });
+  const a = await allocateRelay({ server: { address: '127.0.0.1', port }, credentials, transport }, { network });
+  const echo = await network.bindUdp({ family: 4, address: '127.0.0.1', port: 0 });
+  try {
+    echo.onMessage((d, from) => echo.send(d, from));
+    const back = new Promise<number[]>((r) => a.socket.onMessage((d) => r(Array.from(d))));
+    a.socket.send(Uint8Array.of(1, 2, 3), echo.local);
+    expect(await back).toEqual([1, 2, 3]);
+    return { server: a.server, redirects: a.redirects };
+  } finally {
+    await a.socket.close();
+    await echo.close();
+  }
+}
+
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null && c.pid !== undefined) process.kill(c.pid, 'SIGKILL');
+});
+
+describe('natkit serve --workers 2', () => {
+  it('relays for relay-check and the library over UDP (via the redirect) and TCP, static and REST credentials; SIGTERM stops all', async () => {
+    const s = await serveWorkers();
+    expect(s.workerPids).toHaveLength(2);
+    const workerPorts = [...s.output().matchAll(/worker \d \(pid \d+\): TURN on UDP 127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
+    const udp = await relayCheck(s.port, ['--user', 'alice:pw-alice']);
+    expect(udp.code, udp.out).toBe(0);
+    expect(udp.out).toMatch(/redirected to +127\.0\.0\.1:(\d+)/);
+    expect(workerPorts).toContain(Number(/redirected to +127\.0\.0\.1:(\d+)/.exec(udp.out)?.[1]));
+    const tcp = await relayCheck(s.port, ['--user', 'alice:pw-alice', '--transport', 'tcp']);
+    expect(tcp.code, tcp.out).toBe(0);
+    expect(tcp.out).not.toMatch(/redirected/);
+    const rest = await relayCheck(s.port, ['--auth-secret', SECRET]);
+    expect(rest.code, rest.out).toBe(0);
+    const lib = await libraryRelays(s.port, 'udp');
+    expect(lib.redirects).toHaveLength(1);
+    expect(workerPorts).toContain(lib.server.port);
+    expect((await libraryRelays(s.port, 'tcp')).redirects).toHaveLength(0);
+    const exited = new Promise<number | null>((r) => s.child.on('exit', (code) => r(code)));
+    s.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(await gone(s.workerPids, 5000)).toBe(true);
+    const out = s.output();
+    expect(out).toMatch(/natkit serve: relay stopped; .*"responses":\{"300":3,.*"allocationsCreated":0,/);
+    const created = [...out.matchAll(/worker \d relay stopped; .*"allocationsCreated":(\d+)/g)].map((m) => Number(m[1]));
+    expect(created).toHaveLength(2);
+    expect(created.reduce((x, y) => x + y, 0)).toBe(5); // 3 relay-check/library UDP + 2 TCP, all in workers
+  }, 90_000);
+
+  it('restarts a worker that dies, and its workers end with a primary that is killed (no orphans)', async () => {
+    const s = await serveWorkers();
+    const [first] = s.workerPids;
+    process.kill(first!, 'SIGKILL');
+    await s.waitFor(/worker 0 \(pid \d+\) exited \(SIGKILL\); restarting/);
+    await s.waitFor(/worker 0 restarted \(pid (\d+)\) on UDP 127\.0\.0\.1:\d+/);
+    const again = await relayCheck(s.port, ['--user', 'alice:pw-alice']);
+    expect(again.code, again.out).toBe(0);
+    const restarted = Number(/worker 0 restarted \(pid (\d+)\)/.exec(s.output())?.[1]);
+    const workers = [restarted, s.workerPids[1]!];
+    expect(workers.every(alive)).toBe(true);
+    s.child.kill('SIGKILL'); // no chance to stop them: they notice the IPC channel closing
+    expect(await gone(workers, 5000)).toBe(true);
+  }, 90_000);
+
+  it('serves TURN over TLS from the workers, on the main port and on --tls-port', async () => {
+    const why = certificateUnavailable();
+    if (why !== undefined) throw new Error(why);
+    const cert = makeSelfSignedCertificate();
+    const dir = await mkdtemp(join(tmpdir(), 'natkit-workers-tls-'));
+    try {
+      await writeFile(join(dir, 'cert.pem'), cert.cert);
+      await writeFile(join(dir, 'key.pem'), cert.key, { mode: 0o600 });
+      const s = await serveWorkers(['--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem'), '--tls-port', '0']);
+      const tlsPort = Number(/TURN on TLS 127\.0\.0\.1:(\d+) \(one listener shared by the 2 workers/.exec(s.output())?.[1]);
+      for (const port of [s.port, tlsPort]) {
+        const r = await relayCheck(port, ['--user', 'alice:pw-alice', '--transport', 'tls', '--insecure']);
+        expect(r.code, r.out).toBe(0);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it.each([
+    [['--workers', '0'], /--workers takes a whole number from 1 to 64/],
+    [['--workers', '2', '--no-relay'], /--workers runs TURN relay workers: not with --no-relay/],
+    [['--worker-port', '5000'], /--worker-port needs --workers N/],
+    [['--workers', '3', '--relay-ports', '50000-50001'], /fewer ports than --workers 3/],
+  ])('refuses %j with exit code 2', async (args, message) => {
+    const r = await new Promise<{ code: number | null; err: string }>((done) => {
+      execFile(process.execPath, [BIN, 'serve', '--address', '127.0.0.1', '--port', '0', ...args], { timeout: 15_000 }, (error, _out, stderr) => {
+        done({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, err: stderr });
+      });
+    });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+  }, 20_000);
+});
