@@ -12,4 +12,6 @@ export const ExitCode = {
   Incomplete: 4,
   /** relay-check: the TURN server did not relay (wrong credentials, forbidden, no answer, refused). */
   RelayFailed: 5,
+  /** ping/pipe: the peer could not be reached (not registered, no answer), or no pong came back. */
+  Unreachable: 6,
 } as const;

@@ -1,5 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { runDiagnose, type DiagnoseFlags, type Io } from './commands/diagnose.js';
+import { runListen, type PeerIo } from './commands/listen.js';
+import type { PeerFlags } from './commands/peer-common.js';
+import { runPing, type PingFlags } from './commands/ping.js';
+import { runPipe } from './commands/pipe.js';
 import { runRelayCheck, type RelayCheckFlags } from './commands/relay-check.js';
 import { runServe, type ServeFlags } from './commands/serve.js';
 import { ExitCode } from './exit-codes.js';
@@ -12,6 +16,68 @@ const processIo: Io = {
   stderr: (s) => process.stderr.write(s),
   stderrIsTty: process.stderr.isTTY,
 };
+
+/** Runs `run` with an AbortSignal that SIGINT/SIGTERM abort. */
+async function withSignals(run: (signal: AbortSignal) => Promise<number>): Promise<number> {
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await run(stop.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function peerIo(io: Io, stdin: boolean): PeerIo {
+  return { ...io, stdin: stdin ? process.stdin : null, stdoutBytes: (b) => process.stdout.write(b) };
+}
+
+const SERVER_HELP = 'the natkit server (`natkit serve`: STUN, relay and rendezvous on one port; 3478 by default)';
+const KEY_HELP = 'key file (created, mode 0600, when missing; default ~/.config/natkit/key.pem)';
+
+/** `natkit listen`, `natkit ping`, `natkit pipe` (issue 7: scripts depend on these exact forms). */
+function addPeerCommands(program: Command, io: Io, setExit: (code: number) => void): void {
+  program
+    .command('listen')
+    .description('register at a natkit server and stay up: answer pings, print what a `natkit pipe` peer sends (stdin goes back to it)')
+    .option('--server <host[:port]>', SERVER_HELP)
+    .option('--key <file>', KEY_HELP)
+    .option('--json', 'first stdout line: {"type":"listening","peer":"nk1..."}')
+    .option('--log-level <level>', 'debug for connection details on stderr')
+    .action(async (flags: PeerFlags) => {
+      setExit(await withSignals((signal) => runListen(flags, peerIo(io, true), signal)));
+      process.stdin.destroy();
+    });
+  program
+    .command('ping')
+    .description('connect to a peer (relay first, then direct) and ping it: one line per pong with its path and RTT')
+    .argument('<peer>', 'peer id (nk1...) as `natkit listen` prints it')
+    .option('--server <host[:port]>', SERVER_HELP)
+    .option('--key <file>', KEY_HELP)
+    .option('--count <n>', 'pings to send (default 4)')
+    .option('--interval <ms>', 'time between pings (default 1000)')
+    .option('--json', 'one JSON object per line: type "pong" (seq, rttMs, path), then type "summary" (sent, received, path, connectMs, directMs)')
+    .option('--log-level <level>', 'debug for connection details on stderr')
+    .addHelpText('after', '\nExit codes: 0 pongs came back, 1 error, 2 usage, 6 the peer could not be reached or no pong came back.')
+    .action(async (target: string, flags: PingFlags) => {
+      setExit(await withSignals((signal) => runPing(flags, target, peerIo(io, false), signal)));
+    });
+  program
+    .command('pipe')
+    .description('netcat between peers: stdin to the peer, what it sends to stdout (datagrams: unordered, may be lost)')
+    .argument('<peer>', 'peer id (nk1...) of a `natkit listen`')
+    .option('--server <host[:port]>', SERVER_HELP)
+    .option('--key <file>', KEY_HELP)
+    .option('--log-level <level>', 'debug for connection details on stderr')
+    .addHelpText('after', '\nExit codes: 0 done, 1 error, 2 usage, 6 the peer could not be reached.')
+    .action(async (target: string, flags: PeerFlags) => {
+      setExit(await withSignals((signal) => runPipe(flags, target, peerIo(io, true), signal)));
+      process.stdin.destroy();
+    });
+}
 
 /** Builds the command tree; `run` receives each command's exit code. */
 export function createProgram(io: Io, setExit: (code: number) => void): Command {
@@ -97,6 +163,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     .action(async (flags: RelayCheckFlags) => {
       setExit(await runRelayCheck(flags, io));
     });
+  addPeerCommands(program, io, setExit);
   return program;
 }
 

@@ -42,7 +42,7 @@ describe('natkit serve: the TCP side of the one port', () => {
     expect(r.err).toMatch(message);
   });
 
-  it('answers HTTP with 404, closes garbage, and still serves TURN on the same TCP port', async () => {
+  it('answers plain HTTP with the rendezvous (426, 404 off its path), closes garbage, and still serves TURN on the same TCP port', async () => {
     const child = spawn(process.execPath, [BIN, 'serve', '--address', '127.0.0.1', '--port', '0', '--log-level', 'warn', '--user', 'a:b'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -61,7 +61,8 @@ describe('natkit serve: the TCP side of the one port', () => {
         });
       });
       expect(out).toMatch(new RegExp(`TURN relay \\(RFC 8656\\) on UDP 127\\.0\\.0\\.1:${port}`)); // one port number for both
-      expect(await exchange(port, Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'))).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);
+      expect(await exchange(port, Buffer.from('GET /rendezvous HTTP/1.1\r\nHost: x\r\n\r\n'))).toMatch(/^HTTP\/1\.1 426 Upgrade Required\r\n/);
+      expect(await exchange(port, Buffer.from('GET /elsewhere HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n'))).toMatch(/^HTTP\/1\.1 (400|404) /);
       expect(await exchange(port, Uint8Array.of(0x80, 0x00, 0x01, 0x02))).toBe('');
       expect(await exchange(port, Uint8Array.of(0x00, 0x03, 0x00, 0x00, 0xde, 0xad, 0xbe, 0xef))).toBe(''); // STUN-like, no magic cookie
       // An unauthenticated Allocate over TCP: a 401 (0x0113) comes back, then we hang up.

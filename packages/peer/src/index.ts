@@ -23,3 +23,4 @@
  */
 export { PeerError } from './errors.js';
 export * from './session/index.js';
+export * from './connection/index.js';

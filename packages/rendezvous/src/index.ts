@@ -8,18 +8,16 @@
  * @example
  * ```ts
  * import { Identity } from '@natkit/identity';
- * import { connectRendezvous, startRendezvousServer, type Candidate, type MintRelayCredentials, type NatProfile } from '@natkit/rendezvous';
- * declare const mintRelayCredentials: MintRelayCredentials; // e.g. the TURN server's mintCredentials
- * declare const nat: NatProfile; // from natProfileFromDiagnosis(report)
- * declare const candidates: Candidate[];
- * const aliceIdentity = Identity.generate(); // an Identity is a RendezvousIdentity
- * const bobIdentity = Identity.generate();
- * const server = await startRendezvousServer({ port: 0 }, { mintRelayCredentials });
- * const alice = await connectRendezvous({ url: server.url, identity: aliceIdentity, nat, candidates });
- * const bob = await connectRendezvous({ url: server.url, identity: bobIdentity, nat, candidates });
+ * import { connectRendezvous, startRendezvousServer, type NatProfile } from '@natkit/rendezvous';
+ * const nat: NatProfile = { ipv4: null, ipv6: null }; // or natProfileFromDiagnosis(report)
+ * const server = await startRendezvousServer({ port: 0 }, {
+ *   mintRelayCredentials: (peerId) => ({ username: `${Math.floor(Date.now() / 1000) + 600}:${peerId}`, password: 'from the relay', ttl: 600, urls: [] }),
+ * });
+ * const alice = await connectRendezvous({ url: server.url, identity: Identity.generate(), nat, candidates: [] }); // an Identity is a RendezvousIdentity
+ * const bob = await connectRendezvous({ url: server.url, identity: Identity.generate(), nat, candidates: [] });
  * bob.on('introduce', (intro) => console.log('punch', intro.peer.candidates, 'at', intro.fireAt));
  * const intro = await alice.connect(bob.peerId, { signal: AbortSignal.timeout(5000) });
- * console.log('bob is at', intro.peer.candidates);
+ * console.log('fire in', intro.fireInMs, 'ms');
  * ```
  */
 

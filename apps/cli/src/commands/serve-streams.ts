@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { formatEndpoint, familyOf, type Logger, type StreamListener, type StreamNetwork, type TlsServerOptions } from '@natkit/net';
+import { formatEndpoint, familyOf, type Logger, type StreamConnection, type StreamListener, type StreamNetwork, type TlsServerOptions } from '@natkit/net';
 import { StunError } from '@natkit/stun';
-import { createPortMux, createTurnStreamRoute, type PortMuxStats, type TurnClientHandler, type TurnStreamStats } from '@natkit/turn';
+import { createRendezvousServer, RENDEZVOUS_PATH, type RendezvousServer, type RendezvousServerStats } from '@natkit/rendezvous';
+import { createPortMux, createTurnStreamRoute, type PortMuxStats, type TurnClientHandler, type TurnServer, type TurnStreamStats } from '@natkit/turn';
 
 /** The TCP/TLS flags of `natkit serve`. */
 export interface StreamServeFlags {
@@ -27,7 +28,7 @@ export interface StreamServeConfig {
 export interface StreamServer {
   /** Lines for the startup output: each listener, its transports. */
   readonly lines: readonly string[];
-  stats(): { mux: PortMuxStats; turn: TurnStreamStats };
+  stats(): { mux: PortMuxStats; turn: TurnStreamStats; rendezvous?: RendezvousServerStats };
   close(): Promise<void>;
 }
 
@@ -51,15 +52,37 @@ function readPem(path: string, name: string): string {
   }
 }
 
+/** Lifetime of the relay credentials the rendezvous hands each registered peer. */
+export const RENDEZVOUS_RELAY_TTL_SECONDS = 600;
+
+/**
+ * The rendezvous (@natkit/rendezvous) for the HTTP slot: WebSocket upgrades on RENDEZVOUS_PATH,
+ * each registered peer given short-lived REST credentials minted by this server's relay. `urls`
+ * lists the advertised addresses when given; otherwise peers use the address they reached.
+ */
+export function createServeRendezvous(relay: TurnServer, advertised: readonly string[], port: number, logger: Logger): RendezvousServer {
+  const urls = advertised.map((a) => `turn:${a.includes(':') ? `[${a}]` : a}:${port}`);
+  return createRendezvousServer({}, {
+    logger,
+    mintRelayCredentials: (peerId) => {
+      const c = relay.mintCredentials(peerId, RENDEZVOUS_RELAY_TTL_SECONDS);
+      return { username: c.username, password: c.password, ttl: RENDEZVOUS_RELAY_TTL_SECONDS, urls };
+    },
+  });
+}
+
 /**
  * Opens TCP on the main port (TURN, TLS when configured, and the HTTP slot, told apart by first
  * bytes) and, with a certificate, TLS on the TLS port. `handler` is the TURN server's transport
  * contract. Relayed data is dropped, never queued without bound, for a client that reads slowly.
  */
-export async function startStreamServer(cfg: StreamServeConfig, handler: TurnClientHandler, network: StreamNetwork, logger: Logger): Promise<StreamServer> {
+export async function startStreamServer(cfg: StreamServeConfig, handler: TurnClientHandler, rendezvous: RendezvousServer | null, network: StreamNetwork, logger: Logger): Promise<StreamServer> {
   const family = familyOf(cfg.address) ?? 4;
   const turn = createTurnStreamRoute(handler, { logger });
-  const mux = createPortMux({ turn }, cfg.tls === undefined ? {} : { tls: cfg.tls }, { logger });
+  // Without a rendezvous (the --workers processes: presence would be split between processes) the
+  // HTTP slot keeps the port mux's 404/426 placeholder.
+  const http = rendezvous === null ? {} : { http: (connection: StreamConnection, firstBytes: Uint8Array): void => rendezvous.handleStream(connection, firstBytes) };
+  const mux = createPortMux({ turn, ...http }, cfg.tls === undefined ? {} : { tls: cfg.tls }, { logger });
   const limits = { maxWriteBuffer: 512 * 1024, overflow: 'drop' as const, exclusive: cfg.shared !== true };
   const listeners: StreamListener[] = [];
   const lines: string[] = [];
@@ -67,7 +90,12 @@ export async function startStreamServer(cfg: StreamServeConfig, handler: TurnCli
     const main = await network.listenTcp({ family, address: cfg.address, port: cfg.port, ...limits });
     listeners.push(main);
     mux.attach(main);
-    lines.push(`TURN on TCP ${formatEndpoint(main.local)}${cfg.tls === undefined ? '' : ' (and TLS on the same port)'}; HTTP there answers 404 until the rendezvous`);
+    const where = `${formatEndpoint(main.local)}${cfg.tls === undefined ? '' : ' (and TLS on the same port)'}`;
+    lines.push(
+      rendezvous === null
+        ? `TURN on TCP ${where}; no rendezvous with --workers (its presence is per process), HTTP there answers 404`
+        : `TURN on TCP ${where}; the rendezvous (WebSocket, natkit-rendezvous.v1) there at ws://${formatEndpoint(main.local)}${RENDEZVOUS_PATH}, relay credentials minted per peer (${RENDEZVOUS_RELAY_TTL_SECONDS} s)`,
+    );
     if (cfg.tls !== undefined) {
       const tlsListener = await network.listenTcp({ family, address: cfg.address, port: cfg.tlsPort, ...limits });
       listeners.push(tlsListener);
@@ -80,8 +108,9 @@ export async function startStreamServer(cfg: StreamServeConfig, handler: TurnCli
   }
   return {
     lines,
-    stats: () => ({ mux: mux.stats(), turn: turn.stats() }),
+    stats: () => ({ mux: mux.stats(), turn: turn.stats(), ...(rendezvous === null ? {} : { rendezvous: rendezvous.stats() }) }),
     close: async () => {
+      await rendezvous?.close();
       await Promise.all(listeners.map((l) => l.close()));
     },
   };

@@ -49,6 +49,7 @@ export async function startServeWorker(config: WorkerConfig): Promise<ServeWorke
     streams = await startStreamServer(
       { address: config.address, port: config.tcpPort, tlsPort: config.tlsPort, shared: true, ...(config.tls === undefined ? {} : { tls: config.tls }) },
       relay,
+      null,
       nodeNetwork,
       logger,
     );

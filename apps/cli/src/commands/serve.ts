@@ -5,7 +5,7 @@ import type { TurnServer, TurnServerOptions } from '@natkit/turn';
 import { ExitCode } from '../exit-codes.js';
 import type { Io } from './diagnose.js';
 import { createRelay, parseRelayFlags, relayStartupLines, sharingNetwork, type RelayServeFlags } from './serve-relay.js';
-import { parseTlsFlags, startStreamServer, type StreamServeFlags, type StreamServer } from './serve-streams.js';
+import { createServeRendezvous, parseTlsFlags, startStreamServer, type StreamServeFlags, type StreamServer } from './serve-streams.js';
 import { startServeWorkers, type WorkerPool } from './serve-workers-start.js';
 import { parseWorkers } from './worker-plan.js';
 
@@ -103,7 +103,13 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
       const plan = { count: workers, base: workerBase, mainPort: primary.port, ephemeral: port === 0, highestUsed: highest, address, level, tlsFlags, relay: relayOptions };
       pool = await startServeWorkers(plan, advertisedPrimary, (line) => io.stderr(`natkit serve: ${line}\n`));
     } else if (relay !== undefined && primary !== undefined) {
-      streams = await startStreamServer({ address, port: primary.port, ...tlsFlags }, relay, nodeNetwork, logger);
+      const rendezvous = createServeRendezvous(relay, relayOptions?.advertisedRelayAddresses ?? [], primary.port, logger);
+      try {
+        streams = await startStreamServer({ address, port: primary.port, ...tlsFlags }, relay, rendezvous, nodeNetwork, logger);
+      } catch (e) {
+        await rendezvous.close();
+        throw e;
+      }
     }
   } catch (e) {
     await pool?.close();

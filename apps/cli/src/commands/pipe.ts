@@ -1,0 +1,50 @@
+import { ExitCode } from '../exit-codes.js';
+import { decodeApp } from './app-message.js';
+import { describePath, sendPipe, type PeerIo } from './listen.js';
+import { explainConnectError, parsePeerId, startPeer, UsageError, type PeerFlags } from './peer-common.js';
+
+/** Time after stdin ends before the pipe closes (datagrams in flight). */
+const DRAIN_MS = 1000;
+
+/**
+ * `natkit pipe PEER`: netcat between peers. stdin goes to the peer (datagrams of at most 1,100
+ * bytes, as they come: unordered and lossy like UDP), the peer's pipe data to stdout. Ends after
+ * stdin ends, when the peer closes, or on SIGINT/SIGTERM.
+ */
+export async function runPipe(flags: PeerFlags, target: string | undefined, io: PeerIo, signal: AbortSignal): Promise<number> {
+  let started;
+  let peerId: string;
+  try {
+    peerId = parsePeerId(target);
+    started = await startPeer(flags, io, signal);
+  } catch (e) {
+    io.stderr(`natkit pipe: ${e instanceof Error ? e.message : String(e)}\n`);
+    return e instanceof UsageError ? ExitCode.Usage : ExitCode.Error;
+  }
+  const { peer } = started;
+  const server = flags.server ?? '';
+  try {
+    const c = await peer.connect(peerId, { signal: AbortSignal.any([signal, AbortSignal.timeout(15_000)]) });
+    if (io.stderrIsTty) io.stderr(`natkit pipe: connected to ${peerId} (${describePath(c)}; strategy ${c.stats().strategy})\n`);
+    c.on('path', () => io.stderrIsTty && io.stderr(`natkit pipe: path now ${describePath(c)}\n`));
+    c.onMessage((bytes) => {
+      const m = decodeApp(bytes);
+      if (m?.type === 'pipe') io.stdoutBytes(m.data);
+    });
+    await new Promise<void>((resolve) => {
+      const done = (): void => resolve();
+      signal.addEventListener('abort', done, { once: true });
+      c.on('close', done);
+      if (io.stdin === null) return;
+      io.stdin.on('data', (chunk: Buffer | string) => sendPipe(c, typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
+      io.stdin.once('end', () => setTimeout(done, DRAIN_MS));
+    });
+    c.close();
+    return ExitCode.Ok;
+  } catch (e) {
+    io.stderr(`natkit pipe: ${explainConnectError(e, peerId, server)}\n`);
+    return ExitCode.Unreachable;
+  } finally {
+    await peer.close();
+  }
+}

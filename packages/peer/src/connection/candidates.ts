@@ -1,0 +1,30 @@
+import { isSameEndpoint, type Endpoint } from '@natkit/net';
+import type { Candidate, WireEndpoint } from '@natkit/rendezvous';
+
+const MAX_DIRECT_TARGETS = 8;
+
+/**
+ * Where direct probes may go: only addresses the rendezvous tied to the peer. Its candidates
+ * (claims) count when their IP is the one the server saw the peer come from (`observed`), and
+ * its host candidates too when both peers came from the same public IP (same NAT or host).
+ */
+export function directTargets(peer: { readonly observed: WireEndpoint; readonly candidates: readonly Candidate[] }, ourObserved: WireEndpoint): Endpoint[] {
+  const sameSite = peer.observed.address === ourObserved.address;
+  const out: Endpoint[] = [];
+  for (const c of peer.candidates) {
+    if (c.type === 'relay') continue;
+    if (c.address !== peer.observed.address && !(sameSite && c.type === 'host')) continue;
+    const e = { address: c.address, port: c.port };
+    if (!out.some((o) => isSameEndpoint(o, e))) out.push(e);
+  }
+  return out.slice(0, MAX_DIRECT_TARGETS);
+}
+
+export function relayCandidates(candidates: readonly Candidate[]): Endpoint[] {
+  return candidates.filter((c) => c.type === 'relay').map((c) => ({ address: c.address, port: c.port }));
+}
+
+/** The peer's public addresses as claimed (srflx) or seen (observed): where replies through our relay go first. */
+export function publicAddresses(peer: { readonly observed: WireEndpoint; readonly candidates: readonly Candidate[] }): Endpoint[] {
+  return peer.candidates.filter((c) => c.type === 'srflx' && c.address === peer.observed.address).map((c) => ({ address: c.address, port: c.port }));
+}

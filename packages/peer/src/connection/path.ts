@@ -1,0 +1,25 @@
+import { isSameEndpoint, type Endpoint } from '@natkit/net';
+
+/**
+ * How a datagram reaches the peer: straight from our UDP socket (`socket`), or through our own
+ * TURN allocation (`allocation`). Replies go back the way a packet came.
+ */
+export interface Route {
+  readonly via: 'socket' | 'allocation';
+  readonly to: Endpoint;
+}
+
+/** The path a connection's data takes now. */
+export type ConnectionPath =
+  | { readonly kind: 'direct'; readonly local: Endpoint; readonly remote: Endpoint }
+  /** `relay`: the relayed address carrying the data (the peer's, or ours); `transport`: our leg to the relay. */
+  | { readonly kind: 'relay'; readonly relay: Endpoint; readonly transport: 'udp' | 'tcp' | 'tls'; readonly remote: Endpoint };
+
+/** A route is relayed when it uses our allocation or targets one of the peer's relay candidates. */
+export function isRelayRoute(route: Route, peerRelays: readonly Endpoint[]): boolean {
+  return route.via === 'allocation' || peerRelays.some((r) => isSameEndpoint(r, route.to));
+}
+
+export function sameRoute(a: Route | null, b: Route): boolean {
+  return a !== null && a.via === b.via && isSameEndpoint(a.to, b.to);
+}
