@@ -18,6 +18,7 @@ import { createServer, get } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { stop } from './turn-relay/processes.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const HOST = '127.0.0.1';
@@ -276,15 +277,6 @@ function start(argv, cpu, nodeFlags = []) {
   children.add(child);
   child.on('exit', () => children.delete(child));
   return child;
-}
-
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  process.kill(child.pid, 'SIGTERM');
-  const timer = setTimeout(() => child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 2000);
-  await exited;
-  clearTimeout(timer);
 }
 
 function waitForLine(child, predicate, ms, what) {
