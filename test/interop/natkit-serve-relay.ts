@@ -4,33 +4,20 @@
  * stopped by pid; ports are picked free at run time (uclient cannot take port 0).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { freePort } from './turn-client-coturn.js';
+import { findTool } from '../lab/harness/tools.js';
+import { freePort, stopChild } from './turn-client-coturn.js';
 
 export const NATKIT_BIN = resolve(import.meta.dirname, '../../apps/cli/bin/natkit.js');
-export const UCLIENT = '/usr/bin/turnutils_uclient';
-export const PEER = '/usr/bin/turnutils_peer';
+// Found on PATH (the suites using them are gated by describeInterop on these tools).
+export const UCLIENT = findTool('turnutils_uclient') ?? 'turnutils_uclient';
+export const PEER = findTool('turnutils_peer') ?? 'turnutils_peer';
 
 /** Tools missing on this machine (the suite is skipped locally, fails under CI). */
-export const missingUclientTools = (): string[] => [UCLIENT, PEER].filter((f) => !existsSync(f));
-
 export interface ChildHandle {
   readonly port: number;
   output(): string;
   stop(): Promise<void>;
-}
-
-/** SIGTERM by pid, SIGKILL after 3 s; resolves when the child has exited. */
-export async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  process.kill(child.pid, 'SIGTERM');
-  const timer = setTimeout(() => {
-    if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
-  }, 3000);
-  await exited;
-  clearTimeout(timer);
 }
 
 function capture(child: ChildProcess): () => string {

@@ -98,10 +98,10 @@ describeInterop('STUN server interop: the classic RFC 3489 stun client', { tools
 
 // Issue 9, item 3: the classic client reads every attribute length as it is (RFC 3489 has no
 // padding), so a 420 with a 21-byte ERROR-CODE, or SOFTWARE, made it lose its place.
-describe('the classic RFC 3489 stun client against one address and against two ports', () => {
+describeInterop('the classic RFC 3489 stun client against one address and against two ports', { tools: ['stun'] }, () => {
   it('reads the 420 answers of a one-address server cleanly', async () => {
     await using server = await startStunServer({ primary: { address: '127.0.0.1', port: 0 }, software: 'natkit interop' }, { network: createNodeNetwork() });
-    const out = await tool('/usr/bin/stun', [`127.0.0.1:${server.addresses()[0]!.port}`, '-v']);
+    const out = await tool(requireTool('stun'), [`127.0.0.1:${server.addresses()[0]!.port}`, '-v']);
     expect(out).toContain('ErrorCode = 4 20 Unknown Attribute');
     expect(out).not.toMatch(/Unknown attribute: /i);
     expect(out).not.toContain('problem parsing');
@@ -111,7 +111,7 @@ describe('the classic RFC 3489 stun client against one address and against two p
   it('gets CHANGED-ADDRESS (the other port) from a port-only server, and a clean 420 for change-IP', async () => {
     await using server = await startStunServer({ primary: { address: '127.0.0.1', port: 0 }, alternate: { port: 0 } }, { network: createNodeNetwork() });
     const [a0, a1] = server.addresses();
-    const out = await tool('/usr/bin/stun', [`127.0.0.1:${a0!.port}`, '-v']);
+    const out = await tool(requireTool('stun'), [`127.0.0.1:${a0!.port}`, '-v']);
     expect(out).toContain(`SourceAddress = 127.0.0.1:${a0!.port}`);
     expect(out).toContain(`ChangedAddress = 127.0.0.1:${a1!.port}`);
     expect(out).toContain('ErrorCode = 4 20 Unknown Attribute');

@@ -1,19 +1,19 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { certificateUnavailable, makeSelfSignedCertificate } from '../../packages/net/test/self-signed-cert.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { makeSelfSignedCertificate } from '../../packages/net/test/self-signed-cert.js';
+import { describeInterop, findTool } from '../lab/harness/index.js';
 
 /*
  * TURN over TCP and TLS in `natkit serve` against coturn's turnutils_uclient (-t, -S), with
  * turnutils_peer as the UDP echo peer, all on loopback. Pass: exit 0 and "Total lost packets 0".
  */
 const BIN = resolve(import.meta.dirname, '../../apps/cli/bin/natkit.js');
-const UCLIENT = '/usr/bin/turnutils_uclient';
-const PEER = '/usr/bin/turnutils_peer';
+const UCLIENT = findTool('turnutils_uclient') ?? 'turnutils_uclient';
+const PEER = findTool('turnutils_peer') ?? 'turnutils_peer';
 const user = { name: 'alice', password: 'interop-secret' };
 
 interface ToolRun {
@@ -56,12 +56,7 @@ function waitFor(child: ChildProcess, re: RegExp, what: string, ms = 15_000): Pr
   });
 }
 
-const certSkip = certificateUnavailable();
-const missing = [UCLIENT, PEER].filter((f) => !existsSync(f));
-const reason = missing.length > 0 ? `missing ${missing.join(', ')} (apt-get install coturn)` : certSkip;
-const suite = reason !== undefined && process.env.CI !== 'true' ? describe.skip : describe;
-
-suite('TURN over TCP and TLS: natkit serve with coturn turnutils_uclient', () => {
+describeInterop('TURN over TCP and TLS: natkit serve with coturn turnutils_uclient', { tools: ['turnutils_uclient', 'turnutils_peer', 'openssl'] }, () => {
   const children: ChildProcess[] = [];
   let dir = '';
   let tcpPort = 0;
@@ -70,7 +65,6 @@ suite('TURN over TCP and TLS: natkit serve with coturn turnutils_uclient', () =>
   let certPath = '';
 
   beforeAll(async () => {
-    if (reason !== undefined) throw new Error(reason);
     dir = await mkdtemp(join(tmpdir(), 'natkit-turn-tls-'));
     const cert = makeSelfSignedCertificate();
     certPath = join(dir, 'cert.pem');

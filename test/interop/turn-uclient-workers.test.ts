@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isCi } from '../lab/harness/capability.js';
-import { missingUclientTools, relayRange, runUclient, startEchoPeer, startNatkitRelay, uclientPassed, type ChildHandle } from './natkit-serve-relay.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeInterop } from '../lab/harness/index.js';
+import { relayRange, runUclient, startEchoPeer, startNatkitRelay, uclientPassed, type ChildHandle } from './natkit-serve-relay.js';
 
 /*
  * coturn's turnutils_uclient (Debian coturn 4.6.1) against `natkit serve --workers 2`: the main
@@ -8,16 +8,8 @@ import { missingUclientTools, relayRange, runUclient, startEchoPeer, startNatkit
  * (it prints "error 300 (Try Alternate)", then allocates at the worker), so all allocations must
  * land in the workers and none in the primary.
  */
-const missing = missingUclientTools();
-const suite = missing.length === 0 ? describe : isCi() ? describe : describe.skip;
 
-suite('turnutils_uclient against natkit serve --workers 2 (UDP, 300 redirects)', () => {
-  if (missing.length > 0 && isCi()) {
-    it('has its tools (CI=true: an interop suite may not be skipped)', () => {
-      throw new Error(`missing ${missing.join(', ')} (apt-get install coturn)`);
-    });
-    return;
-  }
+describeInterop('turnutils_uclient against natkit serve --workers 2 (UDP, 300 redirects)', { tools: ['turnutils_uclient', 'turnutils_peer'] }, () => {
   let serve: ChildHandle;
   let peer: ChildHandle;
   beforeAll(async () => {

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isCi } from '../lab/harness/capability.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeInterop } from '../lab/harness/index.js';
 import {
-  missingUclientTools,
   relayRange,
   runUclient,
   startEchoPeer,
@@ -16,17 +15,9 @@ import {
  * with the command lines of relay.md §4.1. Pass: exit 0 and "Total lost packets 0". coturn 4.6's
  * uclient picks channel numbers up to 0x7FFF (RFC 5766), hence --rfc5766-channel-numbers.
  */
-const missing = missingUclientTools();
-const suite = missing.length === 0 ? describe : isCi() ? describe : describe.skip;
 const SECRET = 'uclient-rest-secret';
 
-suite('turnutils_uclient against natkit serve (UDP)', () => {
-  if (missing.length > 0 && isCi()) {
-    it('has its tools (CI=true: an interop suite may not be skipped)', () => {
-      throw new Error(`missing ${missing.join(', ')} (apt-get install coturn)`);
-    });
-    return;
-  }
+describeInterop('turnutils_uclient against natkit serve (UDP)', { tools: ['turnutils_uclient', 'turnutils_peer'] }, () => {
   let serve: ChildHandle;
   let peer: ChildHandle;
   const explain = (r: UclientRun): string => `uclient exit ${r.code}\n${r.out.slice(-2500)}\n--- natkit serve ---\n${serve.output().slice(-2000)}`;
@@ -88,8 +79,7 @@ suite('turnutils_uclient against natkit serve (UDP)', () => {
   }, 90_000);
 });
 
-suite('turnutils_uclient against natkit serve (UDP over IPv6, IPv6 relay)', () => {
-  if (missing.length > 0) return;
+describeInterop('turnutils_uclient against natkit serve (UDP over IPv6, IPv6 relay)', { tools: ['turnutils_uclient', 'turnutils_peer'], ipv6: true }, () => {
   let serve: ChildHandle;
   let peer: ChildHandle;
   beforeAll(async () => {
