@@ -9,29 +9,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'vitest';
-import { checkIpv6Capability, isCi } from '../lab/harness/capability.js';
+import { checkIpv6Capability } from '../lab/harness/capability.js';
+import { checkPrerequisites, describeWhen } from '../lab/harness/prerequisites.js';
 import { findTool, type LabTool } from '../lab/harness/tools.js';
 
 export function describeWithTools(name: string, tools: readonly LabTool[], body: () => void, needs: { ipv6?: boolean } = {}): void {
-  const missing = tools.filter((t) => findTool(t) === undefined);
+  const found = checkPrerequisites({ tools });
   const ipv6 = needs.ipv6 === true ? checkIpv6Capability() : { ok: true, reason: '' };
-  if (missing.length === 0 && ipv6.ok) {
-    describe(name, body);
-    return;
-  }
-  const reason = missing.length > 0 ? `missing ${missing.join(', ')} (apt-get install coturn)` : ipv6.reason;
-  if (isCi()) {
-    describe(name, () => {
-      it('has its tools (CI=true: an interop suite may not be skipped)', () => {
-        throw new Error(reason);
-      });
-    });
-    return;
-  }
-  // eslint-disable-next-line no-console -- the one visible message for a skipped suite
-  console.warn(`[interop] skipping "${name}": ${reason}`);
-  describe.skip(name, body);
+  const reason = [found.reason, ipv6.reason].filter((r) => r !== '').join('; ');
+  describeWhen('interop', { ok: found.ok && ipv6.ok, reason }, name, body);
 }
 
 /** A port free for both UDP and TCP on `address` (127.0.0.1) right now (servers listen on both). */

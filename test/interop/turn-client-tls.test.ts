@@ -13,7 +13,7 @@ import { startNatkitServe, type NatkitServe } from './turn-client-natkit.js';
 /* TURN over TLS (RFC 8656 §3.1) from natkit's client to coturn, with a throwaway certificate. */
 const alice = { username: 'alice', password: 'secret' };
 
-describeWithTools('TURN client over TLS against coturn', ['turnserver'], () => {
+describeWithTools('TURN client over TLS against coturn', ['turnserver', 'openssl'], () => {
   let coturn: Coturn;
   let cert: TestCertificate;
   beforeAll(async () => {
@@ -48,7 +48,7 @@ describeWithTools('TURN client over TLS against coturn', ['turnserver'], () => {
   });
 });
 
-describeWithTools('TURN client over TLS against natkit serve', [], () => {
+describeWithTools('TURN client over TLS against natkit serve', ['openssl'], () => {
   let serve: NatkitServe;
   let cert: TestCertificate;
   let dir: string;
