@@ -9,6 +9,9 @@ import { certificateUnavailable, makeSelfSignedCertificate } from '../../../pack
 
 /* `natkit serve --workers 2` on loopback: the primary redirects UDP Allocates (300) to worker ports, TCP is shared. */
 const BIN = resolve(import.meta.dirname, '../bin/natkit.js');
+const certSkip = certificateUnavailable();
+if (certSkip !== undefined && process.env.CI !== 'true') console.warn(`[unit] skipping the TLS case of serve-workers.test.ts: ${certSkip}`);
+const tlsIt = certSkip !== undefined && process.env.CI !== 'true' ? it.skip : it;
 const SECRET = 'workers-rest-secret';
 const children: ChildProcess[] = [];
 
@@ -130,7 +133,8 @@ describe('natkit serve --workers 2', () => {
     expect(await gone(workers, 5000)).toBe(true);
   }, 90_000);
 
-  it('serves TURN over TLS from the workers, on the main port and on --tls-port', async () => {
+  // Skipped (with the same rule as the other TLS tests) where openssl cannot make a certificate; under CI=true it runs and fails.
+  tlsIt('serves TURN over TLS from the workers, on the main port and on --tls-port', async () => {
     const why = certificateUnavailable();
     if (why !== undefined) throw new Error(why);
     const cert = makeSelfSignedCertificate();
