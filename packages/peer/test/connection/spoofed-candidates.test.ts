@@ -48,7 +48,8 @@ describe('a peer announcing candidates at addresses it was never seen at gets no
     const [c1, c2] = [await canary(), await canary()];
     const malloryId = Identity.fromSeed(randomBytes(32));
     const msock = await network.bindUdp({ family: 4, address: '127.0.0.1' });
-    const bob = await createPeer({ server, identity: Identity.fromSeed(randomBytes(32)), keepaliveMs: 100, directTimeoutMs: 300 }, { network });
+    const bobId = Identity.fromSeed(randomBytes(32));
+    const bob = await createPeer({ server, identity: bobId, keepaliveMs: 100, directTimeoutMs: 300 }, { network });
     const lies: Candidate[] = [
       { type: 'srflx', address: CANARY_ADDRESS, port: c1.socket.local.port },
       { type: 'predicted', address: CANARY_ADDRESS, port: c2.socket.local.port },
@@ -62,7 +63,7 @@ describe('a peer announcing candidates at addresses it was never seen at gets no
       expect(intro.role).toBe('initiator');
       // Mallory's side of the session, by hand: the init to Bob's host candidate, then she
       // answers every probe of Bob's (so his direct path to her real socket validates).
-      const initiator = new HandshakeInitiator({ identity: malloryId, remotePeerId: bob.peerId, localId: 77, timestamp: Date.now() });
+      const initiator = new HandshakeInitiator({ identity: malloryId, remotePeerId: bobId.peerId, localId: 77, timestamp: Date.now() });
       let session: Session | undefined;
       let fromBob = 0;
       msock.onMessage((data, from) => {
