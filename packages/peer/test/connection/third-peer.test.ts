@@ -116,7 +116,7 @@ describe('a third peer against a live connection (real natkit serve, real socket
       expect(new HandshakeResponder({ identity: malloryId, allocateId: () => 1 }).handleInit(init.data, 0)).toEqual({ ok: false, reason: 'auth' });
 
       const forged: Uint8Array[] = [];
-      const own = establish({ alice: malloryId });
+      const own = establish({ alice: malloryId, bob: Identity.fromSeed(randomBytes(32)) });
       for (const s of transport) {
         forged.push(s.data); // replay
         const flipped = Uint8Array.from(s.data);
