@@ -7,7 +7,7 @@ import { Identity } from '@natkit/identity';
 import { isSameEndpoint, type Endpoint } from '@natkit/net';
 import { birthdaySuccessProbability } from '@natkit/punch';
 import { connectRendezvous, type Introduction, type NatProfile } from '@natkit/rendezvous';
-import { natPresets, type NatOptions } from '@natkit/vnet';
+import { natPresets, type NatOptions, type VirtualHost } from '@natkit/vnet';
 import { describe, expect, it } from 'vitest';
 import type { Peer, PeerConnection } from '../../src/index.js';
 import { SERVER, startVnetSite, type VnetSite } from './vnet-site.js';
@@ -64,6 +64,7 @@ interface PairRun {
   readonly publicB: string;
   readonly publicA: string;
   readonly peerA: Peer;
+  readonly hostA: VirtualHost;
 }
 
 /** Every address a side sent to: the server's two, or the other side's public address (bound by the rendezvous). */
@@ -84,7 +85,7 @@ async function runPair(site: VnetSite, natA: NatOptions, natB: NatOptions, direc
   ca.send(new TextEncoder().encode('over the path'));
   expect(await got).toBe('over the path');
   const publicOf = (r: typeof a): string => r.router.externalAddresses.find((x) => !x.includes(':')) ?? '';
-  const run = { a: ca, b: cb, direct: da && db, sentA: a.sent, sentB: b.sent, publicA: publicOf(a), publicB: publicOf(b), peerA: a.peer };
+  const run = { a: ca, b: cb, direct: da && db, sentA: a.sent, sentB: b.sent, publicA: publicOf(a), publicB: publicOf(b), peerA: a.peer, hostA: a.host };
   expectOnlyBoundDestinations(run.sentA, run.publicB);
   expectOnlyBoundDestinations(run.sentB, run.publicA);
   return run;
@@ -132,6 +133,12 @@ describe('createPeer pairs through virtual NATs: the punch strategy per pair', (
     const runs = await Promise.all(Array.from({ length: trials }, (_, i) => withSite(100 + i, async (site) => {
       const r = await runPair(site, natPresets.symmetric, natPresets.portRestrictedCone, 20_000);
       const extraSocket = r.a.path.kind === 'direct' && r.a.path.local.port !== r.peerA.addresses.local.port;
+      // The connection keeps that socket (its keepalives use it) and closes it when it closes.
+      const open = r.hostA.openSockets;
+      r.a.close();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const closedWithConnection = open - r.hostA.openSockets;
+      if (extraSocket) expect(closedWithConnection).toBe(1);
       return { direct: r.direct, strategy: r.a.stats().strategy, reason: r.a.stats().strategyReason, extraSocket, probesA: r.sentA.filter((e) => e.address === r.publicB).length };
     })));
     const direct = runs.filter((r) => r.direct).length;
