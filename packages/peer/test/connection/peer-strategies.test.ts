@@ -164,6 +164,20 @@ describe('createPeer pairs through virtual NATs: the punch strategy per pair', (
     });
   }, 60_000);
 
+  it('over IPv6 (a stateful firewall, no NAT66) two peers behind symmetric random IPv4 NATs punch by simultaneous open, measured by diagnose', async () => {
+    await withSite(9, async (site) => {
+      const b = await site.addPeer(natPresets.symmetric, { ipv6: true });
+      const a = await site.addPeer(natPresets.symmetric, { ipv6: true });
+      expect(b.peer.nat.nat.ipv6).toMatchObject({ mapping: 'endpoint-independent' });
+      const incoming = accepted(b.peer);
+      const ca = await a.peer.connect(b.peer.peerId, { signal: AbortSignal.timeout(10_000) });
+      await incoming;
+      expect(await waitDirect(ca, 8_000)).toBe(true);
+      expect(ca.stats().strategy).toBe('simultaneous-open');
+      expect(ca.path.kind === 'direct' && ca.path.remote.address.includes(':')).toBe(true);
+    });
+  }, 30_000);
+
   it('two peers behind one NAT: the same-NAT plan over host candidates', async () => {
     await withSite(5, async (site) => {
       const b = await site.addPeer(natPresets.portRestrictedCone, { nat: profileOf(natPresets.portRestrictedCone) });
