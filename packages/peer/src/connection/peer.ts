@@ -94,6 +94,8 @@ export class Peer {
   #nat: NatMeasurement;
   #candidates: readonly Candidate[];
   #stopWatch: () => void = () => {};
+  /** Punch attempts with extra sockets (birthday) running now: one at a time. */
+  #extraSocketAttempts = 0;
   /** Time createPeer took to be ready (NAT measured, registered, relay allocated), ms. */
   readonly readyMs: number;
   #closed = false;
@@ -256,8 +258,18 @@ export class Peer {
     logger.info('direct path plan', { strategy: plan.strategy, reason: plan.reason });
     return punchFinder({
       plan, role: intro.role === 'initiator' ? 'controlling' : 'controlled', socket: this.#socket, network: this.#network,
-      key: session.punchKey, logger, adopt: (socket) => this.#adopt(session.localId, socket),
+      key: session.punchKey, logger, adopt: (socket) => this.#adopt(session.localId, socket), admitExtraSockets: () => this.#admitExtraSockets(),
     });
+  }
+
+  #admitExtraSockets(): (() => void) | null {
+    if (this.#extraSocketAttempts >= 1) return null;
+    this.#extraSocketAttempts++;
+    let released = false;
+    return () => {
+      if (!released) this.#extraSocketAttempts--;
+      released = true;
+    };
   }
 
   /** A socket the punch won on: its datagrams reach the connection, and it closes with it. */
