@@ -91,6 +91,25 @@ async function bindingOf(socket: UdpSocket, server: Endpoint, deps: NatMeasureDe
   }
 }
 
+/**
+ * The NAT's latest allocation, from a fresh socket (closed again): on a sequential allocator the
+ * next mapping of any socket follows it, so it is the base of the other side's port predictions.
+ * Needed after a punch, which used up ports past the registered server-reflexive one.
+ */
+export async function latestMapping(server: Endpoint, family: Family, deps: NatMeasureDeps): Promise<Endpoint | null> {
+  const socket = await deps.network.bindUdp({ family });
+  try {
+    return await bindingOf(socket, server, deps);
+  } finally {
+    await socket.close();
+  }
+}
+
+/** A NAT whose ports the other side predicts: endpoint-dependent mapping, preserving or sequential ports. */
+export function isPredictable(nat: NatProfile): boolean {
+  return [nat.ipv4, nat.ipv6].some((p) => p !== null && p.mapping !== 'endpoint-independent' && p.mapping !== 'unknown' && (p.allocation.pattern === 'sequential' || p.allocation.pattern === 'preserving'));
+}
+
 function withFamily(family: Family, profile: FamilyProfile): NatProfile {
   return family === 4 ? { ipv4: profile, ipv6: null } : { ipv4: null, ipv6: profile };
 }

@@ -12,7 +12,7 @@ import { Handshakes } from './handshakes.js';
 import type { Route } from './path.js';
 import { PeerConnection, type ConnectionTiming, type ConnectionTransport } from './peer-connection.js';
 import type { RelayMode, RelaySetup } from './relay-setup.js';
-import { measureNat, type NatMeasurement, type NatSource } from './nat-measurement.js';
+import { isPredictable, latestMapping, measureNat, type NatMeasurement, type NatSource } from './nat-measurement.js';
 import { planIntroduction, punchFinder } from './punch-path-finder.js';
 import { watchInterfaces } from './interface-watch.js';
 import { PunchedSockets } from './punched-sockets.js';
@@ -258,8 +258,23 @@ export class Peer {
     return punchFinder({
       plan, role: intro.role === 'initiator' ? 'controlling' : 'controlled', socket: this.#socket, network: this.#network,
       key: session.punchKey, logger, adopt: (socket) => this.#punched.adopt(session.localId, socket, !this.#closed && this.#connections.has(session.localId)),
-      admitExtraSockets: () => this.#punched.admit(),
+      admitExtraSockets: () => this.#punched.admit(), onAttemptEnd: () => this.#afterPunch(),
     });
+  }
+
+  /**
+   * On a predictable (sequential) NAT a punch used up ports past the registered srflx: announce
+   * the latest allocation as the new base, so the next pair's port predictions start right.
+   */
+  #afterPunch(): void {
+    if (this.#closed || !isPredictable(this.#nat.nat)) return;
+    const deps = { network: this.#network, clock: this.#clock, logger: this.#logger };
+    void latestMapping(this.#options.server, this.#socket.family, deps).then((base) => {
+      if (base === null || this.#closed) return;
+      this.#nat = { ...this.#nat, srflx: base };
+      this.#candidates = [...directCandidates(this.#transport.local, this.#nat), ...relayCandidate(this.#relay)];
+      this.#rendezvous.update(this.#nat.nat, this.#candidates);
+    }, (e: unknown) => this.#logger.debug('prediction base not refreshed', { error: String(e) }));
   }
 
   #receive(data: Uint8Array, route: Route): void {

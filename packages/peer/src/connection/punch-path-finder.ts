@@ -73,6 +73,8 @@ export interface PunchFinderInput {
    * the slot, or null when another such attempt runs (one at a time per peer: research note §5.5).
    */
   readonly admitExtraSockets?: () => (() => void) | null;
+  /** Called when the attempt ends, whatever the outcome (it used up NAT ports). */
+  readonly onAttemptEnd?: () => void;
 }
 
 /** Session probes sent on the punched pair, to validate it as the connection's direct path. */
@@ -109,6 +111,7 @@ export function punchFinder(input: PunchFinderInput): DirectPathFinder {
       );
       void run.result.then((result) => {
         release();
+        input.onAttemptEnd?.();
         if (!result.ok) {
           logger.info('punch ended without a direct path', { strategy: result.strategy, reason: result.reason, detail: result.detail, sent: result.stats.sent });
           return;

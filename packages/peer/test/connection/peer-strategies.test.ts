@@ -121,6 +121,20 @@ describe('createPeer pairs through virtual NATs: the punch strategy per pair', (
     });
   }, 60_000);
 
+  it('a listener behind a sequential NAT serves one connection after another, each by port prediction', async () => {
+    await withSite(11, async (site) => {
+      const listener = await site.addPeer(sequential256, { nat: profileOf(sequential256) });
+      for (const nat of [natPresets.portRestrictedCone, natPresets.symmetricSequential, natPresets.portRestrictedCone]) {
+        const dialer = await site.addPeer(nat, { nat: profileOf(nat) });
+        const incoming = accepted(listener.peer);
+        const c = await dialer.peer.connect(listener.peer.peerId, { signal: AbortSignal.timeout(10_000) });
+        await incoming;
+        expect(await waitDirect(c, 8_000), `${JSON.stringify(nat)}: ${c.stats().strategyReason}`).toBe(true);
+        expect(c.stats().strategy).toBe('port-prediction');
+      }
+    });
+  }, 60_000);
+
   it('port prediction still ends direct with 10% loss on both NATs\' links', async () => {
     await withSite(3, async (site) => {
       const lossy = await runPair(site, sequential256, natPresets.portRestrictedCone, 10_000, 0.1);
