@@ -4,7 +4,8 @@
  * `natkit ping --json` behind another. Each pair needs a strategy beyond plain simultaneous open:
  * port prediction (a sequential allocator against a port-restricted cone, and two sequential
  * allocators), and the birthday paradox (a random allocator against a port-restricted cone). Each
- * ends on a direct path, with the strategy the planner chose reported in the summary.
+ * ends on a direct path, with the strategy the planner chose reported in the summary; a second
+ * sequential <-> sequential connection too (each peer re-announces its latest allocation).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -68,12 +69,15 @@ describeLab('natkit listen / ping: the punch strategy per NAT pair on real NATs'
     expect(qb.nat).toMatch(/mapping address-and-port-dependent, filtering address-and-port-dependent, ports sequential \(step 256\)/);
     const sequentialPair = await ping(lab, 'QA', dir, server, qb.peer);
     expect(sequentialPair.summary, sequentialPair.raw).toMatchObject({ path: 'direct', strategy: 'port-prediction' });
+    // Again: both NATs used up ports on the first punch; each peer announced its latest allocation.
+    const sequentialAgain = await ping(lab, 'QA', dir, server, qb.peer);
+    expect(sequentialAgain.summary, sequentialAgain.raw).toMatchObject({ path: 'direct', strategy: 'port-prediction' });
 
     const pb = await listen(lab, 'PB', dir, server);
     const birthday = await ping(lab, 'R', dir, server, pb.peer);
     expect(birthday.summary, birthday.raw).toMatchObject({ path: 'direct', strategy: 'birthday' });
     for (const l of [p, qb, pb]) process.stderr.write(`peer-strategies: listener ${l.nat}\n`);
-    for (const r of [sequentialToCone, sequentialPair, birthday]) {
+    for (const r of [sequentialToCone, sequentialPair, sequentialAgain, birthday]) {
       expect(r.summary!.received, r.raw).toBeGreaterThanOrEqual(30);
       process.stderr.write(`peer-strategies: ${r.summary!.strategy}: first pong ${r.summary!.connectMs} ms, direct ${r.summary!.directMs} ms (listeners ready in ${p.readyMs}/${qb.readyMs}/${pb.readyMs} ms)\n`);
     }
