@@ -145,7 +145,11 @@ export class Peer {
   async refreshNat(options: { readonly signal?: AbortSignal } = {}): Promise<NatMeasurement> {
     if (this.#closed) throw new PeerError('ERR_PEER_CLOSED', 'the peer is closed');
     const signal = options.signal === undefined ? {} : { signal: options.signal };
-    const nat = await measureNat(this.#options.nat ?? 'diagnose', this.#options.server, this.#socket, { network: this.#network, clock: this.#clock, logger: this.#logger, ...signal });
+    const deps = { network: this.#network, clock: this.#clock, logger: this.#logger, ...signal };
+    let nat = await measureNat(this.#options.nat ?? 'diagnose', this.#options.server, this.#socket, deps);
+    // Our socket's mapping to the server is an old allocation on a sequential NAT: predictions start from the latest.
+    const latest = nat.srflx !== null && isPredictable(nat.nat) ? await latestMapping(this.#options.server, this.#socket.family, deps) : null;
+    if (latest !== null) nat = { ...nat, srflx: latest };
     if (this.#closed) return nat;
     this.#nat = nat;
     this.#candidates = [...directCandidates(this.#transport.local, nat), ...relayCandidate(this.#relay)];

@@ -244,6 +244,19 @@ describe('createPeer: NAT profile and candidates at registration', () => {
     });
   }, 30_000);
 
+  it('refreshNat() on a sequential NAT announces the latest allocation, not its socket\'s old mapping', async () => {
+    await withSite(12, async (site) => {
+      const { peer } = await site.addPeer(sequential256);
+      const first = peer.nat.srflx;
+      const again = await peer.refreshNat();
+      expect(first).not.toBeNull();
+      expect(again.srflx?.address).toBe(first?.address);
+      // The diagnosis' sockets and the fresh socket took new ports since: the base moved on (the
+      // socket's own mapping to the server, still alive, would give the first port again).
+      expect(again.srflx?.port).not.toBe(first?.port);
+    });
+  }, 30_000);
+
   it('diagnoses its NAT against the server (two addresses) and registers the profile with host and srflx candidates', async () => {
     await withSite(6, async (site) => {
       const { peer } = await site.addPeer(sequential256);
