@@ -109,13 +109,19 @@ const lossy: PairCase[] = [
   natPair('symmetric-random', 'symmetric-random', { lossPercent: 10 }),
 ];
 
-const PINGS = 16;
+/**
+ * 12.5 s of pings: the path is judged at the end, and a birthday attempt paces its ~1,150 probes
+ * (99 % by design) at 100 per second, about 11.5 s (@natkit/punch limits).
+ */
+const PINGS = 50;
 const INTERVAL_MS = 250;
+/** NATKIT_LAB_DEBUG=1: both peers run with --log-level debug (in the failure message). */
+const DEBUG = process.env.NATKIT_LAB_DEBUG === '1';
 
 async function runCase(lab: Lab, c: PairCase): Promise<PeerPairRun> {
   const server = await startPeerServer(lab);
   const [listener, pinger] = c.sites.B === undefined ? lab.siteHosts.A! : [lab.hosts.A!, lab.hosts.B!];
-  return runPeerPair(lab, server, { listener: listener!.ns, pinger: pinger!.ns, count: PINGS, intervalMs: INTERVAL_MS });
+  return runPeerPair(lab, server, { listener: listener!.ns, pinger: pinger!.ns, count: PINGS, intervalMs: INTERVAL_MS, debug: DEBUG });
 }
 
 function check(c: PairCase, run: PeerPairRun, t: TestContext): void {
@@ -125,13 +131,17 @@ function check(c: PairCase, run: PeerPairRun, t: TestContext): void {
   expect(code, raw).toBe(0);
   expect(summary, raw).not.toBeNull();
   expect(summary!.sent, raw).toBe(PINGS);
-  // No loss: at most a couple of pongs may be lost while the path moves. 10 % at each of the four
-  // NAT crossings of a round trip leaves 0.9^4 = 66 %: a third of the pings is far below that.
-  expect(summary!.received, raw).toBeGreaterThanOrEqual(c.lossy === true ? Math.ceil(PINGS / 3) : PINGS - 2);
+  // No loss: a few pongs may be lost while the path moves. 10 % at each of the four NAT crossings
+  // of a round trip leaves 0.9^4 = 66 %: a third of the pings is far below that.
+  expect(summary!.received, raw).toBeGreaterThanOrEqual(c.lossy === true ? Math.ceil(PINGS / 3) : Math.floor(PINGS * 0.9));
   if (c.lossy !== true) {
     expect(summary!.path, raw).toBe(c.expected);
-    if (c.expected === 'relay') expect(summary!.directMs, raw).toBeNull();
-    else expect(summary!.directMs, raw).toEqual(expect.any(Number));
+    if (c.expected === 'direct') expect(summary!.directMs, raw).toEqual(expect.any(Number));
+    else {
+      expect(summary!.directMs, raw).toBeNull();
+      // "Go to the relay at once and say why": the strategy it reports is the relay, not a punch.
+      expect(summary!.strategy, raw).toMatch(/relay/);
+    }
   }
   if (c.relayOverTcp === true) expect(run.listenerOutput, raw).toMatch(/relay \S+ over TCP/);
 }
