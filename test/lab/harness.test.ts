@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, describeLab, natBehaviors, natRuleset, probeMappings, startTurnServer, type Lab } from './harness/index.js';
 import { destroySync } from './harness/safety-net.js';
 import { findTool } from './harness/tools.js';
+import { parsePingOutput } from './harness/peer-pair.js';
 import { planLab } from './harness/topology.js';
 
 function listNamespaces(): string[] {
@@ -199,5 +200,29 @@ describeLab('lab harness: two hosts behind one NAT', ['turnserver'], () => {
     expect(sent.code, sent.stderr).toBe(0);
     expect(await listener.waitForExit(5000)).toMatchObject({ code: 0 });
     expect(listener.stdout).toContain('got hi from 100.64.1.3');
+  });
+});
+
+describe('natkit ping --json output (pure)', () => {
+  it('keeps the pongs and the summary, and ignores lines that are not valid objects of those types', () => {
+    const out = [
+      'natkit ping: connected',
+      '{"type":"pong","seq":1,"rttMs":2.5,"path":"relay","address":"203.0.113.1:50000"}',
+      '{"type":"pong","seq":2,"rttMs":1.5,"path":"direct"}',
+      '{"type":"pong","seq":"3","rttMs":1,"path":"direct"}',
+      '{"type":"pong","seq":4,"rttMs":1,"path":"sideways"}',
+      '{not json',
+      '[1,2]',
+      '{"type":"summary","sent":2,"received":2,"path":"direct","connectMs":40,"directMs":290,"strategy":"birthday","strategyReason":"random vs EIM"}',
+    ].join('\n');
+    expect(parsePingOutput(out)).toEqual({
+      pongs: [
+        { seq: 1, rttMs: 2.5, path: 'relay', address: '203.0.113.1:50000' },
+        { seq: 2, rttMs: 1.5, path: 'direct' },
+      ],
+      summary: { type: 'summary', sent: 2, received: 2, path: 'direct', connectMs: 40, directMs: 290, strategy: 'birthday', strategyReason: 'random vs EIM' },
+    });
+    expect(parsePingOutput('{"type":"summary","sent":2,"received":0,"path":"relay","connectMs":"soon","directMs":null}')).toEqual({ pongs: [], summary: null });
+    expect(parsePingOutput('')).toEqual({ pongs: [], summary: null });
   });
 });

@@ -141,6 +141,7 @@ function check(c: PairCase, run: PeerPairRun, t: TestContext): void {
       expect(summary!.directMs, raw).toBeNull();
       // "Go to the relay at once and say why": the strategy it reports is the relay, not a punch.
       expect(summary!.strategy, raw).toMatch(/relay/);
+      expect(summary!.strategyReason, raw).toMatch(/\S/);
     }
   }
   if (c.relayOverTcp === true) expect(run.listenerOutput, raw).toMatch(/relay \S+ over TCP/);
@@ -151,13 +152,13 @@ async function record(t: TestContext, run: PeerPairRun): Promise<void> {
   const { summary, pongs } = run.ping;
   if (summary === null) return;
   const address = pongs.at(-1)?.address ?? null;
-  t.task.meta.peerPair = { path: summary.path, address, received: summary.received, sent: summary.sent, connectMs: summary.connectMs, directMs: summary.directMs, strategy: summary.strategy ?? null };
+  t.task.meta.peerPair = { path: summary.path, address, received: summary.received, sent: summary.sent, connectMs: summary.connectMs, directMs: summary.directMs, strategy: summary.strategy ?? null, strategyReason: summary.strategyReason ?? null };
   await t.annotate(`path ${summary.path} ${address ?? ''}; received ${summary.received}/${summary.sent}; connectMs ${summary.connectMs}; directMs ${summary.directMs}; strategy ${summary.strategy ?? '?'}`);
 }
 
 declare module 'vitest' {
   interface TaskMeta {
-    peerPair?: { path: Path; address: string | null; received: number; sent: number; connectMs: number | null; directMs: number | null; strategy: string | null };
+    peerPair?: { path: Path; address: string | null; received: number; sent: number; connectMs: number | null; directMs: number | null; strategy: string | null; strategyReason: string | null };
   }
 }
 

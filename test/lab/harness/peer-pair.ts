@@ -31,8 +31,9 @@ export interface PeerPingSummary {
   readonly path: 'direct' | 'relay';
   readonly connectMs: number | null;
   readonly directMs: number | null;
-  /** The direct-path strategy the connection used, when the CLI says so. */
+  /** The direct-path strategy the connection used, and the planner's reason, when the CLI says so. */
   readonly strategy?: string;
+  readonly strategyReason?: string;
 }
 
 /** One `type: "pong"` line. */
@@ -142,6 +143,11 @@ function isNumberOrNull(v: unknown): v is number | null {
   return v === null || typeof v === 'number';
 }
 
+function optionalText<K extends string>(r: Record<string, unknown>, key: K): { [P in K]?: string } {
+  const v = r[key];
+  return (typeof v === 'string' ? { [key]: v } : {}) as { [P in K]?: string };
+}
+
 /** Picks the summary and pongs out of `natkit ping --json` output; malformed lines are ignored. */
 export function parsePingOutput(stdout: string): { summary: PeerPingSummary | null; pongs: PeerPong[] } {
   let summary: PeerPingSummary | null = null;
@@ -152,7 +158,7 @@ export function parsePingOutput(stdout: string): { summary: PeerPingSummary | nu
     if (r.type === 'pong' && typeof r.seq === 'number' && typeof r.rttMs === 'number' && isPath(r.path)) {
       pongs.push({ seq: r.seq, rttMs: r.rttMs, path: r.path, ...(typeof r.address === 'string' ? { address: r.address } : {}) });
     } else if (r.type === 'summary' && typeof r.sent === 'number' && typeof r.received === 'number' && isPath(r.path) && isNumberOrNull(r.connectMs) && isNumberOrNull(r.directMs)) {
-      summary = { type: 'summary', sent: r.sent, received: r.received, path: r.path, connectMs: r.connectMs, directMs: r.directMs, ...(typeof r.strategy === 'string' ? { strategy: r.strategy } : {}) };
+      summary = { type: 'summary', sent: r.sent, received: r.received, path: r.path, connectMs: r.connectMs, directMs: r.directMs, ...optionalText(r, 'strategy'), ...optionalText(r, 'strategyReason') };
     }
   }
   return { summary, pongs };
