@@ -23,11 +23,13 @@ interface PingSummary {
   readonly strategyReason: string;
 }
 
-async function listen(lab: Lab, site: string, dir: string, server: string): Promise<{ peer: string; readyMs: number }> {
+async function listen(lab: Lab, site: string, dir: string, server: string): Promise<{ peer: string; readyMs: number; nat: string }> {
   const p = await lab.spawn(lab.hosts[site]!.ns, [process.execPath, NATKIT_BIN, 'listen', '--server', server, '--key', join(dir, `${site}.pem`), '--json']);
   await p.waitForOutput(/"type":"listening"/, 20_000);
   const line = p.stdout.split('\n').find((l) => l.includes('"listening"')) ?? '';
-  return JSON.parse(line) as { peer: string; readyMs: number };
+  // stderr: "natkit: NAT mapping ..., filtering ..., ports ...; public address ...; diagnosis N ms, ready in M ms"
+  const nat = p.stderr.split('\n').find((l) => l.startsWith('natkit: NAT')) ?? '';
+  return { ...(JSON.parse(line) as { peer: string; readyMs: number }), nat };
 }
 
 /** Pings for up to 20 s (birthday attempts take ~12 s), so that the final path is known. */
@@ -58,16 +60,19 @@ describeLab('natkit listen / ping: the punch strategy per NAT pair on real NATs'
     const server = `${ip}:3478`;
 
     const p = await listen(lab, 'P', dir, server);
+    expect(p.nat).toMatch(/mapping endpoint-independent, filtering address-and-port-dependent/);
     const sequentialToCone = await ping(lab, 'Q', dir, server, p.peer);
     expect(sequentialToCone.summary, sequentialToCone.raw).toMatchObject({ path: 'direct', strategy: 'port-prediction' });
 
     const qb = await listen(lab, 'QB', dir, server);
+    expect(qb.nat).toMatch(/mapping address-and-port-dependent, filtering address-and-port-dependent, ports sequential \(step 256\)/);
     const sequentialPair = await ping(lab, 'QA', dir, server, qb.peer);
     expect(sequentialPair.summary, sequentialPair.raw).toMatchObject({ path: 'direct', strategy: 'port-prediction' });
 
     const pb = await listen(lab, 'PB', dir, server);
     const birthday = await ping(lab, 'R', dir, server, pb.peer);
     expect(birthday.summary, birthday.raw).toMatchObject({ path: 'direct', strategy: 'birthday' });
+    for (const l of [p, qb, pb]) process.stderr.write(`peer-strategies: listener ${l.nat}\n`);
     for (const r of [sequentialToCone, sequentialPair, birthday]) {
       expect(r.summary!.received, r.raw).toBeGreaterThanOrEqual(30);
       process.stderr.write(`peer-strategies: ${r.summary!.strategy}: first pong ${r.summary!.connectMs} ms, direct ${r.summary!.directMs} ms (listeners ready in ${p.readyMs}/${qb.readyMs}/${pb.readyMs} ms)\n`);

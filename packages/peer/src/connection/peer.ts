@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { Clock, Endpoint, Logger, Network, Timer, UdpSocket } from '@natkit/net';
+import type { Clock, Endpoint, Logger, Network, UdpSocket } from '@natkit/net';
 import type { Identity } from '@natkit/identity';
 import type { PunchLimits } from '@natkit/punch';
 import type { Candidate, Introduction, RendezvousClient } from '@natkit/rendezvous';
@@ -13,7 +13,8 @@ import type { Route } from './path.js';
 import { PeerConnection, type ConnectionTiming, type ConnectionTransport } from './peer-connection.js';
 import type { RelayMode, RelaySetup } from './relay-setup.js';
 import { measureNat, type NatMeasurement, type NatSource } from './nat-measurement.js';
-import { describeSide, planDirectPath, punchFinder } from './punch-path-finder.js';
+import { planIntroduction, punchFinder } from './punch-path-finder.js';
+import { watchInterfaces } from './interface-watch.js';
 import type { Session } from '../session/session.js';
 
 export interface PeerOptions {
@@ -92,7 +93,7 @@ export class Peer {
   readonly #adopted = new Map<number, { socket: UdpSocket; remove: () => void }[]>();
   #nat: NatMeasurement;
   #candidates: readonly Candidate[];
-  #watch: Timer | null = null;
+  #stopWatch: () => void = () => {};
   /** Time createPeer took to be ready (NAT measured, registered, relay allocated), ms. */
   readonly readyMs: number;
   #closed = false;
@@ -122,7 +123,13 @@ export class Peer {
     if (relay.udpWorks) this.#unsubscribe.push(socket.onMessage((data, from) => this.#receive(data, { via: 'socket', to: from })));
     if (allocation !== null) this.#unsubscribe.push(allocation.socket.onMessage((data, from) => this.#receive(data, { via: 'allocation', to: from })));
     rendezvous.on('introduce', (intro) => this.#onIntroduce(intro));
-    this.#watchNetwork();
+    const every = options.watchNetworkMs ?? 10_000;
+    if (every !== false) {
+      this.#stopWatch = watchInterfaces(setup.network, clock, every, () => {
+        logger.info('interface addresses changed: measuring the NAT again');
+        this.refreshNat().catch((e: unknown) => logger.warn('NAT refresh failed', { error: String(e) }));
+      });
+    }
   }
 
   /** The NAT measurement registered at the rendezvous (profile, server-reflexive address, what was unknown). */
@@ -176,7 +183,7 @@ export class Peer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#watch?.cancel();
+    this.#stopWatch();
     for (const c of [...this.#connections.values()]) c.close();
     this.#handshakes.close();
     for (const u of this.#unsubscribe) u();
@@ -244,15 +251,8 @@ export class Peer {
   #finderFor(intro: Introduction, session: Session, targets: readonly Endpoint[], logger: Logger): DirectPathFinder | null {
     if (this.#options.directPath === false || !this.#relay.udpWorks) return null;
     if (this.#options.finder !== undefined) return targets.length === 0 ? null : this.#options.finder;
-    const observed = this.#rendezvous.observed;
-    const me = { observed, nat: this.#nat.nat, candidates: this.#candidates };
-    // On a sequential allocator, the handshake the initiator sends from its socket to the
-    // responder's relayed address took one more port after the srflx was measured.
-    const initiatorUsedPeerRelay = intro.role === 'initiator' ? relayCandidates(intro.peer.candidates).length > 0 : this.#relay.allocation !== null;
-    const initiatorOffset = initiatorUsedPeerRelay && intro.peer.candidates.some((c) => c.type === 'srflx') ? 1 : 0;
-    const local = describeSide(me, intro.peer.observed, intro.role === 'initiator' ? initiatorOffset : 0);
-    const remote = describeSide(intro.peer, observed, intro.role === 'responder' ? initiatorOffset : 0);
-    const plan = planDirectPath(local, remote, this.#options.punchLimits);
+    const me = { observed: this.#rendezvous.observed, nat: this.#nat.nat, candidates: this.#candidates };
+    const plan = planIntroduction(intro, me, this.#relay.allocation !== null, this.#options.punchLimits);
     logger.info('direct path plan', { strategy: plan.strategy, reason: plan.reason });
     return punchFinder({
       plan, role: intro.role === 'initiator' ? 'controlling' : 'controlled', socket: this.#socket, network: this.#network,
@@ -278,25 +278,6 @@ export class Peer {
       void a.socket.close();
     }
     this.#adopted.delete(localId);
-  }
-
-  /** Polls the interface addresses (where the network can tell them); a change re-measures the NAT. */
-  #watchNetwork(): void {
-    const every = this.#options.watchNetworkMs ?? 10_000;
-    const read = this.#network.interfaceAddresses?.bind(this.#network);
-    if (every === false || read === undefined) return;
-    const snapshot = (): string => read().filter((a) => !a.internal).map((a) => a.address).sort().join(',');
-    let last = snapshot();
-    const tick = (): void => {
-      const now = snapshot();
-      if (now !== last) {
-        last = now;
-        this.#logger.info('interface addresses changed: measuring the NAT again');
-        this.refreshNat().catch((e: unknown) => this.#logger.warn('NAT refresh failed', { error: String(e) }));
-      }
-      if (!this.#closed) this.#watch = this.#clock.setTimeout(tick, Math.max(1_000, every));
-    };
-    this.#watch = this.#clock.setTimeout(tick, Math.max(1_000, every));
   }
 
   #receive(data: Uint8Array, route: Route): void {

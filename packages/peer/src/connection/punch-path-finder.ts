@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { familyOf, formatEndpoint, type Endpoint, type Logger, type Network, type UdpSocket } from '@natkit/net';
 import { createHmacAuthenticator, planPunch, startPunch, type Candidate, type PeerDescription, type PunchLimits, type PunchPlan } from '@natkit/punch';
-import type { Candidate as WireCandidate, NatProfile, WireEndpoint } from '@natkit/rendezvous';
+import type { Introduction, Candidate as WireCandidate, NatProfile, WireEndpoint } from '@natkit/rendezvous';
 import type { DirectPathFinder } from './direct-path-finder.js';
 import { punchProfiles } from './nat-measurement.js';
 
@@ -39,6 +39,20 @@ export function describeSide(side: RendezvousSide, other: WireEndpoint, allocati
  */
 export function planDirectPath(local: PeerDescription, remote: PeerDescription, limits?: Partial<PunchLimits>): PunchPlan {
   return planPunch(local, remote, { whenUnknown: 'simultaneous-open', seed: randomInt(1, 2 ** 31), ...(limits === undefined ? {} : { limits }) });
+}
+
+/**
+ * The plan of an introduced pair, seen from our side. On a sequential allocator the initiator's
+ * handshake, sent from its socket to the responder's relayed address, took one more port after
+ * its srflx was measured: both sides shift their view of the initiator by that one allocation.
+ */
+export function planIntroduction(intro: Introduction, me: RendezvousSide, weHaveRelay: boolean, limits?: Partial<PunchLimits>): PunchPlan {
+  const initiator = intro.role === 'initiator';
+  const usedPeerRelay = initiator ? intro.peer.candidates.some((c) => c.type === 'relay') : weHaveRelay && intro.peer.candidates.some((c) => c.type === 'srflx');
+  const offset = usedPeerRelay ? 1 : 0;
+  const local = describeSide(me, intro.peer.observed, initiator ? offset : 0);
+  const remote = describeSide(intro.peer, me.observed, initiator ? 0 : offset);
+  return planDirectPath(local, remote, limits);
 }
 
 export interface PunchFinderInput {

@@ -13,7 +13,7 @@ import { systemClock, type Endpoint, type Network, type UdpSocket } from '@natki
 import { createRendezvousServer, type ByteStream, type RendezvousServer } from '@natkit/rendezvous';
 import { startStunServer } from '@natkit/stun';
 import { createTurnServer, type TurnServer } from '@natkit/turn';
-import { createVirtualNetwork, type NatOptions, type Router, type VirtualNetwork } from '@natkit/vnet';
+import { createVirtualNetwork, type NatOptions, type Router, type VirtualHost, type VirtualNetwork } from '@natkit/vnet';
 import { createPeer, type Peer, type PeerOptions } from '../../src/index.js';
 
 export const SERVER = { address: '203.0.113.1', port: 3478 };
@@ -22,7 +22,7 @@ const ALTERNATE = { address: '203.0.113.2', port: 3479 };
 export interface VnetSite {
   readonly vnet: VirtualNetwork;
   /** A peer behind a new NAT with `nat` behaviors, or behind `router` (same NAT as another peer). */
-  addPeer(nat: NatOptions | Router, options?: Partial<PeerOptions> & { readonly loss?: number }): Promise<{ peer: Peer; network: Network; sent: Endpoint[]; router: Router }>;
+  addPeer(nat: NatOptions | Router, options?: Partial<PeerOptions> & { readonly loss?: number }): Promise<{ peer: Peer; network: Network; sent: Endpoint[]; router: Router; host: VirtualHost }>;
   /** A rendezvous URL whose connections appear to come from behind `router`. */
   rendezvousUrlFor(router: Router): Promise<string>;
   close(): Promise<void>;
@@ -63,7 +63,7 @@ export async function startVnetSite(seed: number): Promise<VnetSite> {
       delete peerOptions.loss;
       const peer = await createPeer({ server: SERVER, identity: Identity.generate(), rendezvousUrl: url, watchNetworkMs: false, ...peerOptions }, { network: observed });
       peers.push(peer);
-      return { peer, network: observed, sent, router };
+      return { peer, network: observed, sent, router, host };
     },
     rendezvousUrlFor: (router) => rendezvousListener(rendezvous, listeners, router.externalAddresses.find((a) => !a.includes(':')) ?? ''),
     async close() {
