@@ -15,6 +15,7 @@ import type { RelayMode, RelaySetup } from './relay-setup.js';
 import { measureNat, type NatMeasurement, type NatSource } from './nat-measurement.js';
 import { planIntroduction, punchFinder } from './punch-path-finder.js';
 import { watchInterfaces } from './interface-watch.js';
+import { PunchedSockets } from './punched-sockets.js';
 import type { Session } from '../session/session.js';
 
 export interface PeerOptions {
@@ -90,7 +91,7 @@ export class Peer {
   readonly #unsubscribe: (() => void)[] = [];
   readonly #network: Network;
   /** Sockets a punch won on (birthday), per connection: kept for its direct path, closed with it. */
-  readonly #adopted = new Map<number, { socket: UdpSocket; remove: () => void }[]>();
+  readonly #punched = new PunchedSockets((data, route) => this.#receive(data, route));
   #nat: NatMeasurement;
   #candidates: readonly Candidate[];
   #stopWatch: () => void = () => {};
@@ -238,7 +239,7 @@ export class Peer {
       clock: this.#clock, logger: log,
       onClosed: () => {
         this.#connections.delete(session.localId);
-        this.#release(session.localId);
+        this.#punched.release(session.localId);
       },
     });
     this.#connections.set(session.localId, connection);
@@ -256,28 +257,9 @@ export class Peer {
     logger.info('direct path plan', { strategy: plan.strategy, reason: plan.reason });
     return punchFinder({
       plan, role: intro.role === 'initiator' ? 'controlling' : 'controlled', socket: this.#socket, network: this.#network,
-      key: session.punchKey, logger, adopt: (socket) => this.#adopt(session.localId, socket),
+      key: session.punchKey, logger, adopt: (socket) => this.#punched.adopt(session.localId, socket, !this.#closed && this.#connections.has(session.localId)),
+      admitExtraSockets: () => this.#punched.admit(),
     });
-  }
-
-  /** A socket the punch won on: its datagrams reach the connection, and it closes with it. */
-  #adopt(localId: number, socket: UdpSocket): void {
-    if (this.#closed || !this.#connections.has(localId)) {
-      void socket.close();
-      return;
-    }
-    const remove = socket.onMessage((data, from) => this.#receive(data, { via: 'socket', to: from, socket }));
-    const list = this.#adopted.get(localId) ?? [];
-    list.push({ socket, remove });
-    this.#adopted.set(localId, list);
-  }
-
-  #release(localId: number): void {
-    for (const a of this.#adopted.get(localId) ?? []) {
-      a.remove();
-      void a.socket.close();
-    }
-    this.#adopted.delete(localId);
   }
 
   #receive(data: Uint8Array, route: Route): void {

@@ -68,6 +68,11 @@ export interface PunchFinderInput {
   readonly logger: Logger;
   /** The punch won on a socket it opened: the connection now owns it (keeps it, closes it). */
   readonly adopt: (socket: UdpSocket) => void;
+  /**
+   * Asked before an attempt that opens extra sockets (birthday): returns the function that frees
+   * the slot, or null when another such attempt runs (one at a time per peer: research note §5.5).
+   */
+  readonly admitExtraSockets?: () => (() => void) | null;
 }
 
 /** Session probes sent on the punched pair, to validate it as the connection's direct path. */
@@ -90,6 +95,12 @@ export function punchFinder(input: PunchFinderInput): DirectPathFinder {
         logger.info('no direct path attempt: relay', { reason: plan.reason });
         return () => {};
       }
+      const admit = input.admitExtraSockets;
+      const release = plan.send.extraSockets > 0 && admit !== undefined ? admit() : () => {};
+      if (release === null) {
+        logger.info('no direct path attempt now: another birthday attempt of this peer is running', { strategy: plan.strategy });
+        return () => {};
+      }
       logger.info('punching', { strategy: plan.strategy, reason: plan.reason, family: plan.family ?? 0 });
       const abort = new AbortController();
       const run = startPunch(
@@ -97,6 +108,7 @@ export function punchFinder(input: PunchFinderInput): DirectPathFinder {
         { network: input.network, clock, logger },
       );
       void run.result.then((result) => {
+        release();
         if (!result.ok) {
           logger.info('punch ended without a direct path', { strategy: result.strategy, reason: result.reason, detail: result.detail, sent: result.stats.sent });
           return;

@@ -153,6 +153,25 @@ describe('createPeer pairs through virtual NATs: the punch strategy per pair', (
     expect(runs.filter((r) => r.direct && r.extraSocket).length, JSON.stringify(runs)).toBeGreaterThanOrEqual(direct - 1);
   }, 90_000);
 
+  it('one birthday attempt at a time per peer: a random-NAT peer connecting to two cones never holds two sets of 256 sockets', async () => {
+    await withSite(10, async (site) => {
+      const p1 = await site.addPeer(natPresets.portRestrictedCone, { nat: profileOf(natPresets.portRestrictedCone) });
+      const p2 = await site.addPeer(natPresets.portRestrictedCone, { nat: profileOf(natPresets.portRestrictedCone) });
+      const r = await site.addPeer(natPresets.symmetric, { nat: profileOf(natPresets.symmetric) });
+      let peak = 0;
+      const sampler = setInterval(() => (peak = Math.max(peak, r.host.openSockets)), 10);
+      try {
+        const [c1, c2] = await Promise.all([p1, p2].map((p) => r.peer.connect(p.peer.peerId, { signal: AbortSignal.timeout(10_000) })));
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+        expect([c1!.stats().strategy, c2!.stats().strategy]).toEqual(['birthday', 'birthday']);
+      } finally {
+        clearInterval(sampler);
+      }
+      expect(peak).toBeGreaterThan(200); // one attempt did open its sockets
+      expect(peak).toBeLessThanOrEqual(1 + 256 + 4);
+    });
+  }, 30_000);
+
   it('symmetric random <-> symmetric random: the relay at once, with the reason, and no probe towards the peer', async () => {
     await withSite(4, async (site) => {
       const r = await runPair(site, natPresets.symmetric, natPresets.symmetric, 3_000);
@@ -163,6 +182,20 @@ describe('createPeer pairs through virtual NATs: the punch strategy per pair', (
       expect(r.sentB.filter((e) => e.address === r.publicA)).toEqual([]);
     });
   }, 60_000);
+
+  it('over IPv6 (a stateful firewall, no NAT66) two peers behind symmetric random IPv4 NATs punch by simultaneous open, measured by diagnose', async () => {
+    await withSite(9, async (site) => {
+      const b = await site.addPeer(natPresets.symmetric, { ipv6: true });
+      const a = await site.addPeer(natPresets.symmetric, { ipv6: true });
+      expect(b.peer.nat.nat.ipv6).toMatchObject({ mapping: 'endpoint-independent' });
+      const incoming = accepted(b.peer);
+      const ca = await a.peer.connect(b.peer.peerId, { signal: AbortSignal.timeout(10_000) });
+      await incoming;
+      expect(await waitDirect(ca, 8_000)).toBe(true);
+      expect(ca.stats().strategy).toBe('simultaneous-open');
+      expect(ca.path.kind === 'direct' && ca.path.remote.address.includes(':')).toBe(true);
+    });
+  }, 30_000);
 
   it('two peers behind one NAT: the same-NAT plan over host candidates', async () => {
     await withSite(5, async (site) => {

@@ -18,11 +18,13 @@ import { createPeer, type Peer, type PeerOptions } from '../../src/index.js';
 
 export const SERVER = { address: '203.0.113.1', port: 3478 };
 const ALTERNATE = { address: '203.0.113.2', port: 3479 };
+export const SERVER6 = { address: '2001:db8::1', port: 3478 };
+const ALTERNATE6 = { address: '2001:db8::2', port: 3479 };
 
 export interface VnetSite {
   readonly vnet: VirtualNetwork;
   /** A peer behind a new NAT with `nat` behaviors, or behind `router` (same NAT as another peer). */
-  addPeer(nat: NatOptions | Router, options?: Partial<PeerOptions> & { readonly loss?: number }): Promise<{ peer: Peer; network: Network; sent: Endpoint[]; router: Router; host: VirtualHost }>;
+  addPeer(nat: NatOptions | Router, options?: Partial<PeerOptions> & { readonly loss?: number; readonly ipv6?: boolean }): Promise<{ peer: Peer; network: Network; sent: Endpoint[]; router: Router; host: VirtualHost }>;
   /** A rendezvous URL whose connections appear to come from behind `router`. */
   rendezvousUrlFor(router: Router): Promise<string>;
   close(): Promise<void>;
@@ -30,8 +32,8 @@ export interface VnetSite {
 
 export async function startVnetSite(seed: number): Promise<VnetSite> {
   const vnet = createVirtualNetwork({ seed, clock: systemClock });
-  const serverHost = vnet.createHost(vnet.internet, { ipv4: [SERVER.address, ALTERNATE.address], ipv6: false });
-  const turn: TurnServer = createTurnServer({ relayPorts: { low: 50000, high: 50999 }, allowPeers: ['203.0.113.0/24'] }, { network: serverHost.network, clock: systemClock });
+  const serverHost = vnet.createHost(vnet.internet, { ipv4: [SERVER.address, ALTERNATE.address], ipv6: [SERVER6.address, ALTERNATE6.address] });
+  const turn: TurnServer = createTurnServer({ relayPorts: { low: 50000, high: 50999 }, allowPeers: ['203.0.113.0/24', '2001:db8::/32'] }, { network: serverHost.network, clock: systemClock });
   const network: Network = {
     bindUdp: async (o) => {
       const s = await serverHost.network.bindUdp(o);
@@ -41,6 +43,7 @@ export async function startVnetSite(seed: number): Promise<VnetSite> {
     localAddressFor: (r) => serverHost.network.localAddressFor(r),
   };
   const stun = await startStunServer({ primary: SERVER, alternate: ALTERNATE }, { network, clock: systemClock });
+  const stun6 = await startStunServer({ primary: SERVER6, alternate: ALTERNATE6 }, { network, clock: systemClock });
   const rendezvous = createRendezvousServer({}, {
     mintRelayCredentials: (peerId) => {
       const c = turn.mintCredentials(peerId, 600);
@@ -55,13 +58,16 @@ export async function startVnetSite(seed: number): Promise<VnetSite> {
       const link = { latencyMs: 2, loss: options.loss ?? 0 };
       const router = 'natTable' in nat ? nat : vnet.createRouter(vnet.internet, { nat, link, nat66: false });
       const publicAddress = router.externalAddresses.find((a) => !a.includes(':')) ?? '';
-      const host = vnet.createHost(router, { ipv6: false });
+      const v6 = options.ipv6 === true;
+      const host = vnet.createHost(router, { ipv6: v6 });
       const sent: Endpoint[] = [];
       const observed = observingNetwork(host.network, sent);
-      const url = await rendezvousListener(rendezvous, listeners, publicAddress);
-      const peerOptions: Partial<PeerOptions> & { loss?: number } = { ...options };
+      // Over IPv6 (no NAT66: a stateful firewall) the rendezvous sees the host's own address.
+      const url = await rendezvousListener(rendezvous, listeners, v6 ? (host.addresses.find((a) => a.includes(':')) ?? '') : publicAddress);
+      const peerOptions: Partial<PeerOptions> & { loss?: number; ipv6?: boolean } = { ...options };
       delete peerOptions.loss;
-      const peer = await createPeer({ server: SERVER, identity: Identity.generate(), rendezvousUrl: url, watchNetworkMs: false, ...peerOptions }, { network: observed });
+      delete peerOptions.ipv6;
+      const peer = await createPeer({ server: v6 ? SERVER6 : SERVER, identity: Identity.generate(), rendezvousUrl: url, watchNetworkMs: false, ...peerOptions }, { network: observed });
       peers.push(peer);
       return { peer, network: observed, sent, router, host };
     },
@@ -71,6 +77,7 @@ export async function startVnetSite(seed: number): Promise<VnetSite> {
       await rendezvous.close();
       for (const l of listeners) l.close();
       await stun.close();
+      await stun6.close();
       await turn.close();
       await vnet.close();
     },
