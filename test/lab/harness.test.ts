@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, describeLab, natBehaviors, natRuleset, probeMappings, startTurnServer, type Lab } from './harness/index.js';
 import { destroySync } from './harness/safety-net.js';
 import { findTool } from './harness/tools.js';
+import { parsePingOutput } from './harness/peer-pair.js';
+import { planLab } from './harness/topology.js';
 
 function listNamespaces(): string[] {
   return execFileSync(findTool('ip')!, ['netns', 'list'], { encoding: 'utf8' })
@@ -152,5 +154,75 @@ describeLab('lab teardown', [], () => {
     } finally {
       await Promise.all([one.close(), two.close()]);
     }
+  });
+});
+
+describe('lab plan: several hosts behind one NAT (pure)', () => {
+  it('puts host n at 100.64.(i+1).(n+1) in its own namespace', () => {
+    const plan = planLab('nkx', { A: {}, B: { hosts: 3 } });
+    const b = plan.sites[1]!;
+    expect([b.host, ...b.extraHosts].map((h) => [h.ns, h.address, h.gateway])).toEqual([
+      ['nkx-hB', '100.64.2.2', '100.64.2.1'],
+      ['nkx-hB-2', '100.64.2.3', '100.64.2.1'],
+      ['nkx-hB-3', '100.64.2.4', '100.64.2.1'],
+    ]);
+    expect(plan.sites[0]!.extraHosts).toEqual([]);
+    expect(plan.namespaces).toEqual(['nkx-inet', 'nkx-natA', 'nkx-hA', 'nkx-natB', 'nkx-hB', 'nkx-hB-2', 'nkx-hB-3']);
+  });
+
+  it('refuses what it cannot build', () => {
+    expect(() => planLab('nkx', { A: { hosts: 0 } })).toThrow(/hosts must be an integer/);
+    expect(() => planLab('nkx', { A: { hosts: 1.5 } })).toThrow(/hosts must be an integer/);
+    expect(() => planLab('nkx', { A: { hosts: 9 } })).toThrow(/hosts must be an integer/);
+    expect(() => planLab('nkx', { A: { hosts: 2, topology: 'double-nat' } })).toThrow(/topology 'nat' or 'udp-blocked'/);
+    expect(() => planLab('nkx', { A: { hosts: 2, ipv6: 'firewall' } })).toThrow(/IPv4 only/);
+    expect(() => planLab('nkx', { A: { hosts: 2, behavior: 'full-cone' } })).toThrow(/forwards to one host/);
+    expect(() => planLab('nkx', { A: { hosts: 2, behavior: 'restricted-cone' } })).toThrow(/forwards to one host/);
+  });
+});
+
+describeLab('lab harness: two hosts behind one NAT', ['turnserver'], () => {
+  it('both hosts are mapped to the NAT\'s WAN address and reach each other on the LAN without it', async () => {
+    await using lab = await createLab({ sites: { S: { behavior: 'symmetric-random', hosts: 2 } } });
+    const [one, two] = lab.siteHosts.S;
+    expect([one!.address, two!.address]).toEqual(['100.64.1.2', '100.64.1.3']);
+    expect(one).toBe(lab.hosts.S);
+    const turn = await startTurnServer(lab);
+    const destinations = [{ address: '203.0.113.1', port: 3478 }];
+    const mapped = await Promise.all([one!, two!].map((h) => probeMappings(lab, h.ns, { destinations, sockets: 1 })));
+    for (const m of mapped) expect(m.results[0]!.mapped[0]?.address).toBe('203.0.113.10');
+    await turn.stop();
+    const listen = "const s = require('node:dgram').createSocket('udp4'); s.on('message', (m, r) => { console.log('got ' + m + ' from ' + r.address); process.exit(0); }); s.bind(40000, () => console.log('ready')); setTimeout(() => process.exit(3), 5000);";
+    const send = "const s = require('node:dgram').createSocket('udp4'); let n = 0; const t = setInterval(() => { s.send('hi', 40000, process.argv[1]); if (++n === 5) { clearInterval(t); s.close(); } }, 100);";
+    const listener = await lab.spawn(one!.ns, [process.execPath, '-e', listen]);
+    await listener.waitForOutput(/ready/, 5000);
+    const sent = await lab.exec(two!.ns, [process.execPath, '-e', send, one!.address], { timeoutMs: 5000 });
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(await listener.waitForExit(5000)).toMatchObject({ code: 0 });
+    expect(listener.stdout).toContain('got hi from 100.64.1.3');
+  });
+});
+
+describe('natkit ping --json output (pure)', () => {
+  it('keeps the pongs and the summary, and ignores lines that are not valid objects of those types', () => {
+    const out = [
+      'natkit ping: connected',
+      '{"type":"pong","seq":1,"rttMs":2.5,"path":"relay","address":"203.0.113.1:50000"}',
+      '{"type":"pong","seq":2,"rttMs":1.5,"path":"direct"}',
+      '{"type":"pong","seq":"3","rttMs":1,"path":"direct"}',
+      '{"type":"pong","seq":4,"rttMs":1,"path":"sideways"}',
+      '{not json',
+      '[1,2]',
+      '{"type":"summary","sent":2,"received":2,"path":"direct","connectMs":40,"directMs":290,"strategy":"birthday","strategyReason":"random vs EIM"}',
+    ].join('\n');
+    expect(parsePingOutput(out)).toEqual({
+      pongs: [
+        { seq: 1, rttMs: 2.5, path: 'relay', address: '203.0.113.1:50000' },
+        { seq: 2, rttMs: 1.5, path: 'direct' },
+      ],
+      summary: { type: 'summary', sent: 2, received: 2, path: 'direct', connectMs: 40, directMs: 290, strategy: 'birthday', strategyReason: 'random vs EIM' },
+    });
+    expect(parsePingOutput('{"type":"summary","sent":2,"received":0,"path":"relay","connectMs":"soon","directMs":null}')).toEqual({ pongs: [], summary: null });
+    expect(parsePingOutput('')).toEqual({ pongs: [], summary: null });
   });
 });

@@ -97,16 +97,33 @@ async function configureHost(tools: BuildTools, host: HostPlan): Promise<void> {
   await tools.run([tools.ip, '-n', host.ns, '-6', 'route', 'add', 'default', 'via', host.ipv6.gateway, 'dev', host.iface]);
 }
 
+/**
+ * Several hosts behind one NAT: the router's LAN interface is a bridge (named as the single-host
+ * veth, so the NAT rules are the same) with one veth per host. Hosts reach each other on the
+ * bridge without passing the NAT, as on a home LAN.
+ */
+async function buildSharedLan(tools: BuildTools, router: RouterPlan, hosts: readonly HostPlan[]): Promise<void> {
+  await tools.run([tools.ip, '-n', router.ns, 'link', 'add', router.lanIf, 'type', 'bridge']);
+  for (const [i, host] of hosts.entries()) {
+    const port = `${router.lanIf}p${i + 1}`;
+    await link(tools, host.ns, host.iface, router.ns, port);
+    await tools.run([tools.ip, '-n', router.ns, 'link', 'set', port, 'master', router.lanIf]);
+    await tools.run([tools.ip, '-n', router.ns, 'link', 'set', port, 'up']);
+  }
+}
+
 /** One site: its uplink on br0, the NAT chain (if any) and the host behind it. */
 export async function buildSite(tools: BuildTools, inetNs: string, site: SitePlan): Promise<void> {
   await link(tools, site.uplink.ns, site.uplink.ifname, inetNs, site.uplink.bridgePort);
   await tools.run([tools.ip, '-n', inetNs, 'link', 'set', site.uplink.bridgePort, 'master', 'br0']);
   await tools.run([tools.ip, '-n', inetNs, 'link', 'set', site.uplink.bridgePort, 'up']);
   if (site.cgn && site.nat) await link(tools, site.nat.ns, site.nat.wanIf, site.cgn.ns, site.cgn.lanIf);
-  if (site.nat) await link(tools, site.host.ns, site.host.iface, site.nat.ns, site.nat.lanIf);
+  if (site.nat && site.extraHosts.length > 0) await buildSharedLan(tools, site.nat, [site.host, ...site.extraHosts]);
+  else if (site.nat) await link(tools, site.host.ns, site.host.iface, site.nat.ns, site.nat.lanIf);
   if (site.cgn) await configureRouter(tools, site.cgn);
   if (site.nat) await configureRouter(tools, site.nat);
   await configureHost(tools, site.host);
+  for (const host of site.extraHosts) await configureHost(tools, host);
   // A routed IPv6 LAN is reached through its router's WAN address; a NAT66 LAN is not routed
   // (traffic to it falls into the black hole, as on the internet).
   const six = site.nat?.ipv6;

@@ -18,3 +18,7 @@ export { readLossCounters, type LossCounters } from './loss-counters.js';
 export { inBatches, NATKIT_BIN, runNatkitDiagnose, startNatkitServe, type NatkitDiagnoseRun, type NatkitServeOptions } from './natkit.js';
 export { runBindingFlood, type FloodOptions, type FloodResult } from './udp-flood.js';
 export { runRelayPing, startRelayEcho, type RelayEndpoint, type RelayPeerOptions, type RelayPingResult } from './relay-peer.js';
+export {
+  parsePingOutput, runPeerPair, runPeerPing, startPeerListener, startPeerServer,
+  type PeerListener, type PeerPairOptions, type PeerPairRun, type PeerPingOptions, type PeerPingRun, type PeerPingSummary, type PeerPong, type PeerServer,
+} from './peer-pair.js';

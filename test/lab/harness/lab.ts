@@ -15,7 +15,7 @@ import { LabProcess, runBounded, signalPid, type ExecResult } from './lab-proces
 import type { NatBehavior } from './nat-rules.js';
 import { registerLab, unregisterLab } from './safety-net.js';
 import { requireTool } from './tools.js';
-import { planLab, serverAddresses, serverAddresses6, type LabPlan, type RouterPlan, type SiteIpv6, type SiteOptions, type SiteTopology } from './topology.js';
+import { planLab, serverAddresses, serverAddresses6, type HostPlan, type LabPlan, type RouterPlan, type SiteIpv6, type SitePlan, type SiteOptions, type SiteTopology } from './topology.js';
 
 export interface LabOptions<K extends string> {
   sites: Record<K, SiteOptions>;
@@ -88,9 +88,26 @@ function natInfo(router: RouterPlan, outer?: RouterPlan): LabNat {
   return info;
 }
 
+function hostInfo(site: SitePlan, host: HostPlan): LabHost {
+  return {
+    site: site.key,
+    ns: host.ns,
+    address: host.address,
+    gateway: host.gateway,
+    topology: site.topology,
+    publicAddress: site.publicAddress,
+    ipv6: site.ipv6,
+    address6: host.ipv6?.address ?? null,
+    gateway6: host.ipv6?.gateway ?? null,
+    publicAddress6: site.publicAddress6,
+  };
+}
+
 export class Lab<K extends string = string> implements AsyncDisposable {
   readonly ns: { readonly inet: string };
   readonly hosts: Readonly<Record<K, LabHost>>;
+  /** Every host of each site (SiteOptions.hosts), the first being `hosts[key]`. */
+  readonly siteHosts: Readonly<Record<K, readonly LabHost[]>>;
   readonly nats: Readonly<Partial<Record<K, LabNat>>>;
   readonly serverAddresses: readonly string[] = serverAddresses;
   /** 2001:db8::1 and ::2 on the internet bridge when a site asked for IPv6; else empty. */
@@ -110,22 +127,14 @@ export class Lab<K extends string = string> implements AsyncDisposable {
     this.serverAddresses6 = plan.ipv6 ? serverAddresses6 : [];
     const hosts: Record<string, LabHost> = {};
     const nats: Record<string, LabNat> = {};
+    const siteHosts: Record<string, LabHost[]> = {};
     for (const site of plan.sites) {
-      hosts[site.key] = {
-        site: site.key,
-        ns: site.host.ns,
-        address: site.host.address,
-        gateway: site.host.gateway,
-        topology: site.topology,
-        publicAddress: site.publicAddress,
-        ipv6: site.ipv6,
-        address6: site.host.ipv6?.address ?? null,
-        gateway6: site.host.ipv6?.gateway ?? null,
-        publicAddress6: site.publicAddress6,
-      };
+      siteHosts[site.key] = [site.host, ...site.extraHosts].map((host) => hostInfo(site, host));
+      hosts[site.key] = siteHosts[site.key]![0]!;
       if (site.nat) nats[site.key] = natInfo(site.nat, site.cgn);
     }
     this.hosts = hosts as Record<K, LabHost>;
+    this.siteHosts = siteHosts as Record<K, readonly LabHost[]>;
     this.nats = nats as Partial<Record<K, LabNat>>;
     registerLab(this.resources);
   }

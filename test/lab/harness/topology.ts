@@ -34,6 +34,13 @@ export interface SiteOptions {
   lossPercent?: number;
   /** IPv6 next to IPv4 (dual stack). Default 'none'. See SiteIpv6. */
   ipv6?: SiteIpv6;
+  /**
+   * Hosts on the LAN behind the NAT (default 1; at most maxHostsPerSite). With more than one, the
+   * LAN is a bridge in the NAT namespace; host n (1-based) is 100.64.(i+1).(n+1). Only for the
+   * 'nat' and 'udp-blocked' topologies without IPv6, and not with the full-cone or restricted-cone
+   * emulations, whose rules forward unsolicited traffic to the first host only.
+   */
+  hosts?: number;
 }
 
 export const serverAddresses = ['203.0.113.1', '203.0.113.2'] as const;
@@ -103,6 +110,8 @@ export interface SitePlan {
   nat?: RouterPlan;
   /** The carrier-grade NAT in front of `nat` ('double-nat' only). */
   cgn?: RouterPlan;
+  /** More hosts on the same LAN as `host` (SiteOptions.hosts - 1 of them; usually none). */
+  extraHosts: HostPlan[];
   /** The namespace and interface whose veth peer sits on the internet bridge. */
   uplink: { ns: string; ifname: string; bridgePort: string };
   /** Address the servers see for this site's traffic. */
@@ -124,6 +133,27 @@ export interface LabPlan {
 
 const siteKeyPattern = /^[A-Za-z][A-Za-z0-9]{0,3}$/;
 export const maxSites = 24;
+export const maxHostsPerSite = 8;
+
+/** Hosts 2..n of a site: `<prefix>-h<key>-<n>` (the dash keeps them apart from other sites' hosts). */
+function planExtraHosts(prefix: string, key: string, lanOctet: number, options: SiteOptions, topology: SiteTopology): HostPlan[] {
+  const count = options.hosts ?? 1;
+  if (!Number.isInteger(count) || count < 1 || count > maxHostsPerSite) throw new Error(`lab: site ${key}: hosts must be an integer 1..${maxHostsPerSite}`);
+  if (count === 1) return [];
+  if (topology !== 'nat' && topology !== 'udp-blocked') throw new Error(`lab: site ${key}: hosts ${count} needs topology 'nat' or 'udp-blocked', not '${topology}'`);
+  if ((options.ipv6 ?? 'none') !== 'none') throw new Error(`lab: site ${key}: hosts ${count} is IPv4 only`);
+  if (options.behavior === 'full-cone' || options.behavior === 'restricted-cone') {
+    throw new Error(`lab: site ${key}: the ${options.behavior} emulation forwards to one host; hosts ${count} needs another behavior`);
+  }
+  return Array.from({ length: count - 1 }, (_, i) => ({
+    ns: `${prefix}-h${key}-${i + 2}`,
+    iface: 'eth0' as const,
+    address: `100.64.${lanOctet}.${i + 3}`,
+    prefixLength: 24,
+    gateway: `100.64.${lanOctet}.1`,
+    lossPercent: 0,
+  }));
+}
 
 export function planLab(prefix: string, sites: Record<string, SiteOptions>, random: () => number = Math.random): LabPlan {
   const entries = Object.entries(sites);
@@ -135,7 +165,7 @@ export function planLab(prefix: string, sites: Record<string, SiteOptions>, rand
   for (const site of planned) {
     if (site.cgn) namespaces.push(site.cgn.ns);
     if (site.nat) namespaces.push(site.nat.ns);
-    namespaces.push(site.host.ns);
+    namespaces.push(site.host.ns, ...site.extraHosts.map((host) => host.ns));
   }
   return { prefix, inetNs, sites: planned, namespaces, ipv6: planned.some((site) => site.ipv6 !== 'none') };
 }
@@ -170,9 +200,10 @@ function planSite(prefix: string, key: string, index: number, options: SiteOptio
   if (ipv6 !== 'none' && topology !== 'nat' && topology !== 'udp-blocked') {
     throw new Error(`lab: site ${key}: ipv6 '${ipv6}' needs topology 'nat' or 'udp-blocked', not '${topology}'`);
   }
+  const extraHosts = planExtraHosts(prefix, key, lanOctet, options, topology);
   if (topology === 'no-nat') {
     const host: HostPlan = { ns: hostNs, iface: 'eth0', address: publicAddress, prefixLength: 24, gateway: serverAddresses[0], lossPercent };
-    return { key, index, topology, host, uplink: { ns: hostNs, ifname: 'eth0', bridgePort }, publicAddress, ipv6, publicAddress6: null };
+    return { key, index, topology, host, extraHosts, uplink: { ns: hostNs, ifname: 'eth0', bridgePort }, publicAddress, ipv6, publicAddress6: null };
   }
   const host: HostPlan = { ns: hostNs, iface: 'eth0', address: `100.64.${lanOctet}.2`, prefixLength: 24, gateway: `100.64.${lanOctet}.1`, lossPercent: 0 };
   const router = (ns: string, wan: { address: string; prefixLength: number; gateway: string }, lanBase: string, behavior: NatBehavior) => ({
@@ -197,7 +228,7 @@ function planSite(prefix: string, key: string, index: number, options: SiteOptio
     const cgnLan = `100.64.${100 + index}`;
     const cgn = router(`${prefix}-cgn${key}`, internet, cgnLan, options.outerBehavior ?? 'port-restricted-cone');
     const nat = { ...router(`${prefix}-nat${key}`, { address: `${cgnLan}.2`, prefixLength: 24, gateway: `${cgnLan}.1` }, `100.64.${lanOctet}`, homeBehavior), hairpin: options.hairpin ?? false, lossPercent };
-    return { key, index, topology, host, nat, cgn, uplink: { ns: cgn.ns, ifname: 'wan0', bridgePort }, publicAddress, ipv6, publicAddress6: null };
+    return { key, index, topology, host, extraHosts, nat, cgn, uplink: { ns: cgn.ns, ifname: 'wan0', bridgePort }, publicAddress, ipv6, publicAddress6: null };
   }
   const nat = {
     ...router(`${prefix}-nat${key}`, internet, `100.64.${lanOctet}`, homeBehavior),
@@ -206,7 +237,7 @@ function planSite(prefix: string, key: string, index: number, options: SiteOptio
     blockUdp: topology === 'udp-blocked',
   };
   if (ipv6 === 'none') {
-    return { key, index, topology, host, nat, uplink: { ns: nat.ns, ifname: 'wan0', bridgePort }, publicAddress, ipv6, publicAddress6: null };
+    return { key, index, topology, host, extraHosts, nat, uplink: { ns: nat.ns, ifname: 'wan0', bridgePort }, publicAddress, ipv6, publicAddress6: null };
   }
   const six = ipv6Plan(index, ipv6);
   return {
@@ -214,6 +245,7 @@ function planSite(prefix: string, key: string, index: number, options: SiteOptio
     index,
     topology,
     host: { ...host, ipv6: six.host },
+    extraHosts,
     nat: { ...nat, ipv6: six.router },
     uplink: { ns: nat.ns, ifname: 'wan0', bridgePort },
     publicAddress,
