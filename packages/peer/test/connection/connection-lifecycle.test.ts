@@ -32,6 +32,21 @@ describe('connection lifecycle over the virtual network (manual clock)', () => {
     expect(a.sent.filter((s) => s.at > c!.at)).toEqual([]);
   });
 
+  it('close() tells the peer: its connection closes with reason remote, ours with local, neither carries an error', async () => {
+    const { clock, a, b } = await connectedPair({ natA: natPresets.portRestrictedCone, natB: natPresets.portRestrictedCone });
+    await clock.advance(1000);
+    const reasons: ConnectionClosed[] = [];
+    a.connection.on('close', (c) => reasons.push(c));
+    b.connection.on('close', (c) => reasons.push(c));
+    a.connection.close();
+    a.connection.close(); // idempotent
+    await clock.advance(100);
+    expect(reasons).toEqual([{ reason: 'local', error: null }, { reason: 'remote', error: null }]);
+    const closedAt = clock.now();
+    await clock.advance(120_000);
+    expect([...a.sent, ...b.sent].filter((s) => s.at > closedAt)).toEqual([]);
+  });
+
   it('a direct path that stops answering goes back to the relay; re-probes back off (5, 10, 20, 30, 30 s), and the path returns when the network heals', async () => {
     const timing = { directTimeoutMs: 30_000, idleTimeoutMs: 600_000, reprobeMs: 5_000, maxReprobeMs: 30_000 };
     const { clock, a, b } = await connectedPair({ natA: natPresets.fullCone, natB: natPresets.fullCone, timingA: timing, timingB: timing });
