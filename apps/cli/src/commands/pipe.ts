@@ -1,7 +1,8 @@
-import type { ConnectionClosed, PeerConnection } from '@natkit/peer';
+import type { ConnectionClosed } from '@natkit/peer';
 import { ExitCode } from '../exit-codes.js';
 import { decodeApp } from './app-message.js';
-import { describePath, sendPipe, type PeerIo } from './listen.js';
+import { describePath, type PeerIo } from './listen.js';
+import { pipeStdin } from './pipe-input.js';
 import { explainConnectError, parsePeerId, startPeer, UsageError, type PeerFlags } from './peer-common.js';
 
 /** Time after stdin ends before the pipe closes (datagrams in flight). */
@@ -24,7 +25,7 @@ export async function runPipe(flags: PeerFlags, target: string | undefined, io: 
     return e instanceof UsageError ? ExitCode.Usage : ExitCode.Error;
   }
   const { peer } = started;
-  const input = pumpStdin(io.stdin);
+  const input = pipeStdin(io.stdin);
   const server = flags.server ?? '';
   const verbose = io.stderrIsTty || flags.logLevel === 'debug';
   try {
@@ -60,28 +61,3 @@ export async function runPipe(flags: PeerFlags, target: string | undefined, io: 
   }
 }
 
-/**
- * Reads stdin from the start, so the first bytes leave the moment the connection opens (on the
- * relay, before any direct path): what arrives before that is held (one chunk, then stdin pauses:
- * bounded), the rest is sent as it comes. `ended` resolves at the end of stdin (never without one).
- */
-function pumpStdin(stdin: NodeJS.ReadableStream | null): { attach: (c: PeerConnection) => void; ended: Promise<void> } {
-  if (stdin === null) return { attach: () => undefined, ended: new Promise<void>(() => undefined) };
-  let target: PeerConnection | null = null;
-  const held: Uint8Array[] = [];
-  const ended = new Promise<void>((resolve) => stdin.once('end', () => resolve()));
-  stdin.on('data', (chunk: Buffer | string) => {
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    if (target !== null) return sendPipe(target, bytes);
-    held.push(bytes);
-    stdin.pause();
-  });
-  return {
-    attach: (c) => {
-      target = c;
-      for (const b of held.splice(0)) sendPipe(c, b);
-      stdin.resume();
-    },
-    ended,
-  };
-}

@@ -1,3 +1,5 @@
+import type { NatProfile } from '@natkit/rendezvous';
+
 /** What a peer's options may say about connection liveness; every field has a default. */
 export interface ConnectionTimingOptions {
   /**
@@ -44,6 +46,15 @@ const MIN_CHECK_MS = 50;
 export function keepaliveIntervalMs(mappingLifetimeSeconds: number | null | undefined): number {
   if (mappingLifetimeSeconds === null || mappingLifetimeSeconds === undefined || !Number.isFinite(mappingLifetimeSeconds) || mappingLifetimeSeconds <= 0) return DEFAULT_KEEPALIVE_MS;
   return Math.round(Math.min(DEFAULT_KEEPALIVE_MS, Math.max(MIN_KEEPALIVE_MS, mappingLifetimeSeconds * 500)));
+}
+
+/**
+ * Our NAT's mapping lifetime from its profile (the shorter of the families that measured one),
+ * for `mappingLifetimeSeconds`; null when none was measured (a lifetime of 0 counts as unknown).
+ */
+export function mappingLifetimeOf(profile: NatProfile): number | null {
+  const known = [profile.ipv4?.mappingLifetimeSeconds, profile.ipv6?.mappingLifetimeSeconds].filter((s): s is number => typeof s === 'number' && s > 0);
+  return known.length === 0 ? null : Math.min(...known);
 }
 
 function positive(v: number | undefined, fallback: number): number {

@@ -1,3 +1,4 @@
+import { PeerError } from '../errors.js';
 import type { ConnectionTiming } from './connection-timing.js';
 
 /** What the periodic check found at `now`. */
@@ -68,4 +69,13 @@ export class ConsentFreshness {
     this.#reprobeFailures++;
     return delay;
   }
+}
+
+/** The error a connection closes with when no path answered for `silentMs`: what failed, what to do. */
+export function connectionLostError(remotePeerId: string, silentMs: number, hadDirect: boolean): PeerError {
+  const seconds = Math.round(silentMs / 100) / 10;
+  return new PeerError(
+    'ERR_PEER_CONNECTION_LOST',
+    `no answer from ${remotePeerId} for ${seconds} s on any path (${hadDirect ? 'direct or relay' : 'relay'}): the peer quit or lost its network, or the network between dropped the path; connect again once the peer is back`,
+  );
 }

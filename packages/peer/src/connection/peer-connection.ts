@@ -1,13 +1,12 @@
 import { randomInt } from 'node:crypto';
 import { formatEndpoint, type Clock, type Endpoint, type Logger, type Timer } from '@natkit/net';
-import { PeerError } from '../errors.js';
 import type { Session } from '../session/session.js';
 import { decodeControl, encodeControl, type ControlMessage } from './control-message.js';
 import type { DirectPathFinder } from './direct-path-finder.js';
 import { isRelayRoute, sameRoute, type ConnectionPath, type Route } from './path.js';
 import { ConnectionEvents, type ConnectionClosed, type ConnectionStats } from './connection-events.js';
 import { checkIntervalMs, type ConnectionTiming } from './connection-timing.js';
-import { ConsentFreshness } from './consent-freshness.js';
+import { connectionLostError, ConsentFreshness } from './consent-freshness.js';
 
 export type { ConnectionTiming } from './connection-timing.js';
 
@@ -38,6 +37,12 @@ const MAX_PENDING_PROBES = 256;
 const STRAY_PROBE_MS = 1000;
 /** A peer's re-probe requests are followed at most this often. */
 const REMOTE_REPROBE_MS = 1000;
+/**
+ * After an upgrade, data keeps taking the relay for twice its RTT (within these bounds), so that
+ * what is still in flight there arrives before the first datagram on the faster direct path.
+ */
+const SWITCH_HOLD_MIN_MS = 10;
+const SWITCH_HOLD_MAX_MS = 250;
 
 /**
  * One end-to-end encrypted connection to a peer. Data goes over the direct path when one is
@@ -54,6 +59,8 @@ export class PeerConnection extends ConnectionEvents {
   #relayRoute: Route | null;
   #direct: Route | null = null;
   #directSince: number | null = null;
+  /** Data moves to the direct path from this time on (see SWITCH_HOLD_*). */
+  #sendDirectFrom = 0;
   readonly #probes = new Map<number, { route: Route; sentAt: number }>();
   #stopFinder: (() => void) | null = null;
   #tick: Timer | null = null;
@@ -200,6 +207,7 @@ export class PeerConnection extends ConnectionEvents {
 
   #useDirect(route: Route, rtt: number, now: number, why: string): void {
     const upgrade = this.#direct === null;
+    if (upgrade && this.#relayRoute !== null) this.#sendDirectFrom = now + Math.min(SWITCH_HOLD_MAX_MS, Math.max(SWITCH_HOLD_MIN_MS, 2 * (this.counters.rttMs ?? SWITCH_HOLD_MAX_MS)));
     this.#direct = route;
     this.#consent.directUp(now);
     this.#directSince ??= now;
@@ -222,6 +230,7 @@ export class PeerConnection extends ConnectionEvents {
   }
 
   #currentRoute(): Route | null {
+    if (this.#direct !== null && this.#relayRoute !== null && this.#init.clock.now() < this.#sendDirectFrom) return this.#relayRoute;
     return this.#direct ?? this.#relayRoute;
   }
 
@@ -281,13 +290,8 @@ export class PeerConnection extends ConnectionEvents {
   }
 
   #expire(silentMs: number): void {
-    const seconds = Math.round(silentMs / 100) / 10;
-    const error = new PeerError(
-      'ERR_PEER_CONNECTION_LOST',
-      `no answer from ${this.remotePeerId} for ${seconds} s on any path (${this.#direct === null ? 'relay' : 'direct or relay'}): the peer quit or lost its network, or the network between dropped the path; connect again once the peer is back`,
-    );
     this.#init.logger.debug('connection lost', { silentMs });
-    this.#shutdown({ reason: 'timeout', error });
+    this.#shutdown({ reason: 'timeout', error: connectionLostError(this.remotePeerId, silentMs, this.#direct !== null) });
   }
 
   #shutdown(closed: ConnectionClosed): void {

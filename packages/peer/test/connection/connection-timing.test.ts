@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { checkIntervalMs, ConsentFreshness, keepaliveIntervalMs, resolveConnectionTiming } from '../../src/index.js';
+import type { FamilyProfile } from '@natkit/rendezvous';
+import { checkIntervalMs, ConsentFreshness, keepaliveIntervalMs, mappingLifetimeOf, resolveConnectionTiming } from '../../src/index.js';
+
+const family = (mappingLifetimeSeconds: number | null): FamilyProfile => ({
+  udp: true, mapping: 'endpoint-independent', filtering: 'address-and-port-dependent', allocation: { pattern: 'preserving', step: null }, hairpinning: null, mappingLifetimeSeconds,
+});
 
 describe('connection timing: keepalive from the mapping lifetime', () => {
   it('keeps alive at half the measured lifetime, between 1 s and 25 s; 25 s when unknown', () => {
@@ -13,6 +18,15 @@ describe('connection timing: keepalive from the mapping lifetime', () => {
     expect(keepaliveIntervalMs(30)).toBe(15_000);
     expect(keepaliveIntervalMs(120)).toBe(25_000);
     expect(keepaliveIntervalMs(86_400)).toBe(25_000);
+  });
+
+  it('takes the lifetime from the NAT profile: the shorter measured family, null when none was measured', () => {
+    expect(mappingLifetimeOf({ ipv4: null, ipv6: null })).toBeNull();
+    expect(mappingLifetimeOf({ ipv4: family(null), ipv6: null })).toBeNull();
+    expect(mappingLifetimeOf({ ipv4: family(0), ipv6: null })).toBeNull();
+    expect(mappingLifetimeOf({ ipv4: family(62), ipv6: null })).toBe(62);
+    expect(mappingLifetimeOf({ ipv4: family(62), ipv6: family(31) })).toBe(31);
+    expect(keepaliveIntervalMs(mappingLifetimeOf({ ipv4: family(20), ipv6: null }))).toBe(10_000);
   });
 
   it('resolves options with defaults, an explicit keepalive winning over the lifetime, and bad values ignored', () => {
