@@ -284,7 +284,7 @@ export class PeerConnection extends ConnectionEvents {
       this.#reprobe = null;
       if (this.#closed !== null || this.#direct !== null) return;
       this.#init.logger.debug('re-probing for a direct path', { afterMs: delay });
-      this.#sendControl({ type: 'reprobe' }, this.#relayRoute);
+      if (this.#relayRoute !== null) this.#sendControl({ type: 'reprobe' }, this.#relayRoute);
       this.startDirect(this.#init.clock.now() + Math.min(500, (this.counters.rttMs ?? 0) / 2));
     }, delay);
   }
