@@ -66,6 +66,7 @@ export class PeerConnection extends ConnectionEvents {
   #tick: Timer | null = null;
   #reprobe: Timer | null = null;
   #rebind: Timer | null = null;
+  #switch: Timer | null = null;
   #strayProbeAt = Number.NEGATIVE_INFINITY;
   #remoteReprobeAt = Number.NEGATIVE_INFINITY;
   #closed: ConnectionClosed | null = null;
@@ -83,7 +84,8 @@ export class PeerConnection extends ConnectionEvents {
   /** The path data takes now. */
   get path(): ConnectionPath {
     const { transport } = this.#init;
-    if (this.#direct !== null) return { kind: 'direct', local: transport.local, remote: this.#direct.to };
+    const direct = this.#directInUse();
+    if (direct !== null) return { kind: 'direct', local: transport.local, remote: direct.to };
     const route = this.#relayRoute;
     const relay = transport.relay;
     return { kind: 'relay', relay: route?.via === 'socket' ? route.to : (relay?.relayed ?? transport.local), transport: route?.via === 'allocation' ? (relay?.transport ?? 'udp') : 'udp', remote: route?.to ?? transport.local };
@@ -207,7 +209,8 @@ export class PeerConnection extends ConnectionEvents {
 
   #useDirect(route: Route, rtt: number, now: number, why: string): void {
     const upgrade = this.#direct === null;
-    if (upgrade && this.#relayRoute !== null) this.#sendDirectFrom = now + Math.min(SWITCH_HOLD_MAX_MS, Math.max(SWITCH_HOLD_MIN_MS, 2 * (this.counters.rttMs ?? SWITCH_HOLD_MAX_MS)));
+    const hold = upgrade && this.#relayRoute !== null ? Math.min(SWITCH_HOLD_MAX_MS, Math.max(SWITCH_HOLD_MIN_MS, 2 * (this.counters.rttMs ?? SWITCH_HOLD_MAX_MS))) : 0;
+    this.#sendDirectFrom = now + hold;
     this.#direct = route;
     this.#consent.directUp(now);
     this.#directSince ??= now;
@@ -217,8 +220,15 @@ export class PeerConnection extends ConnectionEvents {
     this.#stopFinder = null;
     this.#reprobe?.cancel();
     this.#reprobe = null;
-    this.#init.logger.debug(why, { remote: formatEndpoint(route.to), rttMs: rtt });
-    this.emit('path', this.path);
+    this.#init.logger.debug(why, { remote: formatEndpoint(route.to), rttMs: rtt, holdMs: hold });
+    // The path (and its event) changes when data does: after the hold.
+    this.#switch?.cancel();
+    this.#switch = this.#init.clock.setTimeout(() => {
+      this.#switch = null;
+      if (this.#closed !== null || this.#direct !== route) return;
+      this.#sendDirectFrom = Math.min(this.#sendDirectFrom, this.#init.clock.now()); // timers may fire a hair early
+      this.emit('path', this.path);
+    }, hold);
   }
 
   /** An authenticated packet from an address of the peer not in use: probe it (bounded rate), and the one in use. */
@@ -229,9 +239,13 @@ export class PeerConnection extends ConnectionEvents {
     if (this.#direct !== null) this.#probe(this.#direct);
   }
 
+  /** The direct path data takes (null before one is validated, and during the switch hold). */
+  #directInUse(): Route | null {
+    return this.#direct !== null && (this.#relayRoute === null || this.#init.clock.now() >= this.#sendDirectFrom) ? this.#direct : null;
+  }
+
   #currentRoute(): Route | null {
-    if (this.#direct !== null && this.#relayRoute !== null && this.#init.clock.now() < this.#sendDirectFrom) return this.#relayRoute;
-    return this.#direct ?? this.#relayRoute;
+    return this.#directInUse() ?? this.#relayRoute;
   }
 
   #probe(route: Route | null): void {
@@ -300,6 +314,7 @@ export class PeerConnection extends ConnectionEvents {
     this.#tick?.cancel();
     this.#reprobe?.cancel();
     this.#rebind?.cancel();
+    this.#switch?.cancel();
     this.#stopFinder?.();
     this.#probes.clear();
     this.#init.onClosed();
