@@ -1,36 +1,14 @@
 import { randomInt } from 'node:crypto';
-import { formatEndpoint, type Clock, type Endpoint, type Logger, type Timer } from '@natkit/net';
-import type { Session } from '../session/session.js';
+import { formatEndpoint, type Timer } from '@natkit/net';
 import { decodeControl, encodeControl, type ControlMessage } from './control-message.js';
-import type { DirectPathFinder } from './direct-path-finder.js';
 import { isRelayRoute, sameRoute, type ConnectionPath, type Route } from './path.js';
 import { ConnectionEvents, type ConnectionClosed, type ConnectionStats } from './connection-events.js';
-import { checkIntervalMs, type ConnectionTiming } from './connection-timing.js';
+import { checkIntervalMs } from './connection-timing.js';
 import { connectionLostError, ConsentFreshness } from './consent-freshness.js';
+import type { ConnectionInit } from './connection-init.js';
 
 export type { ConnectionTiming } from './connection-timing.js';
-
-/** What a connection needs from its peer: sending on a route, and where it is. */
-export interface ConnectionTransport {
-  send(bytes: Uint8Array, route: Route): void;
-  readonly local: Endpoint;
-  /** Our relayed address and how we reach its server, when we have an allocation. */
-  readonly relay: { readonly relayed: Endpoint; readonly transport: 'udp' | 'tcp' | 'tls' } | null;
-}
-
-export interface ConnectionInit {
-  readonly session: Session;
-  readonly transport: ConnectionTransport;
-  readonly finder: DirectPathFinder | null;
-  readonly peerRelays: readonly Endpoint[];
-  readonly directTargets: readonly Endpoint[];
-  readonly relayRoute: Route | null;
-  readonly startedAt: number;
-  readonly timing: ConnectionTiming;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly onClosed: () => void;
-}
+export type { ConnectionInit, ConnectionTransport } from './connection-init.js';
 
 const MAX_PENDING_PROBES = 256;
 /** A packet from an unknown direct address is probed back at most this often (rebinding check). */
