@@ -41,8 +41,9 @@ export async function runListen(flags: PeerFlags, io: PeerIo, signal: AbortSigna
     const who = c.remotePeerId;
     io.stderr(`natkit listen: connection from ${who} (${describePath(c)}); ${describeStrategy(c)}\n`);
     c.on('path', () => io.stderr(`natkit listen: path to ${who} now ${describePath(c)}\n`));
-    c.on('close', () => {
+    c.on('close', (why) => {
       if (piping === c) piping = null;
+      if (why.error !== null) io.stderr(`natkit listen: connection from ${who} lost: ${why.error.message}\n`);
     });
     c.onMessage((bytes) => {
       const m = decodeApp(bytes);

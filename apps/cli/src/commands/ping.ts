@@ -59,6 +59,10 @@ export async function runPing(flags: PingFlags, target: string | undefined, io: 
     return ExitCode.Unreachable;
   }
   io.stderr(`natkit ping: connected (${describePath(c)}); ${describeStrategy(c)}\n`);
+  // lifecycle: a connection that loses every path closes with an error; stop, say so, exit 6.
+  const lost = new AbortController();
+  c.on('close', (why) => why.error !== null && lost.abort(why.error));
+  const running = AbortSignal.any([signal, lost.signal]);
   const sentAt = new Map<number, number>();
   c.onMessage((bytes) => {
     const m = decodeApp(bytes);
@@ -76,13 +80,13 @@ export async function runPing(flags: PingFlags, target: string | undefined, io: 
     else io.stdout(`pong from ${peerId.slice(0, 16)}… seq ${m.seq} via ${describePath(c)} in ${rttMs} ms\n`);
   });
   try {
-    for (let seq = 1; seq <= count && !signal.aborted; seq++) {
+    for (let seq = 1; seq <= count && !running.aborted; seq++) {
       sentAt.set(seq, clock.now());
       c.send(encodeApp({ type: 'ping', seq }));
       tally.sent++;
-      if (seq < count) await sleep(clock, interval, signal);
+      if (seq < count) await sleep(clock, interval, running);
     }
-    for (let waited = 0; sentAt.size > 0 && waited < LAST_PONG_WAIT_MS && !signal.aborted; waited += 50) await sleep(clock, 50, signal);
+    for (let waited = 0; sentAt.size > 0 && waited < LAST_PONG_WAIT_MS && !running.aborted; waited += 50) await sleep(clock, 50, running);
   } catch {
     // interrupted: the summary says what came back
   }
@@ -91,6 +95,7 @@ export async function runPing(flags: PingFlags, target: string | undefined, io: 
   else io.stdout(`${tally.sent} sent, ${tally.received} received; path ${describePath(c)}; first pong after ${tally.connectMs ?? '-'} ms, direct after ${tally.directMs ?? '-'} ms\n`);
   c.close();
   await peer.close();
-  if (tally.received === 0) io.stderr(`natkit ping: no pong from ${peerId}: is its \`natkit listen\` still running?\n`);
-  return tally.received > 0 ? ExitCode.Ok : ExitCode.Unreachable;
+  if (lost.signal.aborted) io.stderr(`natkit ping: connection lost: ${c.closeReason?.error?.message ?? 'no path answers'}\n`);
+  else if (tally.received === 0) io.stderr(`natkit ping: no pong from ${peerId}: is its \`natkit listen\` still running?\n`);
+  return tally.received > 0 && !lost.signal.aborted ? ExitCode.Ok : ExitCode.Unreachable;
 }

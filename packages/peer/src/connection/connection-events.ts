@@ -1,4 +1,5 @@
 import type { Logger } from '@natkit/net';
+import type { PeerError } from '../errors.js';
 import type { ConnectionPath } from './path.js';
 
 /** Counters of one connection. */
@@ -18,12 +19,25 @@ export interface ConnectionStats {
   readonly path: ConnectionPath['kind'];
 }
 
+/** Why a connection closed (the `close` event's argument, and `PeerConnection.closeReason`). */
+export interface ConnectionClosed {
+  /**
+   * `local`: close() here (or the peer object closed); `remote`: the other side closed;
+   * `timeout`: no path (direct or relay) answered for the idle timeout: the peer quit, or the
+   * network between lost it.
+   */
+  readonly reason: 'local' | 'remote' | 'timeout';
+  /** Set when the connection failed (`timeout`): `code` ERR_PEER_CONNECTION_LOST, a message saying what failed and what to do. */
+  readonly error: PeerError | null;
+}
+
 export interface ConnectionEventMap {
   /** A datagram from the peer (only valid during the call unless copied). */
   message: [Uint8Array];
   /** The path changed (relay to direct or back). */
   path: [ConnectionPath];
-  close: [];
+  /** The connection closed, and why; no event follows. */
+  close: [ConnectionClosed];
 }
 
 export type Handler<K extends keyof ConnectionEventMap> = (...args: ConnectionEventMap[K]) => void;

@@ -11,13 +11,16 @@ export const MessageType = {
   ProbeAck: 2,
   /** The sender closes the connection. */
   Close: 3,
+  /** Sent through the relay: the sender starts a new direct-path attempt now, so should the receiver. */
+  Reprobe: 4,
 } as const;
 
 export type ControlMessage =
   | { readonly type: 'data'; readonly payload: Uint8Array }
   | { readonly type: 'probe'; readonly nonce: number }
   | { readonly type: 'probe-ack'; readonly nonce: number }
-  | { readonly type: 'close' };
+  | { readonly type: 'close' }
+  | { readonly type: 'reprobe' };
 
 export function encodeControl(message: ControlMessage): Uint8Array {
   switch (message.type) {
@@ -36,6 +39,8 @@ export function encodeControl(message: ControlMessage): Uint8Array {
     }
     case 'close':
       return Uint8Array.of(MessageType.Close);
+    case 'reprobe':
+      return Uint8Array.of(MessageType.Reprobe);
   }
 }
 
@@ -48,5 +53,6 @@ export function decodeControl(bytes: Uint8Array): { ok: true; value: ControlMess
     return { ok: true, value: { type: type === MessageType.Probe ? 'probe' : 'probe-ack', nonce } };
   }
   if (type === MessageType.Close && bytes.length === 1) return { ok: true, value: { type: 'close' } };
+  if (type === MessageType.Reprobe && bytes.length === 1) return { ok: true, value: { type: 'reprobe' } };
   return { ok: false, reason: type === undefined ? 'empty' : 'unknown-type' };
 }

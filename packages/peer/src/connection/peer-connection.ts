@@ -1,65 +1,60 @@
 import { randomInt } from 'node:crypto';
-import { formatEndpoint, type Clock, type Endpoint, type Logger, type Timer } from '@natkit/net';
-import type { Session } from '../session/session.js';
+import { formatEndpoint, type Timer } from '@natkit/net';
 import { decodeControl, encodeControl, type ControlMessage } from './control-message.js';
-import type { DirectPathFinder } from './direct-path-finder.js';
 import { isRelayRoute, sameRoute, type ConnectionPath, type Route } from './path.js';
-import { ConnectionEvents, type ConnectionStats } from './connection-events.js';
+import { ConnectionEvents, type ConnectionClosed, type ConnectionStats } from './connection-events.js';
+import { checkIntervalMs } from './connection-timing.js';
+import { connectionLostError, ConsentFreshness } from './consent-freshness.js';
+import type { ConnectionInit } from './connection-init.js';
 
-/** What a connection needs from its peer: sending on a route, and where it is. */
-export interface ConnectionTransport {
-  send(bytes: Uint8Array, route: Route): void;
-  readonly local: Endpoint;
-  /** Our relayed address and how we reach its server, when we have an allocation. */
-  readonly relay: { readonly relayed: Endpoint; readonly transport: 'udp' | 'tcp' | 'tls' } | null;
-}
-
-export interface ConnectionTiming {
-  /** Probe interval on a live direct path (and the relay path's keepalive), ms; 25 s by default. */
-  readonly keepaliveMs: number;
-  /** A direct path without an authenticated packet for this long is dead; back to the relay. */
-  readonly directTimeoutMs: number;
-  /** After the direct path died or failed, try again this much later. */
-  readonly reprobeMs: number;
-}
-
-export interface ConnectionInit {
-  readonly session: Session;
-  readonly transport: ConnectionTransport;
-  readonly finder: DirectPathFinder | null;
-  readonly peerRelays: readonly Endpoint[];
-  readonly directTargets: readonly Endpoint[];
-  readonly relayRoute: Route | null;
-  readonly startedAt: number;
-  readonly timing: ConnectionTiming;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly onClosed: () => void;
-}
+export type { ConnectionTiming } from './connection-timing.js';
+export type { ConnectionInit, ConnectionTransport } from './connection-init.js';
 
 const MAX_PENDING_PROBES = 256;
+/** A packet from an unknown direct address is probed back at most this often (rebinding check). */
+const STRAY_PROBE_MS = 1000;
+/** A peer's re-probe requests are followed at most this often. */
+const REMOTE_REPROBE_MS = 1000;
+/**
+ * After an upgrade, data keeps taking the relay for twice its RTT (within these bounds), so that
+ * what is still in flight there arrives before the first datagram on the faster direct path.
+ */
+const SWITCH_HOLD_MIN_MS = 10;
+const SWITCH_HOLD_MAX_MS = 250;
 
 /**
  * One end-to-end encrypted connection to a peer. Data goes over the direct path when one is
  * validated (a probe answered), else over the relay; the session (connection ids, keys) stays the
- * same when the path changes, so the application sees one connection.
+ * same when the path changes, so the application sees one connection. Every path is probed at
+ * the keepalive interval: a direct path without an answer for `directTimeoutMs` is dropped (back
+ * to the relay, re-probed later with backoff); no answer on any path for `idleTimeoutMs` closes
+ * the connection with an error.
  */
 export class PeerConnection extends ConnectionEvents {
   readonly remotePeerId: string;
   readonly #init: ConnectionInit;
+  readonly #consent: ConsentFreshness;
   #relayRoute: Route | null;
-  #direct: { route: Route; lastHeard: number } | null = null;
+  #direct: Route | null = null;
   #directSince: number | null = null;
+  /** Data moves to the direct path from this time on (see SWITCH_HOLD_*). */
+  #sendDirectFrom = 0;
   readonly #probes = new Map<number, { route: Route; sentAt: number }>();
   #stopFinder: (() => void) | null = null;
   #tick: Timer | null = null;
-  #closed = false;
+  #reprobe: Timer | null = null;
+  #rebind: Timer | null = null;
+  #switch: Timer | null = null;
+  #strayProbeAt = Number.NEGATIVE_INFINITY;
+  #remoteReprobeAt = Number.NEGATIVE_INFINITY;
+  #closed: ConnectionClosed | null = null;
 
   constructor(init: ConnectionInit) {
     super(init.logger);
     this.#init = init;
     this.remotePeerId = init.session.remotePeerId;
     this.#relayRoute = init.relayRoute;
+    this.#consent = new ConsentFreshness(init.timing, init.clock.now());
     this.counters.strategy = init.finder?.strategy ?? 'relay-only';
     this.counters.strategyReason = init.finder?.reason ?? (init.finder === null ? 'no direct path attempted' : ''); // punchlink
     this.#scheduleTick();
@@ -68,15 +63,20 @@ export class PeerConnection extends ConnectionEvents {
   /** The path data takes now. */
   get path(): ConnectionPath {
     const { transport } = this.#init;
+    const direct = this.#directInUse();
     // punchlink: a direct route may leave from a socket the punch opened (birthday), not ours.
-    const socket = this.#direct?.route.socket;
-    if (this.#direct !== null) return { kind: 'direct', local: socket === undefined ? transport.local : { address: transport.local.address, port: socket.local.port }, remote: this.#direct.route.to };
+    if (direct !== null) return { kind: 'direct', local: direct.socket === undefined ? transport.local : { address: transport.local.address, port: direct.socket.local.port }, remote: direct.to };
     const route = this.#relayRoute;
     const relay = transport.relay;
     return { kind: 'relay', relay: route?.via === 'socket' ? route.to : (relay?.relayed ?? transport.local), transport: route?.via === 'allocation' ? (relay?.transport ?? 'udp') : 'udp', remote: route?.to ?? transport.local };
   }
 
   get closed(): boolean {
+    return this.#closed !== null;
+  }
+
+  /** Why the connection closed (null while open). */
+  get closeReason(): ConnectionClosed | null {
     return this.#closed;
   }
 
@@ -87,7 +87,7 @@ export class PeerConnection extends ConnectionEvents {
 
   /** Sends one datagram (bounded by the session's payload limit); dropped when there is no path yet. */
   send(datagram: Uint8Array): void {
-    if (this.#closed) return;
+    if (this.#closed !== null) return;
     this.counters.bytesSent += datagram.length;
     this.#sendControl({ type: 'data', payload: datagram }, this.#currentRoute());
   }
@@ -96,24 +96,26 @@ export class PeerConnection extends ConnectionEvents {
     return { ...this.counters, path: this.path.kind, rttMs: this.counters.rttMs };
   }
 
-  /** Starts looking for a direct path (at the rendezvous' fire time). */
+  /** Starts looking for a direct path (at the rendezvous' fire time); tries again later, with backoff, until one is found. */
   startDirect(fireAt: number): void {
     const { finder, directTargets, clock } = this.#init;
-    if (finder === null || this.#closed || directTargets.length === 0) return;
+    if (finder === null || this.#closed !== null || directTargets.length === 0) return;
     this.#stopFinder?.();
     this.#stopFinder = finder.start({ targets: directTargets, fireAt, sendProbe: (to, socket) => this.#probe(socket === undefined ? { via: 'socket', to } : { via: 'socket', to, socket }) }, clock);
+    this.#scheduleReprobe();
   }
 
   /** A session packet for this connection arrived over `route`. */
   receive(packet: Uint8Array, route: Route): void {
-    if (this.#closed) return;
+    if (this.#closed !== null) return;
     const now = this.#init.clock.now();
     const opened = this.#init.session.open(packet, now);
     if (!opened.ok) return;
     const message = decodeControl(opened.payload);
     if (!message.ok) return;
-    if (isRelayRoute(route, this.#init.peerRelays)) this.#relayRoute = route;
-    else if (this.#direct !== null && sameRoute(this.#direct.route, route)) this.#direct.lastHeard = now;
+    const relayed = isRelayRoute(route, this.#init.peerRelays);
+    if (relayed) this.#relayRoute = route;
+    else if (!sameRoute(this.#direct, route) && message.value.type !== 'probe' && message.value.type !== 'probe-ack') this.#onStray(route, now);
     this.#handle(message.value, route, now);
   }
 
@@ -124,9 +126,9 @@ export class PeerConnection extends ConnectionEvents {
 
   /** Closes the connection (tells the peer, best effort); idempotent. */
   close(): void {
-    if (this.#closed) return;
+    if (this.#closed !== null) return;
     this.#sendControl({ type: 'close' }, this.#currentRoute());
-    this.#shutdown();
+    this.#shutdown({ reason: 'local', error: null });
   }
 
   #handle(message: ControlMessage, route: Route, now: number): void {
@@ -139,12 +141,17 @@ export class PeerConnection extends ConnectionEvents {
         this.#sendControl({ type: 'probe-ack', nonce: message.nonce }, route);
         // A probe straight from the peer, from an address not in use: ask back on that path at once
         // (both sides upgrade; a peer whose NAT mapping changed is found at its new address).
-        if (!isRelayRoute(route, this.#init.peerRelays) && !sameRoute(this.#direct?.route ?? null, route)) this.#probe(route);
+        if (!isRelayRoute(route, this.#init.peerRelays) && !sameRoute(this.#direct, route)) this.#onStray(route, now, true);
         return;
       case 'probe-ack':
         return this.#onProbeAck(message.nonce, route, now);
+      case 'reprobe':
+        if (this.#direct !== null || now - this.#remoteReprobeAt < REMOTE_REPROBE_MS) return;
+        this.#remoteReprobeAt = now;
+        this.startDirect(now);
+        return;
       case 'close':
-        this.#shutdown();
+        this.#shutdown({ reason: 'remote', error: null });
         return;
     }
   }
@@ -154,34 +161,71 @@ export class PeerConnection extends ConnectionEvents {
     if (probe === undefined) return;
     this.#probes.delete(nonce);
     const rtt = now - probe.sentAt;
-    if (isRelayRoute(probe.route, this.#init.peerRelays)) {
+    const { peerRelays } = this.#init;
+    if (isRelayRoute(probe.route, peerRelays)) {
+      this.#consent.answered(now, false);
       if (this.#direct === null) this.counters.rttMs = rtt;
       return;
     }
-    if (isRelayRoute(route, this.#init.peerRelays)) return; // asked directly, answered through the relay: not a direct path
-    if (this.#direct !== null) {
-      if (sameRoute(this.#direct.route, route)) {
-        this.counters.rttMs = rtt;
-        this.#direct.lastHeard = now;
-      } else if (now - this.#direct.lastHeard > this.#tickMs()) {
-        // The direct address in use went quiet and another answers: NAT rebinding, move there.
-        this.#direct = { route, lastHeard: now };
-        this.counters.rttMs = rtt;
-        this.emit('path', this.path);
-      }
+    if (isRelayRoute(route, peerRelays)) return; // asked directly, answered through the relay: not a direct path
+    if (this.#direct === null) return this.#useDirect(route, rtt, now, 'direct path');
+    if (sameRoute(this.#direct, route)) {
+      this.#consent.answered(now, true);
+      this.counters.rttMs = rtt;
       return;
     }
-    this.#direct = { route, lastHeard: now };
+    this.#consent.answered(now, false);
+    // Another address of the peer answers. When the one in use has not answered since we asked
+    // (and was asked too), the peer's NAT rebound: move there after a short wait.
+    const lastDirect = this.#consent.lastDirectAnswer ?? Number.NEGATIVE_INFINITY;
+    if (lastDirect >= probe.sentAt || this.#rebind !== null) return;
+    const wait = Math.min(1000, Math.max(200, 4 * rtt));
+    this.#rebind = this.#init.clock.setTimeout(() => {
+      this.#rebind = null;
+      if (this.#closed !== null || (this.#consent.lastDirectAnswer ?? Number.NEGATIVE_INFINITY) >= probe.sentAt) return;
+      this.#useDirect(route, rtt, this.#init.clock.now(), 'peer moved (NAT rebinding)');
+    }, wait);
+  }
+
+  #useDirect(route: Route, rtt: number, now: number, why: string): void {
+    const upgrade = this.#direct === null;
+    const hold = upgrade && this.#relayRoute !== null ? Math.min(SWITCH_HOLD_MAX_MS, Math.max(SWITCH_HOLD_MIN_MS, 2 * (this.counters.rttMs ?? SWITCH_HOLD_MAX_MS))) : 0;
+    this.#sendDirectFrom = now + hold;
+    this.#direct = route;
+    this.#consent.directUp(now);
     this.#directSince ??= now;
     this.counters.rttMs = rtt;
-    this.counters.pathSwitches++;
+    if (upgrade) this.counters.pathSwitches++;
     this.#stopFinder?.();
-    this.#init.logger.debug('direct path', { remote: formatEndpoint(route.to), rttMs: rtt });
-    this.emit('path', this.path);
+    this.#stopFinder = null;
+    this.#reprobe?.cancel();
+    this.#reprobe = null;
+    this.#init.logger.debug(why, { remote: formatEndpoint(route.to), rttMs: rtt, holdMs: hold });
+    // The path (and its event) changes when data does: after the hold.
+    this.#switch?.cancel();
+    this.#switch = this.#init.clock.setTimeout(() => {
+      this.#switch = null;
+      if (this.#closed !== null || this.#direct !== route) return;
+      this.#sendDirectFrom = Math.min(this.#sendDirectFrom, this.#init.clock.now()); // timers may fire a hair early
+      this.emit('path', this.path);
+    }, hold);
+  }
+
+  /** An authenticated packet from an address of the peer not in use: probe it (bounded rate), and the one in use. */
+  #onStray(route: Route, now: number, force = false): void {
+    if (!force && now - this.#strayProbeAt < STRAY_PROBE_MS) return;
+    this.#strayProbeAt = now;
+    this.#probe(route);
+    if (this.#direct !== null) this.#probe(this.#direct);
+  }
+
+  /** The direct path data takes (null before one is validated, and during the switch hold). */
+  #directInUse(): Route | null {
+    return this.#direct !== null && (this.#relayRoute === null || this.#init.clock.now() >= this.#sendDirectFrom) ? this.#direct : null;
   }
 
   #currentRoute(): Route | null {
-    return this.#direct?.route ?? this.#relayRoute;
+    return this.#directInUse() ?? this.#relayRoute;
   }
 
   #probe(route: Route | null): void {
@@ -200,44 +244,60 @@ export class PeerConnection extends ConnectionEvents {
     this.#init.transport.send(this.#init.session.seal(encodeControl(message), this.#init.clock.now()), route);
   }
 
-  #tickMs(): number {
-    const { keepaliveMs, directTimeoutMs } = this.#init.timing;
-    return Math.max(50, Math.min(keepaliveMs, directTimeoutMs / 3));
-  }
-
   #scheduleTick(): void {
-    const interval = this.#tickMs();
     this.#tick = this.#init.clock.setTimeout(() => {
       this.#onTick();
-      if (!this.#closed) this.#scheduleTick();
-    }, interval);
+      if (this.#closed === null) this.#scheduleTick();
+    }, checkIntervalMs(this.#init.timing));
   }
 
   #onTick(): void {
     const now = this.#init.clock.now();
+    const verdict = this.#consent.check(now);
+    if (verdict.kind === 'expired') return this.#expire(verdict.silentMs);
     const direct = this.#direct;
-    if (direct !== null && now - direct.lastHeard > this.#init.timing.directTimeoutMs) {
+    if (verdict.kind === 'direct-dead' && direct !== null) {
       this.#direct = null;
+      this.#consent.directDown();
       this.counters.pathSwitches++;
-      this.#init.logger.debug('direct path lost, back to the relay', { remote: formatEndpoint(direct.route.to) });
+      this.#init.logger.debug('direct path lost, back to the relay', { remote: formatEndpoint(direct.to), silentMs: verdict.silentMs });
       this.emit('path', this.path);
-      const timer = this.#init.clock.setTimeout(() => this.startDirect(this.#init.clock.now()), this.#init.timing.reprobeMs);
-      const stop = this.#stopFinder;
-      this.#stopFinder = () => {
-        timer.cancel();
-        stop?.();
-      };
+      this.#scheduleReprobe();
     }
+    // Keepalive and consent: the path in use, and the relay kept warm as the fallback.
     this.#probe(this.#currentRoute());
+    if (this.#direct !== null) this.#probe(this.#relayRoute);
   }
 
-  #shutdown(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+  /** The next direct attempt, after the backoff: asks the peer (through the relay) to fire with us. */
+  #scheduleReprobe(): void {
+    if (this.#init.finder === null || this.#init.directTargets.length === 0 || this.#closed !== null) return;
+    this.#reprobe?.cancel();
+    const delay = this.#consent.nextReprobeDelay();
+    this.#reprobe = this.#init.clock.setTimeout(() => {
+      this.#reprobe = null;
+      if (this.#closed !== null || this.#direct !== null) return;
+      this.#init.logger.debug('re-probing for a direct path', { afterMs: delay });
+      if (this.#relayRoute !== null) this.#sendControl({ type: 'reprobe' }, this.#relayRoute);
+      this.startDirect(this.#init.clock.now() + Math.min(500, (this.counters.rttMs ?? 0) / 2));
+    }, delay);
+  }
+
+  #expire(silentMs: number): void {
+    this.#init.logger.debug('connection lost', { silentMs });
+    this.#shutdown({ reason: 'timeout', error: connectionLostError(this.remotePeerId, silentMs, this.#direct !== null) });
+  }
+
+  #shutdown(closed: ConnectionClosed): void {
+    if (this.#closed !== null) return;
+    this.#closed = closed;
     this.#tick?.cancel();
+    this.#reprobe?.cancel();
+    this.#rebind?.cancel();
+    this.#switch?.cancel();
     this.#stopFinder?.();
     this.#probes.clear();
     this.#init.onClosed();
-    this.emit('close');
+    this.emit('close', closed);
   }
 }

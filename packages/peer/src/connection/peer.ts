@@ -10,15 +10,17 @@ import { directCandidates, directTargets, publicAddresses, relayCandidate, relay
 import type { DirectPathFinder } from './direct-path-finder.js';
 import { Handshakes } from './handshakes.js';
 import type { Route } from './path.js';
-import { PeerConnection, type ConnectionTiming, type ConnectionTransport } from './peer-connection.js';
-import type { RelayMode, RelaySetup } from './relay-setup.js';
+import { PeerConnection, type ConnectionTransport } from './peer-connection.js';
+import { relayRouteFor, type RelayMode, type RelaySetup } from './relay-setup.js';
+import { mappingLifetimeOf, resolveConnectionTiming, type ConnectionTimingOptions } from './connection-timing.js';
 import { isPredictable, latestMapping, measureNat, type NatMeasurement, type NatSource } from './nat-measurement.js';
 import { planIntroduction, punchFinder } from './punch-path-finder.js';
 import { watchInterfaces } from './interface-watch.js';
 import { PunchedSockets } from './punched-sockets.js';
 import type { Session } from '../session/session.js';
 
-export interface PeerOptions {
+/** Also the connections' liveness timing (keepalive from the mapping lifetime, consent, re-probe, idle close): see ConnectionTimingOptions. */
+export interface PeerOptions extends ConnectionTimingOptions {
   /** The natkit server (STUN, TURN and rendezvous on one port number): an IP literal and port. */
   readonly server: Endpoint;
   readonly identity: Identity;
@@ -43,9 +45,6 @@ export interface PeerOptions {
   readonly punchLimits?: Partial<PunchLimits>;
   /** Re-measures the NAT when the host's interface addresses change, polled this often (ms); default 10 s, false: never. */
   readonly watchNetworkMs?: number | false;
-  readonly keepaliveMs?: number;
-  readonly directTimeoutMs?: number;
-  readonly reprobeMs?: number;
   /** Time a connect() waits for the handshake, ms; default 10 s. */
   readonly connectTimeoutMs?: number;
   readonly signal?: AbortSignal;
@@ -213,12 +212,9 @@ export class Peer {
     if (intro.role === 'initiator') this.#handshakes.start(intro, this.#relayRoute(intro), this.#directTargets(intro), now, (session, route) => this.#open(session, intro, route, now));
   }
 
-  /** The first route through a relay: from our socket to the peer's relayed address, else through our allocation. */
+  /** The first route through a relay (see relayRouteFor). */
   #relayRoute(intro: Introduction): Route | null {
-    const peerRelay = relayCandidates(intro.peer.candidates)[0];
-    if (this.#relay.udpWorks && peerRelay !== undefined) return { via: 'socket', to: peerRelay };
-    const target = publicAddresses(intro.peer)[0] ?? intro.peer.observed;
-    return this.#relay.allocation === null ? null : { via: 'allocation', to: target };
+    return relayRouteFor(this.#relay, { relays: relayCandidates(intro.peer.candidates), publicAddresses: publicAddresses(intro.peer), observed: intro.peer.observed });
   }
 
   #directTargets(intro: Introduction): Endpoint[] {
@@ -227,11 +223,7 @@ export class Peer {
   }
 
   #open(session: Session, intro: Introduction, route: Route, startedAt: number): PeerConnection {
-    const timing: ConnectionTiming = {
-      keepaliveMs: this.#options.keepaliveMs ?? 25_000,
-      directTimeoutMs: this.#options.directTimeoutMs ?? 30_000,
-      reprobeMs: this.#options.reprobeMs ?? 30_000,
-    };
+    const timing = resolveConnectionTiming({ mappingLifetimeSeconds: mappingLifetimeOf(this.#nat.nat), ...this.#options });
     const peerRelays = relayCandidates(intro.peer.candidates);
     const targets = this.#directTargets(intro);
     const isRelay = route.via === 'allocation' || peerRelays.some((r) => r.address === route.to.address && r.port === route.to.port);

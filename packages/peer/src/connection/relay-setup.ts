@@ -1,6 +1,7 @@
 import { formatEndpoint, type Clock, type Endpoint, type Logger, type Network, type UdpSocket } from '@natkit/net';
 import type { RelayCredentials } from '@natkit/rendezvous';
 import { allocateRelay, type TurnAllocation } from '@natkit/turn';
+import type { Route } from './path.js';
 
 /** How the peer reaches its relay: allocations from its own UDP socket, or over TCP when UDP is blocked. */
 export type RelayMode = 'auto' | 'udp' | 'tcp' | false;
@@ -49,4 +50,17 @@ export async function setupRelay(
     problems.push(`TCP: ${e instanceof Error ? e.message : String(e)}`);
     return { allocation: null, udpWorks: false, problem: problems.join('; ') };
   }
+}
+
+/**
+ * The first route to a peer through a relay. With UDP: from our socket to the peer's relayed
+ * address. Without (our relay runs over TCP): through our own allocation, to the peer's relayed
+ * address when it has one (relay to relay: works whatever the peer's NAT filters, and when the
+ * peer is UDP-blocked too), else to its public address. Null without any relay.
+ */
+export function relayRouteFor(setup: RelaySetup, peer: { readonly relays: readonly Endpoint[]; readonly publicAddresses: readonly Endpoint[]; readonly observed: Endpoint }): Route | null {
+  const peerRelay = peer.relays[0];
+  if (setup.udpWorks && peerRelay !== undefined) return { via: 'socket', to: peerRelay };
+  if (setup.allocation === null) return null;
+  return { via: 'allocation', to: peerRelay ?? peer.publicAddresses[0] ?? peer.observed };
 }

@@ -10,6 +10,7 @@ describe('connection control messages (the plaintext inside a session packet)', 
       { type: 'probe', nonce: 0xdeadbeef },
       { type: 'probe-ack', nonce: 0 },
       { type: 'close' },
+      { type: 'reprobe' },
     ];
     for (const m of messages) expect(decodeControl(encodeControl(m))).toEqual({ ok: true, value: m });
   });
@@ -18,6 +19,7 @@ describe('connection control messages (the plaintext inside a session packet)', 
     expect(decodeControl(new Uint8Array(0))).toEqual({ ok: false, reason: 'empty' });
     expect(decodeControl(Uint8Array.of(1, 0, 0))).toEqual({ ok: false, reason: 'probe-length' });
     expect(decodeControl(Uint8Array.of(3, 0))).toEqual({ ok: false, reason: 'unknown-type' });
+    expect(decodeControl(Uint8Array.of(4, 0))).toEqual({ ok: false, reason: 'unknown-type' });
     expect(decodeControl(Uint8Array.of(200))).toEqual({ ok: false, reason: 'unknown-type' });
   });
 
