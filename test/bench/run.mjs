@@ -4,8 +4,10 @@
 //   2. node test/bench/vnet.bench.mjs           virtual network datagram throughput
 //      node test/bench/turn-multicore.bench.mjs relay over TCP in one process vs two
 //   2b. node test/bench/rendezvous.bench.mjs    rendezvous memory per peer, requests brokered/s
-//   3. npx vitest run --config test/bench/vitest.bench.config.ts
+//   3. npx vitest run --config test/bench/vitest.bench.config.ts test/bench/diagnose-lab.bench.ts
 //                                               diagnosis wall time on real NATs (root only)
+//   3b. npx vitest run --config test/bench/vitest.bench.config.ts test/bench/peer-pairs.bench.ts
+//                                               natkit listen/ping vs node-datachannel ICE per NAT pair (root only)
 //   4. node test/bench/turn-relay.bench.mjs     TURN relay: natkit serve vs coturn (-m 1, default)
 //   5. node test/bench/session.bench.mjs        encrypted session seal/open per CPU-second
 //   6. TURN_FUZZ_RUNS=1000000 npx vitest run packages/turn/test/server/hostile-clients.test.ts -t fuzz
@@ -19,6 +21,12 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const KILL_GRACE_MS = 5000;
 
+function labSkipReason() {
+  if (process.platform !== 'linux') return `network namespaces need Linux (this is ${process.platform})`;
+  if (process.getuid?.() !== 0) return 'the real-NAT lab needs root (network namespaces, nftables); run `sudo npm run bench`';
+  return null;
+}
+
 const benches = [
   { name: 'stun-server', file: 'test/bench/stun-server.bench.mjs', argv: [process.execPath, 'test/bench/stun-server.bench.mjs'], budgetMs: 300_000 },
   { name: 'vnet', file: 'test/bench/vnet.bench.mjs', argv: [process.execPath, 'test/bench/vnet.bench.mjs'], budgetMs: 180_000 },
@@ -27,13 +35,16 @@ const benches = [
   {
     name: 'diagnose-lab',
     file: 'test/bench/diagnose-lab.bench.ts',
-    argv: ['npx', 'vitest', 'run', '--config', 'test/bench/vitest.bench.config.ts'],
+    argv: ['npx', 'vitest', 'run', '--config', 'test/bench/vitest.bench.config.ts', 'test/bench/diagnose-lab.bench.ts'],
     budgetMs: 600_000,
-    skipReason: () => {
-      if (process.platform !== 'linux') return `network namespaces need Linux (this is ${process.platform})`;
-      if (process.getuid?.() !== 0) return 'the real-NAT lab needs root (network namespaces, nftables); run `sudo npm run bench`';
-      return null;
-    },
+    skipReason: labSkipReason,
+  },
+  {
+    name: 'peer-pairs',
+    file: 'test/bench/peer-pairs.bench.ts',
+    argv: ['npx', 'vitest', 'run', '--config', 'test/bench/vitest.bench.config.ts', 'test/bench/peer-pairs.bench.ts'],
+    budgetMs: 780_000,
+    skipReason: labSkipReason,
   },
   { name: 'turn-relay', file: 'test/bench/turn-relay.bench.mjs', argv: [process.execPath, 'test/bench/turn-relay.bench.mjs'], budgetMs: 600_000 },
   {
