@@ -80,7 +80,7 @@ function figures(p: PairResult): PairFigures {
 }
 
 /** The per-pair table, the goals and the problems seen, as printable text. */
-export function formatReport(pairs: readonly PairResult[], runs: number, stunRuns: number): string {
+export function formatReport(pairs: readonly PairResult[], runs: number, stunRuns: number, of: number): string {
   const rows = pairs.map((p) => {
     const f = figures(p);
     const connects = numbers(p.natkit.map((r) => r.connectMs));
@@ -118,7 +118,7 @@ export function formatReport(pairs: readonly PairResult[], runs: number, stunRun
       rows,
     ),
     '',
-    `(medians of ${runs} runs each, ICE STUN-only ${stunRuns}; a class is "direct" when more than half of its runs ended direct)`,
+    `(${pairs.length} of ${of} pairs measured; medians of ${runs} runs each, ICE STUN-only ${stunRuns}; a class is "direct" when more than half of its runs ended direct)`,
     `natkit first datagram within 100 ms (median): ${within100} of ${pairs.length} pairs (goal: all)`,
     `natkit first datagram at most half of ICE's open time (median): ${half} of ${pairs.length} pairs (goal: all)`,
     `direct classes: natkit ${natkitDirect.length} of ${pairs.length} (goal 13), ICE with STUN+TURN ${iceDirect.length} of ${pairs.length}, ICE STUN-only ${iceStunDirect.length} of ${pairs.length} (the research note: 10)`,
