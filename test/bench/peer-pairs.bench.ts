@@ -13,7 +13,7 @@
  *     the start of the connection attempt), `directMs` (first pong over a direct path, or null),
  *     the final path and the strategy;
  *   - ICE: two node-datachannel peers, a fresh process each in its host, iceServers = natkit
- *     serve's STUN and TURN (REST credentials from the auth secret, object form); the offerer's time
+ *     serve's STUN and TURN (REST credentials from the auth secret, a user per peer and run, object form); the offerer's time
  *     from creating its PeerConnection (once both peers are at the signaling relay) to the data
  *     channel's onOpen, and the selected candidate pair's types (relay if either side is relay).
  * Then STUN_RUNS runs of the same ICE peers with STUN only (no TURN): the research note's baseline
@@ -105,8 +105,8 @@ const tail = (text: string): string => text.trim().split('\n').slice(-3).join(' 
 describe('peer pairs on real NATs: natkit listen/ping vs node-datachannel ICE', () => {
   let lab: Lab | undefined;
   let dir = '';
-  let iceServers = '';
-  let iceStunOnly = '';
+  /** iceServers for one ICE peer: STUN only, or STUN and TURN with credentials of its own. */
+  let iceServersFor: (user: string | null) => string = () => '[]';
   const started = Date.now();
 
   beforeAll(async () => {
@@ -124,9 +124,13 @@ describe('peer pairs on real NATs: natkit listen/ping vs node-datachannel ICE', 
     await serve.waitForOutput(/rendezvous \(WebSocket/, 15_000);
     const relay = await lab.spawn(lab.ns.inet, [process.execPath, ICE_SCRIPT, 'signal', primary!, String(SIGNAL_PORT)]);
     await relay.waitForOutput(/signal relay on/, 10_000);
-    const c = restCredentials({ secret, user: 'ice-bench', nowSeconds: Date.now() / 1000, ttlSeconds: 3600 });
-    iceStunOnly = JSON.stringify([`stun:${primary}:${PORT}`]);
-    iceServers = JSON.stringify([`stun:${primary}:${PORT}`, { hostname: primary, port: PORT, username: c.username, password: c.password, relayType: 'TurnUdp' }]);
+    // A user per peer and run: allocations of exited peers live on (10 min) and count against
+    // natkit serve's per-user quota (64), as a real deployment's would per user.
+    iceServersFor = (user) => {
+      if (user === null) return JSON.stringify([`stun:${primary}:${PORT}`]);
+      const c = restCredentials({ secret, user, nowSeconds: Date.now() / 1000, ttlSeconds: 3600 });
+      return JSON.stringify([`stun:${primary}:${PORT}`, { hostname: primary, port: PORT, username: c.username, password: c.password, relayType: 'TurnUdp' }]);
+    };
   }, 120_000);
 
   afterAll(async () => {
@@ -157,10 +161,12 @@ describe('peer pairs on real NATs: natkit listen/ping vs node-datachannel ICE', 
     };
   }
 
-  async function iceRun(siteA: string, siteB: string, session: string, servers: string, timeoutMs: number): Promise<IceRun> {
+  async function iceRun(siteA: string, siteB: string, session: string, turn: boolean, timeoutMs: number): Promise<IceRun> {
     const where = `${lab!.serverAddresses[0]}:${SIGNAL_PORT}`;
-    const run = (site: string, role: string) =>
-      lab!.exec(lab!.hosts[site]!.ns, [process.execPath, ICE_SCRIPT, 'peer', role, where, session, servers, String(timeoutMs)], { timeoutMs: timeoutMs + 10_000 });
+    const run = (site: string, role: string) => {
+      const servers = iceServersFor(turn ? `${session}-${role}` : null);
+      return lab!.exec(lab!.hosts[site]!.ns, [process.execPath, ICE_SCRIPT, 'peer', role, where, session, servers, String(timeoutMs)], { timeoutMs: timeoutMs + 10_000 });
+    };
     const [offerer, answerer] = await Promise.all([run(siteA, 'offerer'), run(siteB, 'answerer')]);
     const result = jsonLines(offerer.stdout).find((o) => o.type === 'result');
     if (result?.ok !== true || typeof result.openMs !== 'number') {
@@ -206,8 +212,8 @@ describe('peer pairs on real NATs: natkit listen/ping vs node-datachannel ICE', 
         break;
       }
       if (out.natkit.length < natkitRuns) out.natkit.push(await timed('natkit', () => natkitRun(siteA, listenerPeer, window)));
-      out.ice.push(await timed('ice', () => iceRun(siteA, siteB, `${pair.a}-${pair.b}-${i}`, iceServers, ICE_TIMEOUT_MS)));
-      if (i < STUN_RUNS) out.iceStun.push(await timed('ice', () => iceRun(siteA, siteB, `${pair.a}-${pair.b}-${i}-stun`, iceStunOnly, ICE_STUN_TIMEOUT_MS)));
+      out.ice.push(await timed('ice', () => iceRun(siteA, siteB, `${pair.a}-${pair.b}-${i}`, true, ICE_TIMEOUT_MS)));
+      if (i < STUN_RUNS) out.iceStun.push(await timed('ice', () => iceRun(siteA, siteB, `${pair.a}-${pair.b}-${i}-stun`, false, ICE_STUN_TIMEOUT_MS)));
     }
     return out;
   }
