@@ -3,7 +3,7 @@ import type { PeerConnection } from '@natkit/peer';
 import { ExitCode } from '../exit-codes.js';
 import { decodeApp, encodeApp, PIPE_CHUNK } from './app-message.js';
 import type { Io } from './diagnose.js';
-import { startPeer, untilAborted, UsageError, type PeerFlags } from './peer-common.js';
+import { describeStrategy, startPeer, untilAborted, UsageError, type PeerFlags } from './peer-common.js';
 
 /** What the peer commands read and write beyond text: stdin, and raw bytes to stdout. */
 export interface PeerIo extends Io {
@@ -34,12 +34,12 @@ export async function runListen(flags: PeerFlags, io: PeerIo, signal: AbortSigna
     return e instanceof UsageError ? ExitCode.Usage : ExitCode.Error;
   }
   const { peer, server } = started;
-  if (flags.json === true) io.stdout(`${JSON.stringify({ type: 'listening', peer: peer.peerId, server: formatEndpoint(server) })}\n`);
+  if (flags.json === true) io.stdout(`${JSON.stringify({ type: 'listening', peer: peer.peerId, server: formatEndpoint(server), readyMs: peer.readyMs })}\n`);
   else io.stderr(`natkit listen: peer ${peer.peerId} registered at ${formatEndpoint(server)}; waiting for pings and pipes (Ctrl-C stops)\n`);
   let piping: PeerConnection | null = null;
   peer.onConnection((c) => {
     const who = c.remotePeerId;
-    io.stderr(`natkit listen: connection from ${who} (${describePath(c)})\n`);
+    io.stderr(`natkit listen: connection from ${who} (${describePath(c)}); ${describeStrategy(c)}\n`);
     c.on('path', () => io.stderr(`natkit listen: path to ${who} now ${describePath(c)}\n`));
     c.on('close', () => {
       if (piping === c) piping = null;

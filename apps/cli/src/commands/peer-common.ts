@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { IdentityError, isPeerId, loadOrCreateIdentity, type Identity } from '@natkit/identity';
 import { createConsoleLogger, createNodeNetwork, familyOf, parseHostPort, type Endpoint } from '@natkit/net';
-import { createPeer, type Peer } from '@natkit/peer';
+import { createPeer, type Peer, type PeerConnection } from '@natkit/peer';
 import { RendezvousRefusedError } from '@natkit/rendezvous';
 import type { Io } from './diagnose.js';
 
@@ -63,11 +63,28 @@ export async function startPeer(flags: PeerFlags, io: Io, signal: AbortSignal): 
   try {
     const peer = await createPeer({ server, identity, signal }, { network: createNodeNetwork(), logger });
     if (peer.relayProblem !== null) io.stderr(`natkit: no relay (${peer.relayProblem}); only direct paths can work\n`);
+    io.stderr(`natkit: ${describeNat(peer)}\n`);
     return { peer, server };
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     throw new Error(`${why}. Is \`natkit serve\` running at ${flags.server ?? ''} with its TCP port reachable?`);
   }
+}
+
+/** The NAT as measured at start, and how long getting ready took. */
+export function describeNat(peer: Peer): string {
+  const { nat, srflx, diagnosisMs, notes } = peer.nat;
+  const p = nat.ipv4 ?? nat.ipv6;
+  const behavior = p === null ? 'NAT not measured' : `NAT mapping ${p.mapping}, filtering ${p.filtering}, ports ${p.allocation.pattern}${p.allocation.step === null ? '' : ` (step ${p.allocation.step})`}`;
+  const timing = `${diagnosisMs === null ? 'no diagnosis' : `diagnosis ${diagnosisMs} ms`}, ready in ${peer.readyMs} ms`;
+  const note = notes.length === 0 ? '' : `; ${notes.join('; ')}`;
+  return `${behavior}; public address ${srflx === null ? 'unknown (no UDP answer)' : `${srflx.address}:${srflx.port}`}; ${timing}${note}`;
+}
+
+/** The direct-path strategy of a connection and why (the punch planner's reason). */
+export function describeStrategy(c: PeerConnection): string {
+  const { strategy, strategyReason } = c.stats();
+  return strategyReason === '' ? `direct path strategy: ${strategy}` : `direct path strategy: ${strategy} (${strategyReason})`;
 }
 
 /** A connect failure, said so the user knows what to do. */

@@ -3,7 +3,7 @@ import type { PeerConnection } from '@natkit/peer';
 import { ExitCode } from '../exit-codes.js';
 import { decodeApp, encodeApp } from './app-message.js';
 import { describePath, type PeerIo } from './listen.js';
-import { explainConnectError, parsePeerId, startPeer, UsageError, type PeerFlags } from './peer-common.js';
+import { describeStrategy, explainConnectError, parsePeerId, startPeer, UsageError, type PeerFlags } from './peer-common.js';
 
 export interface PingFlags extends PeerFlags {
   readonly count?: string;
@@ -58,7 +58,7 @@ export async function runPing(flags: PingFlags, target: string | undefined, io: 
     await peer.close();
     return ExitCode.Unreachable;
   }
-  if (io.stderrIsTty) io.stderr(`natkit ping: connected (${describePath(c)}); direct path strategy: ${c.stats().strategy}\n`);
+  io.stderr(`natkit ping: connected (${describePath(c)}); ${describeStrategy(c)}\n`);
   const sentAt = new Map<number, number>();
   c.onMessage((bytes) => {
     const m = decodeApp(bytes);
@@ -86,7 +86,7 @@ export async function runPing(flags: PingFlags, target: string | undefined, io: 
   } catch {
     // interrupted: the summary says what came back
   }
-  const summary = { type: 'summary', peer: peerId, sent: tally.sent, received: tally.received, path: c.path.kind, connectMs: tally.connectMs, directMs: tally.directMs, strategy: c.stats().strategy };
+  const summary = { type: 'summary', peer: peerId, sent: tally.sent, received: tally.received, path: c.path.kind, connectMs: tally.connectMs, directMs: tally.directMs, strategy: c.stats().strategy, strategyReason: c.stats().strategyReason };
   if (flags.json === true) io.stdout(`${JSON.stringify(summary)}\n`);
   else io.stdout(`${tally.sent} sent, ${tally.received} received; path ${describePath(c)}; first pong after ${tally.connectMs ?? '-'} ms, direct after ${tally.directMs ?? '-'} ms\n`);
   c.close();

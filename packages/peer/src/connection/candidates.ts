@@ -1,5 +1,7 @@
 import { isSameEndpoint, type Endpoint } from '@natkit/net';
 import type { Candidate, WireEndpoint } from '@natkit/rendezvous';
+import type { NatMeasurement } from './nat-measurement.js';
+import type { RelaySetup } from './relay-setup.js';
 
 const MAX_DIRECT_TARGETS = 8;
 
@@ -27,4 +29,19 @@ export function relayCandidates(candidates: readonly Candidate[]): Endpoint[] {
 /** The peer's public addresses as claimed (srflx) or seen (observed): where replies through our relay go first. */
 export function publicAddresses(peer: { readonly observed: WireEndpoint; readonly candidates: readonly Candidate[] }): Endpoint[] {
   return peer.candidates.filter((c) => c.type === 'srflx' && c.address === peer.observed.address).map((c) => ({ address: c.address, port: c.port }));
+}
+
+/** Host and server-reflexive candidates of our socket (none when UDP to the server does not work). */
+export function directCandidates(local: Endpoint, nat: NatMeasurement): Candidate[] {
+  if (nat.srflx === null) return [];
+  // The srflx even when it equals the host one (no NAT): the punch planner works from the srflx.
+  return [
+    { type: 'host', address: local.address, port: local.port },
+    { type: 'srflx', address: nat.srflx.address, port: nat.srflx.port },
+  ];
+}
+
+export function relayCandidate(relay: RelaySetup): Candidate[] {
+  const a = relay.allocation;
+  return a === null ? [] : [{ type: 'relay', address: a.relayed.address, port: a.relayed.port }];
 }

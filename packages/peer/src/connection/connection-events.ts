@@ -11,6 +11,8 @@ export interface ConnectionStats {
   readonly pathSwitches: number;
   /** The direct-path strategy ('simultaneous-open'), or 'relay-only'. */
   readonly strategy: string;
+  /** Why that strategy (the punch planner's reason, e.g. why the relay). */
+  readonly strategyReason: string;
   /** Datagrams not sent: no path yet. */
   readonly dropped: number;
   readonly path: ConnectionPath['kind'];
@@ -28,8 +30,8 @@ export type Handler<K extends keyof ConnectionEventMap> = (...args: ConnectionEv
 
 /** Listeners and counters of a PeerConnection; a throwing listener is logged, never breaks the others. */
 export class ConnectionEvents {
-  protected readonly counters: { rttMs: number | null; bytesSent: number; bytesReceived: number; pathSwitches: number; strategy: string; dropped: number } = {
-    rttMs: null, bytesSent: 0, bytesReceived: 0, pathSwitches: 0, strategy: 'relay-only', dropped: 0,
+  protected readonly counters: { rttMs: number | null; bytesSent: number; bytesReceived: number; pathSwitches: number; strategy: string; strategyReason: string; dropped: number } = {
+    rttMs: null, bytesSent: 0, bytesReceived: 0, pathSwitches: 0, strategy: 'relay-only', strategyReason: '', dropped: 0,
   };
   readonly #handlers: { [K in keyof ConnectionEventMap]: Set<Handler<K>> } = { message: new Set(), path: new Set(), close: new Set() };
 

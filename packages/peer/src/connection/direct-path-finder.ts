@@ -1,4 +1,4 @@
-import type { Clock, Endpoint, Timer } from '@natkit/net';
+import type { Clock, Endpoint, Timer, UdpSocket } from '@natkit/net';
 
 /** What a finder is given: where the peer may be reached, when to fire, how to send one probe. */
 export interface DirectAttempt {
@@ -6,8 +6,11 @@ export interface DirectAttempt {
   readonly targets: readonly Endpoint[];
   /** When (on the clock) the first probe leaves: the rendezvous' RTT-timed fire time. */
   readonly fireAt: number;
-  /** Sends one authenticated probe (a session packet) from our UDP socket to `to`. */
-  readonly sendProbe: (to: Endpoint) => void;
+  /**
+   * Sends one authenticated probe (a session packet) to `to`, from our UDP socket or from
+   * `socket` (a socket the punch opened and handed to the connection); its answer validates the path.
+   */
+  readonly sendProbe: (to: Endpoint, socket?: UdpSocket) => void;
 }
 
 /**
@@ -17,6 +20,8 @@ export interface DirectAttempt {
  */
 export interface DirectPathFinder {
   readonly strategy: string;
+  /** Why this strategy (the punch planner's reason), for logs and the CLI. */
+  readonly reason?: string;
   /** Starts an attempt; returns a function that stops it (idempotent). */
   start(attempt: DirectAttempt, clock: Clock): () => void;
 }

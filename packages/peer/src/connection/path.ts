@@ -1,4 +1,4 @@
-import { isSameEndpoint, type Endpoint } from '@natkit/net';
+import { isSameEndpoint, type Endpoint, type UdpSocket } from '@natkit/net';
 
 /**
  * How a datagram reaches the peer: straight from our UDP socket (`socket`), or through our own
@@ -7,6 +7,11 @@ import { isSameEndpoint, type Endpoint } from '@natkit/net';
 export interface Route {
   readonly via: 'socket' | 'allocation';
   readonly to: Endpoint;
+  /**
+   * With `via: 'socket'`: the socket to send from when it is not the peer's main one (a birthday
+   * extra socket whose NAT mapping the punch opened; the connection keeps it and closes it).
+   */
+  readonly socket?: UdpSocket;
 }
 
 /** The path a connection's data takes now. */
@@ -21,5 +26,5 @@ export function isRelayRoute(route: Route, peerRelays: readonly Endpoint[]): boo
 }
 
 export function sameRoute(a: Route | null, b: Route): boolean {
-  return a !== null && a.via === b.via && isSameEndpoint(a.to, b.to);
+  return a !== null && a.via === b.via && a.socket === b.socket && isSameEndpoint(a.to, b.to);
 }

@@ -61,13 +61,16 @@ export class PeerConnection extends ConnectionEvents {
     this.remotePeerId = init.session.remotePeerId;
     this.#relayRoute = init.relayRoute;
     this.counters.strategy = init.finder?.strategy ?? 'relay-only';
+    this.counters.strategyReason = init.finder?.reason ?? (init.finder === null ? 'no direct path attempted' : ''); // punchlink
     this.#scheduleTick();
   }
 
   /** The path data takes now. */
   get path(): ConnectionPath {
     const { transport } = this.#init;
-    if (this.#direct !== null) return { kind: 'direct', local: transport.local, remote: this.#direct.route.to };
+    // punchlink: a direct route may leave from a socket the punch opened (birthday), not ours.
+    const socket = this.#direct?.route.socket;
+    if (this.#direct !== null) return { kind: 'direct', local: socket === undefined ? transport.local : { address: transport.local.address, port: socket.local.port }, remote: this.#direct.route.to };
     const route = this.#relayRoute;
     const relay = transport.relay;
     return { kind: 'relay', relay: route?.via === 'socket' ? route.to : (relay?.relayed ?? transport.local), transport: route?.via === 'allocation' ? (relay?.transport ?? 'udp') : 'udp', remote: route?.to ?? transport.local };
@@ -98,7 +101,7 @@ export class PeerConnection extends ConnectionEvents {
     const { finder, directTargets, clock } = this.#init;
     if (finder === null || this.#closed || directTargets.length === 0) return;
     this.#stopFinder?.();
-    this.#stopFinder = finder.start({ targets: directTargets, fireAt, sendProbe: (to) => this.#probe({ via: 'socket', to }) }, clock);
+    this.#stopFinder = finder.start({ targets: directTargets, fireAt, sendProbe: (to, socket) => this.#probe(socket === undefined ? { via: 'socket', to } : { via: 'socket', to, socket }) }, clock);
   }
 
   /** A session packet for this connection arrived over `route`. */

@@ -1,16 +1,21 @@
 import { randomInt } from 'node:crypto';
-import { formatEndpoint, silentLogger, systemClock, type Clock, type Endpoint, type Logger, type Network, type UdpSocket } from '@natkit/net';
+import type { Clock, Endpoint, Logger, Network, UdpSocket } from '@natkit/net';
 import type { Identity } from '@natkit/identity';
-import { connectRendezvous, RENDEZVOUS_PATH, type Candidate, type Introduction, type NatProfile, type RendezvousClient } from '@natkit/rendezvous';
+import type { PunchLimits } from '@natkit/punch';
+import type { Candidate, Introduction, RendezvousClient } from '@natkit/rendezvous';
 import { PeerError } from '../errors.js';
 import { HandshakeResponder } from '../session/handshake-responder.js';
 import { PacketType, readReceiverId } from '../session/packet.js';
-import { directTargets, publicAddresses, relayCandidates } from './candidates.js';
-import { simultaneousOpen, type DirectPathFinder } from './direct-path-finder.js';
+import { directCandidates, directTargets, publicAddresses, relayCandidate, relayCandidates } from './candidates.js';
+import type { DirectPathFinder } from './direct-path-finder.js';
 import { Handshakes } from './handshakes.js';
 import type { Route } from './path.js';
 import { PeerConnection, type ConnectionTiming, type ConnectionTransport } from './peer-connection.js';
-import { setupRelay, type RelayMode, type RelaySetup } from './relay-setup.js';
+import type { RelayMode, RelaySetup } from './relay-setup.js';
+import { measureNat, type NatMeasurement, type NatSource } from './nat-measurement.js';
+import { planIntroduction, punchFinder } from './punch-path-finder.js';
+import { watchInterfaces } from './interface-watch.js';
+import type { Session } from '../session/session.js';
 
 export interface PeerOptions {
   /** The natkit server (STUN, TURN and rendezvous on one port number): an IP literal and port. */
@@ -22,8 +27,21 @@ export interface PeerOptions {
   readonly relay?: RelayMode;
   /** Look for a direct path (default true); false keeps every connection on the relay. */
   readonly directPath?: boolean;
-  /** The direct-path strategy; default simultaneousOpen(). */
+  /**
+   * A fixed direct-path strategy for every connection (e.g. simultaneousOpen()). By default each
+   * connection plans its own from both NAT profiles (@natkit/punch: simultaneous open, port
+   * prediction, birthday paradox, same NAT, or the relay with the reason).
+   */
   readonly finder?: DirectPathFinder;
+  /**
+   * Where the NAT profile comes from: 'diagnose' (default, against the natkit server), 'skip'
+   * (unknown: only simultaneous open is tried), or a profile (tests, or one measured before).
+   */
+  readonly nat?: NatSource;
+  /** Bounds of the punch attempts (sockets, probes, rate, duration); @natkit/punch defaults. */
+  readonly punchLimits?: Partial<PunchLimits>;
+  /** Re-measures the NAT when the host's interface addresses change, polled this often (ms); default 10 s, false: never. */
+  readonly watchNetworkMs?: number | false;
   readonly keepaliveMs?: number;
   readonly directTimeoutMs?: number;
   readonly reprobeMs?: number;
@@ -38,7 +56,18 @@ export interface PeerComponents {
   readonly logger?: Logger;
 }
 
-const UNKNOWN_NAT: NatProfile = { ipv4: null, ipv6: null };
+/** What createPeer set up for the Peer. @internal */
+export interface PeerSetup {
+  readonly socket: UdpSocket;
+  readonly local: Endpoint;
+  readonly rendezvous: RendezvousClient;
+  readonly relay: RelaySetup;
+  readonly nat: NatMeasurement;
+  readonly candidates: readonly Candidate[];
+  readonly network: Network;
+  /** Time from the start of createPeer to ready (registered, relay allocated), ms. */
+  readonly readyMs: number;
+}
 /** An introduction lets the peer's handshake in for this long. */
 const INTRODUCTION_TTL_MS = 30_000;
 const MAX_CONNECTIONS = 1024;
@@ -59,15 +88,28 @@ export class Peer {
   readonly #accept = new Set<(c: PeerConnection) => void>();
   readonly #transport: ConnectionTransport;
   readonly #unsubscribe: (() => void)[] = [];
+  readonly #network: Network;
+  /** Sockets a punch won on (birthday), per connection: kept for its direct path, closed with it. */
+  readonly #adopted = new Map<number, { socket: UdpSocket; remove: () => void }[]>();
+  #nat: NatMeasurement;
+  #candidates: readonly Candidate[];
+  #stopWatch: () => void = () => {};
+  /** Time createPeer took to be ready (NAT measured, registered, relay allocated), ms. */
+  readonly readyMs: number;
   #closed = false;
 
   /** @internal use createPeer() */
-  constructor(options: PeerOptions, socket: UdpSocket, local: Endpoint, rendezvous: RendezvousClient, relay: RelaySetup, clock: Clock, logger: Logger) {
+  constructor(options: PeerOptions, setup: PeerSetup, clock: Clock, logger: Logger) {
+    const { socket, local, rendezvous, relay } = setup;
     this.#options = options;
     this.peerId = options.identity.peerId;
     this.#socket = socket;
     this.#rendezvous = rendezvous;
     this.#relay = relay;
+    this.#network = setup.network;
+    this.#nat = setup.nat;
+    this.#candidates = setup.candidates;
+    this.readyMs = setup.readyMs;
     this.#clock = clock;
     this.#logger = logger;
     const allocation = relay.allocation;
@@ -81,6 +123,34 @@ export class Peer {
     if (relay.udpWorks) this.#unsubscribe.push(socket.onMessage((data, from) => this.#receive(data, { via: 'socket', to: from })));
     if (allocation !== null) this.#unsubscribe.push(allocation.socket.onMessage((data, from) => this.#receive(data, { via: 'allocation', to: from })));
     rendezvous.on('introduce', (intro) => this.#onIntroduce(intro));
+    const every = options.watchNetworkMs ?? 10_000;
+    if (every !== false) {
+      this.#stopWatch = watchInterfaces(setup.network, clock, every, () => {
+        logger.info('interface addresses changed: measuring the NAT again');
+        this.refreshNat().catch((e: unknown) => logger.warn('NAT refresh failed', { error: String(e) }));
+      });
+    }
+  }
+
+  /** The NAT measurement registered at the rendezvous (profile, server-reflexive address, what was unknown). */
+  get nat(): NatMeasurement {
+    return this.#nat;
+  }
+
+  /**
+   * Measures the NAT again (after a network change) and announces the new profile and candidates
+   * at the rendezvous. Automatic when the host's interface addresses change (`watchNetworkMs`).
+   */
+  async refreshNat(options: { readonly signal?: AbortSignal } = {}): Promise<NatMeasurement> {
+    if (this.#closed) throw new PeerError('ERR_PEER_CLOSED', 'the peer is closed');
+    const signal = options.signal === undefined ? {} : { signal: options.signal };
+    const nat = await measureNat(this.#options.nat ?? 'diagnose', this.#options.server, this.#socket, { network: this.#network, clock: this.#clock, logger: this.#logger, ...signal });
+    if (this.#closed) return nat;
+    this.#nat = nat;
+    this.#candidates = [...directCandidates(this.#transport.local, nat), ...relayCandidate(this.#relay)];
+    this.#rendezvous.update(nat.nat, this.#candidates);
+    this.#logger.debug('nat refreshed', { srflx: nat.srflx === null ? 'none' : `${nat.srflx.address}:${nat.srflx.port}` });
+    return nat;
   }
 
   /** Our UDP socket's address and, when we have one, our relayed address. */
@@ -113,6 +183,7 @@ export class Peer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#stopWatch();
     for (const c of [...this.#connections.values()]) c.close();
     this.#handshakes.close();
     for (const u of this.#unsubscribe) u();
@@ -150,7 +221,7 @@ export class Peer {
     return directTargets(intro.peer, this.#rendezvous.observed);
   }
 
-  #open(session: ConstructorParameters<typeof PeerConnection>[0]['session'], intro: Introduction, route: Route, startedAt: number): PeerConnection {
+  #open(session: Session, intro: Introduction, route: Route, startedAt: number): PeerConnection {
     const timing: ConnectionTiming = {
       keepaliveMs: this.#options.keepaliveMs ?? 25_000,
       directTimeoutMs: this.#options.directTimeoutMs ?? 30_000,
@@ -159,17 +230,54 @@ export class Peer {
     const peerRelays = relayCandidates(intro.peer.candidates);
     const targets = this.#directTargets(intro);
     const isRelay = route.via === 'allocation' || peerRelays.some((r) => r.address === route.to.address && r.port === route.to.port);
+    const log = this.#logger.child(`connection:${intro.peer.peerId.slice(0, 12)}`);
     const connection = new PeerConnection({
       session, transport: this.#transport, peerRelays, directTargets: targets, timing, startedAt,
-      finder: targets.length === 0 ? null : (this.#options.finder ?? simultaneousOpen()),
+      finder: this.#finderFor(intro, session, targets, log),
       relayRoute: isRelay ? route : this.#relayRoute(intro),
-      clock: this.#clock, logger: this.#logger.child(`connection:${intro.peer.peerId.slice(0, 12)}`),
-      onClosed: () => this.#connections.delete(session.localId),
+      clock: this.#clock, logger: log,
+      onClosed: () => {
+        this.#connections.delete(session.localId);
+        this.#release(session.localId);
+      },
     });
     this.#connections.set(session.localId, connection);
     connection.probeNow();
     connection.startDirect(intro.fireAt);
     return connection;
+  }
+
+  /** This connection's direct-path strategy: the caller's fixed one, or the punch plan of this pair. */
+  #finderFor(intro: Introduction, session: Session, targets: readonly Endpoint[], logger: Logger): DirectPathFinder | null {
+    if (this.#options.directPath === false || !this.#relay.udpWorks) return null;
+    if (this.#options.finder !== undefined) return targets.length === 0 ? null : this.#options.finder;
+    const me = { observed: this.#rendezvous.observed, nat: this.#nat.nat, candidates: this.#candidates };
+    const plan = planIntroduction(intro, me, this.#relay.allocation !== null, this.#options.punchLimits);
+    logger.info('direct path plan', { strategy: plan.strategy, reason: plan.reason });
+    return punchFinder({
+      plan, role: intro.role === 'initiator' ? 'controlling' : 'controlled', socket: this.#socket, network: this.#network,
+      key: session.punchKey, logger, adopt: (socket) => this.#adopt(session.localId, socket),
+    });
+  }
+
+  /** A socket the punch won on: its datagrams reach the connection, and it closes with it. */
+  #adopt(localId: number, socket: UdpSocket): void {
+    if (this.#closed || !this.#connections.has(localId)) {
+      void socket.close();
+      return;
+    }
+    const remove = socket.onMessage((data, from) => this.#receive(data, { via: 'socket', to: from, socket }));
+    const list = this.#adopted.get(localId) ?? [];
+    list.push({ socket, remove });
+    this.#adopted.set(localId, list);
+  }
+
+  #release(localId: number): void {
+    for (const a of this.#adopted.get(localId) ?? []) {
+      a.remove();
+      void a.socket.close();
+    }
+    this.#adopted.delete(localId);
   }
 
   #receive(data: Uint8Array, route: Route): void {
@@ -198,7 +306,7 @@ export class Peer {
 
   #send(bytes: Uint8Array, route: Route): void {
     if (this.#closed) return;
-    if (route.via === 'socket') this.#socket.send(bytes, route.to);
+    if (route.via === 'socket') (route.socket ?? this.#socket).send(bytes, route.to);
     else this.#relay.allocation?.socket.send(bytes, route.to);
   }
 
@@ -207,40 +315,5 @@ export class Peer {
       const id = randomInt(1, 2 ** 32 - 1);
       if (!this.#connections.has(id) && !this.#handshakes.has(id)) return id;
     }
-  }
-}
-
-/**
- * Creates a peer: binds one UDP socket, registers at the natkit server's rendezvous, allocates a
- * relay with the credentials it hands out (UDP, else TCP) and announces host, server-reflexive
- * and relayed candidates.
- */
-export async function createPeer(options: PeerOptions, components: PeerComponents): Promise<Peer> {
-  const clock = components.clock ?? systemClock;
-  const logger = (components.logger ?? silentLogger).child('peer');
-  const { network, server } = { network: components.network, server: options.server };
-  const family = server.address.includes(':') ? 6 : 4;
-  const socket = await network.bindUdp({ family });
-  try {
-    const localAddress = (await network.localAddressFor(server)) ?? (family === 4 ? '127.0.0.1' : '::1');
-    const local = { address: localAddress, port: socket.local.port };
-    const host = server.address.includes(':') ? `[${server.address}]` : server.address;
-    const url = options.rendezvousUrl ?? `ws://${host}:${server.port}${RENDEZVOUS_PATH}`;
-    const signal = options.signal === undefined ? {} : { signal: options.signal };
-    const rendezvous = await connectRendezvous({ url, identity: options.identity, nat: UNKNOWN_NAT, candidates: [], ...signal }, { clock, logger }).catch((e: unknown) => {
-      throw new PeerError('ERR_PEER_RENDEZVOUS', `cannot register at the rendezvous ${url}: ${e instanceof Error ? e.message : String(e)}`);
-    });
-    const relay = await setupRelay(options.relay ?? 'auto', server, rendezvous.relay, socket, { network, clock, logger, ...signal });
-    const candidates: Candidate[] = [];
-    if (relay.udpWorks) candidates.push({ type: 'host', ...local });
-    const a = relay.allocation;
-    if (a?.transport === 'udp' && a.mapped !== undefined) candidates.push({ type: 'srflx', address: a.mapped.address, port: a.mapped.port });
-    if (a !== null) candidates.push({ type: 'relay', address: a.relayed.address, port: a.relayed.port });
-    rendezvous.update(UNKNOWN_NAT, candidates);
-    logger.debug('peer ready', { peer: options.identity.peerId, local: formatEndpoint(local), candidates: candidates.length });
-    return new Peer(options, socket, local, rendezvous, relay, clock, logger);
-  } catch (e) {
-    await socket.close();
-    throw e;
   }
 }

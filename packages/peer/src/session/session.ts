@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
 import type { PeerId } from '@natkit/identity';
 import { PeerError } from '../errors.js';
 import { TAGLEN } from './noise-crypto.js';
@@ -83,6 +83,13 @@ export class Session {
   readonly remotePeerId: PeerId;
   /** The Noise handshake hash: a channel binding both sides share. */
   readonly handshakeHash: Uint8Array;
+  /**
+   * A 32-byte key only the two ends have, for authenticating hole-punching probes (which are not
+   * session packets): HMAC-SHA256 over the handshake hash, keyed by both first transport keys
+   * (initiator's then responder's). The handshake hash alone is not secret (an observer of the
+   * handshake can compute it); the transport keys are.
+   */
+  readonly punchKey: Uint8Array;
   readonly stats: SessionStats = {
     sent: 0,
     received: 0,
@@ -109,6 +116,8 @@ export class Session {
     this.remoteId = p.remoteId;
     this.remotePeerId = p.remotePeerId;
     this.handshakeHash = p.handshakeHash;
+    const [i2r, r2i] = p.role === 'initiator' ? [p.sendKey, p.receiveKey] : [p.receiveKey, p.sendKey];
+    this.punchKey = new Uint8Array(createHmac('sha256', Buffer.concat([i2r, r2i])).update('natkit punch key v1').update(p.handshakeHash).digest());
     this.#rekeyAfterMessages = positive(p.options?.rekeyAfterMessages, DEFAULT_REKEY_AFTER_MESSAGES, 'rekeyAfterMessages');
     this.#rekeyAfterMs = positive(p.options?.rekeyAfterMs, DEFAULT_REKEY_AFTER_MS, 'rekeyAfterMs');
     this.maxPayloadLength = positive(p.options?.maxPayloadLength, MAX_PAYLOAD_LENGTH, 'maxPayloadLength', MAX_PAYLOAD_LENGTH);

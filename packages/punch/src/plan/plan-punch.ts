@@ -20,6 +20,12 @@ export interface PlanPunchOptions {
   readonly limits?: Partial<PunchLimits>;
   /** Seed of the birthday prober's port choice (pass a random one; the planner stays pure). */
   readonly seed?: number;
+  /**
+   * What to do when a profile is unknown (the diagnosis could not tell the mapping): 'relay'
+   * (default) or 'simultaneous-open', a cheap try of both public addresses before the relay.
+   * Both sides must pass the same value (their plans mirror each other).
+   */
+  readonly whenUnknown?: 'relay' | 'simultaneous-open';
 }
 
 interface Side {
@@ -27,6 +33,8 @@ interface Side {
   readonly kind: SideKind;
   readonly srflx: Candidate;
   readonly candidates: readonly Candidate[];
+  /** Allocations on this side's NAT since its srflx was measured (see PeerDescription). */
+  readonly offset: number;
 }
 
 /**
@@ -48,6 +56,7 @@ export function planPunch(local: PeerDescription, remote: PeerDescription, optio
   if (family === null) return relay('no address family with a server-reflexive candidate on both sides', limits);
   const me = side(local, family);
   const peer = side(remote, family);
+  const tryUnknown = options.whenUnknown === 'simultaneous-open';
   if (me === undefined || peer === undefined) return relay('no usable candidates', limits);
   const allowed = [...new Set(peer.candidates.map((c) => normalizeAddress(c.address)))];
   const base = { family, allowedAddresses: allowed, limits } as const;
@@ -64,7 +73,9 @@ export function planPunch(local: PeerDescription, remote: PeerDescription, optio
     durationMs: Math.min(EXACT_DURATION_MS, limits.maxDurationMs),
   });
   const predicted = (): Endpoint[] =>
-    predictedTargets(verified, peer.srflx.port, allocationStep(peer.profile), limits.predictionWindow, limits.portRange);
+    predictedTargets(verified, peer.srflx.port + allocationStep(peer.profile) * peer.offset, allocationStep(peer.profile), limits.predictionWindow, limits.portRange);
+  const unknownTry = (): PunchPlan =>
+    exact([peer.srflx], 'simultaneous-open', `a NAT profile is unknown (mapping ${me.profile.mapping} here, ${peer.profile.mapping} there): trying simultaneous open, cheap, before settling on the relay`);
 
   if (me.kind === 'eim' && peer.kind === 'eim') {
     return exact([peer.srflx], 'simultaneous-open', 'both NATs map endpoint-independently: both send to the other\'s public address');
@@ -80,11 +91,13 @@ export function planPunch(local: PeerDescription, remote: PeerDescription, optio
       return exact(targets, 'port-prediction', `EIM with ${eim.profile.filtering} filtering against a ${other.profile.allocation} allocator (step ${allocationStep(other.profile)}): the EIM side tries ${limits.predictionWindow} predicted ports`);
     }
     if (other.kind === 'random') return planBirthday(me === eim, eim, other, options.seed ?? 1, base);
+    if (tryUnknown) return unknownTry();
     return relay(`the endpoint-dependent side's port allocation is unknown`, limits);
   }
   if (me.kind === 'predictable' && peer.kind === 'predictable') {
     return exact(predicted(), 'port-prediction', `both NATs allocate predictably (steps ${allocationStep(me.profile)} and ${allocationStep(peer.profile)}): both try ${limits.predictionWindow} predicted ports in the same order`);
   }
+  if (tryUnknown && (me.kind === 'unknown' || peer.kind === 'unknown')) return unknownTry();
   return relay(noStrategyReason(me, peer, limits), limits);
 }
 
@@ -157,5 +170,6 @@ function side(peer: PeerDescription, family: Family): Side | undefined {
   const candidates = peer.candidates.filter((c) => c.family === family && c.type !== 'relay');
   const srflx = candidates.find((c) => c.type === 'srflx' && c.verified === true) ?? candidates.find((c) => c.type === 'srflx');
   if (profile === undefined || srflx === undefined) return undefined;
-  return { profile, kind: classifySide(profile), srflx, candidates };
+  const offset = peer.allocationsSinceSrflx ?? 0;
+  return { profile, kind: classifySide(profile), srflx, candidates, offset: Number.isInteger(offset) && offset >= 0 && offset <= 64 ? offset : 0 };
 }

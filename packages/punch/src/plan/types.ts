@@ -34,6 +34,13 @@ export interface PeerDescription {
   /** One profile per family the side can use. */
   readonly profiles: readonly NatProfile[];
   readonly candidates: readonly Candidate[];
+  /**
+   * New mappings this side's NAT made since its server-reflexive candidate was measured (e.g. a
+   * handshake sent to a new destination before the punch): a predictable allocator's next port is
+   * `srflx + step * (allocationsSinceSrflx + 1)`, so the other side shifts its predictions by it.
+   * Default 0.
+   */
+  readonly allocationsSinceSrflx?: number;
 }
 
 export type PunchStrategy = 'simultaneous-open' | 'port-prediction' | 'birthday' | 'same-nat' | 'relay';

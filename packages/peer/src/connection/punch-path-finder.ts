@@ -1,0 +1,123 @@
+import { randomInt } from 'node:crypto';
+import { familyOf, formatEndpoint, type Endpoint, type Logger, type Network, type UdpSocket } from '@natkit/net';
+import { createHmacAuthenticator, planPunch, startPunch, type Candidate, type PeerDescription, type PunchLimits, type PunchPlan } from '@natkit/punch';
+import type { Introduction, Candidate as WireCandidate, NatProfile, WireEndpoint } from '@natkit/rendezvous';
+import type { DirectPathFinder } from './direct-path-finder.js';
+import { punchProfiles } from './nat-measurement.js';
+
+/** One side as the rendezvous knows it. */
+export interface RendezvousSide {
+  readonly observed: WireEndpoint;
+  readonly nat: NatProfile;
+  readonly candidates: readonly WireCandidate[];
+}
+
+/**
+ * The planner's view of one side: its profiles, and the candidates a probe may go to. A candidate
+ * is `verified` when its IP is the one the rendezvous saw that side come from; an unverified one
+ * is kept only when it is a host candidate and both sides came from the same public IP (same NAT),
+ * so the punch engine's destination guard never lets a probe go to an address the rendezvous did
+ * not bind to the peer.
+ */
+export function describeSide(side: RendezvousSide, other: WireEndpoint, allocationsSinceSrflx: number): PeerDescription {
+  const sameSite = side.observed.address === other.address;
+  const candidates: Candidate[] = [];
+  for (const c of side.candidates) {
+    if (c.type !== 'host' && c.type !== 'srflx') continue;
+    const verified = c.address === side.observed.address;
+    if (!verified && !(sameSite && c.type === 'host')) continue;
+    const family = familyOf(c.address);
+    if (family === undefined) continue;
+    candidates.push({ type: c.type, address: c.address, port: c.port, family, verified });
+  }
+  return { profiles: punchProfiles(side.nat), candidates, allocationsSinceSrflx };
+}
+
+/**
+ * The plan for this pair. A profile the diagnosis could not tell still gets a cheap simultaneous
+ * open before the relay; both sides plan with the same options, so their plans mirror each other.
+ */
+export function planDirectPath(local: PeerDescription, remote: PeerDescription, limits?: Partial<PunchLimits>): PunchPlan {
+  return planPunch(local, remote, { whenUnknown: 'simultaneous-open', seed: randomInt(1, 2 ** 31), ...(limits === undefined ? {} : { limits }) });
+}
+
+/**
+ * The plan of an introduced pair, seen from our side. On a sequential allocator the initiator's
+ * handshake, sent from its socket to the responder's relayed address, took one more port after
+ * its srflx was measured: both sides shift their view of the initiator by that one allocation.
+ */
+export function planIntroduction(intro: Introduction, me: RendezvousSide, weHaveRelay: boolean, limits?: Partial<PunchLimits>): PunchPlan {
+  const initiator = intro.role === 'initiator';
+  const usedPeerRelay = initiator ? intro.peer.candidates.some((c) => c.type === 'relay') : weHaveRelay && intro.peer.candidates.some((c) => c.type === 'srflx');
+  const offset = usedPeerRelay ? 1 : 0;
+  const local = describeSide(me, intro.peer.observed, initiator ? offset : 0);
+  const remote = describeSide(intro.peer, me.observed, initiator ? 0 : offset);
+  return planDirectPath(local, remote, limits);
+}
+
+export interface PunchFinderInput {
+  readonly plan: PunchPlan;
+  /** Controlling: the side the rendezvous introduced as initiator (it nominates the pair). */
+  readonly role: 'controlling' | 'controlled';
+  /** The peer's main UDP socket: the one whose server-reflexive address the other side got. */
+  readonly socket: UdpSocket;
+  /** Opens the birthday plan's extra sockets. */
+  readonly network: Network;
+  /** A key only both ends of the Noise session have (Session.punchKey): authenticates every probe. */
+  readonly key: Uint8Array;
+  readonly logger: Logger;
+  /** The punch won on a socket it opened: the connection now owns it (keeps it, closes it). */
+  readonly adopt: (socket: UdpSocket) => void;
+}
+
+/** Session probes sent on the punched pair, to validate it as the connection's direct path. */
+const VALIDATION_PROBES = 3;
+const VALIDATION_INTERVAL_MS = 150;
+
+/**
+ * A DirectPathFinder that runs @natkit/punch's engine with the plan of this pair: simultaneous
+ * open, port prediction, birthday paradox or same NAT; with 'relay' it sends nothing and logs why.
+ * When the engine selects a pair, authenticated session probes go over it (from the extra socket
+ * when the punch won there), and their answers make it the connection's direct path.
+ */
+export function punchFinder(input: PunchFinderInput): DirectPathFinder {
+  const { plan, logger } = input;
+  return {
+    strategy: plan.strategy,
+    reason: plan.reason,
+    start(attempt, clock) {
+      if (plan.strategy === 'relay') {
+        logger.info('no direct path attempt: relay', { reason: plan.reason });
+        return () => {};
+      }
+      logger.info('punching', { strategy: plan.strategy, reason: plan.reason, family: plan.family ?? 0 });
+      const abort = new AbortController();
+      const run = startPunch(
+        { plan, socket: input.socket, fireAt: attempt.fireAt, role: input.role, authenticator: createHmacAuthenticator(input.key), signal: abort.signal },
+        { network: input.network, clock, logger },
+      );
+      void run.result.then((result) => {
+        if (!result.ok) {
+          logger.info('punch ended without a direct path', { strategy: result.strategy, reason: result.reason, detail: result.detail, sent: result.stats.sent });
+          return;
+        }
+        if (abort.signal.aborted) {
+          if (result.ownsSocket) void result.socket.close();
+          return;
+        }
+        const extra = result.ownsSocket ? result.socket : undefined;
+        if (extra !== undefined) input.adopt(extra);
+        logger.debug('punched', { strategy: result.strategy, remote: formatEndpoint(result.remote), elapsedMs: Math.round(result.elapsedMs), extraSocket: extra !== undefined });
+        validate(result.remote, extra);
+      });
+      const validate = (to: Endpoint, socket: UdpSocket | undefined): void => {
+        for (let i = 0; i < VALIDATION_PROBES; i++) {
+          clock.setTimeout(() => {
+            if (!abort.signal.aborted) attempt.sendProbe(to, socket);
+          }, i * VALIDATION_INTERVAL_MS);
+        }
+      };
+      return () => abort.abort();
+    },
+  };
+}
