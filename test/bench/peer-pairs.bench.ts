@@ -8,7 +8,8 @@
  * `natkit serve --address 203.0.113.1 --alternate-address 203.0.113.2 --port 3478 --allow-peer
  * 203.0.113.0/24 --auth-secret S`, and a line-based TCP signaling relay for the ICE peers
  * (peer-pairs-ice.mjs). Per pair, RUNS times, alternating:
- *   - natkit: `natkit listen --json` on the second host (one listener per pair), `natkit ping
+ *   - natkit: `natkit listen --json` on the second host (one listener per pair, or per run with
+ *     NATKIT_PEER_PAIRS_FRESH_LISTENER=1), `natkit ping
  *     --json --count C --interval I` from the first; the summary's `connectMs` (first pong, from
  *     the start of the connection attempt), `directMs` (first pong over a direct path, or null),
  *     the final path and the strategy;
@@ -50,6 +51,8 @@ const [SLOW_COUNT, SLOW_INTERVAL] = (process.env.NATKIT_PEER_PAIRS_SLOW_PING ?? 
 /** natkit runs of such a pair (each takes SLOW_COUNT x SLOW_INTERVAL). */
 const SLOW_RUNS = Math.min(RUNS, positiveInt(process.env.NATKIT_PEER_PAIRS_SLOW_RUNS, 3));
 const SLOW_STRATEGIES: readonly string[] = ['birthday'];
+/** NATKIT_PEER_PAIRS_FRESH_LISTENER=1: a new `natkit listen` before every natkit run (else one per pair). */
+const FRESH_LISTENER = process.env.NATKIT_PEER_PAIRS_FRESH_LISTENER === '1';
 const DEADLINE_MS = 720_000;
 /** STUN-only ICE runs per pair (they cost ICE_STUN_TIMEOUT_MS each where ICE cannot connect). */
 const STUN_RUNS = Math.min(RUNS, positiveInt(process.env.NATKIT_PEER_PAIRS_STUN_RUNS, 2));
@@ -198,9 +201,26 @@ describe('peer pairs on real NATs: natkit listen/ping vs node-datachannel ICE', 
   }
 
   /** RUNS natkit and ICE runs, alternating; a birthday pair gets SLOW_RUNS natkit runs with the long ping. */
-  async function measurePair(pair: Pair, siteA: string, siteB: string, listenerPeer: string): Promise<PairRuns> {
+  async function measurePair(pair: Pair, siteA: string, siteB: string): Promise<PairRuns> {
+    let listener = await timed('listen', () => listen(siteB));
+    let used = false;
+    try {
+      return await measurePairWith(pair, siteA, siteB, async (window) => {
+        if (FRESH_LISTENER && used) {
+          await timed('listen', () => listener.process.stop({ graceMs: 2000 }));
+          listener = await timed('listen', () => listen(siteB));
+        }
+        used = true;
+        return natkitRun(siteA, listener.peer, window);
+      });
+    } finally {
+      await timed('listen', () => listener.process.stop({ graceMs: 2000 }));
+    }
+  }
+
+  async function measurePairWith(pair: Pair, siteA: string, siteB: string, ping: (window: readonly [number, number]) => Promise<NatkitRun>): Promise<PairRuns> {
     const out: PairRuns = { natkit: [], ice: [], iceStun: [], slow: false, stopped: null };
-    const first = await timed('natkit', () => natkitRun(siteA, listenerPeer, [PING_COUNT!, PING_INTERVAL!]));
+    const first = await timed('natkit', () => ping([PING_COUNT!, PING_INTERVAL!]));
     // A strategy that needs longer than the short ping: this pair is measured with the long one.
     out.slow = first.strategy !== null && SLOW_STRATEGIES.includes(first.strategy);
     if (!out.slow) out.natkit.push(first);
@@ -211,7 +231,7 @@ describe('peer pairs on real NATs: natkit listen/ping vs node-datachannel ICE', 
         out.stopped = `benchmark over its ${DEADLINE_MS / 1000} s budget at ${pair.a}-${pair.b} run ${i + 1}: the report above is partial`;
         break;
       }
-      if (out.natkit.length < natkitRuns) out.natkit.push(await timed('natkit', () => natkitRun(siteA, listenerPeer, window)));
+      if (out.natkit.length < natkitRuns) out.natkit.push(await timed('natkit', () => ping(window)));
       out.ice.push(await timed('ice', () => iceRun(siteA, siteB, `${pair.a}-${pair.b}-${i}`, true, ICE_TIMEOUT_MS)));
       if (i < STUN_RUNS) out.iceStun.push(await timed('ice', () => iceRun(siteA, siteB, `${pair.a}-${pair.b}-${i}-stun`, false, ICE_STUN_TIMEOUT_MS)));
     }
@@ -225,13 +245,7 @@ describe('peer pairs on real NATs: natkit listen/ping vs node-datachannel ICE', 
     for (const pair of pairs) {
       if (overBudget !== null) break;
       const [siteA, siteB] = [`${pair.a}1`, `${pair.b}${pair.a === pair.b ? 2 : 1}`];
-      const listener = await timed('listen', () => listen(siteB));
-      let runs: PairRuns;
-      try {
-        runs = await measurePair(pair, siteA, siteB, listener.peer);
-      } finally {
-        await timed('listen', () => listener.process.stop({ graceMs: 2000 }));
-      }
+      const runs = await measurePair(pair, siteA, siteB);
       overBudget = runs.stopped;
       if (runs.slow) slowPairs.push(`${pair.a}-${pair.b}`);
       if (runs.natkit.length === 0 || runs.ice.length === 0) break;
@@ -241,7 +255,7 @@ describe('peer pairs on real NATs: natkit listen/ping vs node-datachannel ICE', 
       console.log(`[peer-pairs] ${result.label}: natkit ${natkit.map((r) => `${r.connectMs ?? 'x'}/${r.directMs ?? '-'}`).join(' ')}; ICE ${ice.map((r) => `${r.openMs ?? 'x'}${r.path === 'relay' ? 'R' : ''}`).join(' ')}`);
     }
     const revision = spawnSync('git', ['describe', '--always', '--dirty'], { cwd: import.meta.dirname, encoding: 'utf8', timeout: 5000 }).stdout?.trim() || 'unknown';
-    console.log(`\nPeer pairs on real Linux NATs (${new Date().toISOString()}; tree ${revision}; ping --count ${PING_COUNT} --interval ${PING_INTERVAL}; ms)`);
+    console.log(`\nPeer pairs on real Linux NATs (${new Date().toISOString()}; tree ${revision}; ping --count ${PING_COUNT} --interval ${PING_INTERVAL}; ${FRESH_LISTENER ? 'a new listener per run' : 'one listener per pair'}; ms)`);
     console.log('natkit: connectMs = first pong (first authenticated datagram back), directMs = first pong over a direct path; ICE: offerer PeerConnection created -> data channel open');
     console.log(formatReport(results, RUNS, STUN_RUNS, pairs.length));
     if (slowPairs.length > 0) console.log(`natkit chose a slow strategy (${SLOW_STRATEGIES.join(', ')}) for ${slowPairs.join(', ')}: measured with ping --count ${SLOW_COUNT} --interval ${SLOW_INTERVAL}, ${SLOW_RUNS} runs`);
