@@ -53,7 +53,7 @@ const SLOW_RUNS = Math.min(RUNS, positiveInt(process.env.NATKIT_PEER_PAIRS_SLOW_
 const SLOW_STRATEGIES: readonly string[] = ['birthday'];
 /** NATKIT_PEER_PAIRS_FRESH_LISTENER=1: a new `natkit listen` before every natkit run (else one per pair). */
 const FRESH_LISTENER = process.env.NATKIT_PEER_PAIRS_FRESH_LISTENER === '1';
-const DEADLINE_MS = 720_000;
+const DEADLINE_MS = 840_000;
 /** STUN-only ICE runs per pair (they cost ICE_STUN_TIMEOUT_MS each where ICE cannot connect). */
 const STUN_RUNS = Math.min(RUNS, positiveInt(process.env.NATKIT_PEER_PAIRS_STUN_RUNS, 2));
 const ICE_TIMEOUT_MS = 8_000;

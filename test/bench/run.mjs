@@ -43,7 +43,7 @@ const benches = [
     name: 'peer-pairs',
     file: 'test/bench/peer-pairs.bench.ts',
     argv: ['npx', 'vitest', 'run', '--config', 'test/bench/vitest.bench.config.ts', 'test/bench/peer-pairs.bench.ts'],
-    budgetMs: 840_000,
+    budgetMs: 960_000,
     skipReason: labSkipReason,
   },
   { name: 'turn-relay', file: 'test/bench/turn-relay.bench.mjs', argv: [process.execPath, 'test/bench/turn-relay.bench.mjs'], budgetMs: 600_000 },
