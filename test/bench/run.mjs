@@ -6,6 +6,8 @@
 //   2b. node test/bench/rendezvous.bench.mjs    rendezvous memory per peer, requests brokered/s
 //   3. npx vitest run --config test/bench/vitest.bench.config.ts test/bench/diagnose-lab.bench.ts
 //                                               diagnosis wall time on real NATs (root only)
+//   3b. npx vitest run --config test/bench/vitest.bench.config.ts test/bench/peer-pairs.bench.ts
+//                                               natkit listen/ping vs node-datachannel ICE per NAT pair (root only)
 //   4. node test/bench/turn-relay.bench.mjs     TURN relay: natkit serve vs coturn (-m 1, default)
 //   5. node test/bench/session.bench.mjs        encrypted session seal/open per CPU-second
 //   5b. node test/bench/peer-throughput.bench.mjs encrypted direct path (two @natkit/peer peers) vs raw UDP, same sockets
@@ -39,6 +41,13 @@ const benches = [
     file: 'test/bench/diagnose-lab.bench.ts',
     argv: ['npx', 'vitest', 'run', '--config', 'test/bench/vitest.bench.config.ts', 'test/bench/diagnose-lab.bench.ts'],
     budgetMs: 600_000,
+    skipReason: labSkipReason,
+  },
+  {
+    name: 'peer-pairs',
+    file: 'test/bench/peer-pairs.bench.ts',
+    argv: ['npx', 'vitest', 'run', '--config', 'test/bench/vitest.bench.config.ts', 'test/bench/peer-pairs.bench.ts'],
+    budgetMs: 960_000,
     skipReason: labSkipReason,
   },
   { name: 'turn-relay', file: 'test/bench/turn-relay.bench.mjs', argv: [process.execPath, 'test/bench/turn-relay.bench.mjs'], budgetMs: 600_000 },

@@ -22,10 +22,11 @@ function text(msg: string | Buffer | ArrayBuffer): string {
   return typeof msg === 'string' ? msg : Buffer.from(msg as ArrayBuffer).toString('utf8');
 }
 
-export async function openRelayedPair(iceServer: IceServerEntry, timeoutMs: number): Promise<RelayedPairResult> {
-  const config = { iceServers: [iceServer], iceTransportPolicy: 'relay' as const };
-  const a = new nodeDataChannel.PeerConnection('natkit-a', config);
-  const b = new nodeDataChannel.PeerConnection('natkit-b', config);
+/** `iceServerB`: peer b's own server entry (its own credentials); peer a's by default. */
+export async function openRelayedPair(iceServer: IceServerEntry, timeoutMs: number, iceServerB: IceServerEntry = iceServer): Promise<RelayedPairResult> {
+  const config = (server: IceServerEntry) => ({ iceServers: [server], iceTransportPolicy: 'relay' as const });
+  const a = new nodeDataChannel.PeerConnection('natkit-a', config(iceServer));
+  const b = new nodeDataChannel.PeerConnection('natkit-b', config(iceServerB));
   let timer: NodeJS.Timeout | undefined;
   try {
     a.onLocalDescription((sdp, type) => b.setRemoteDescription(sdp, type));
