@@ -1,4 +1,4 @@
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import { anyAddress, familyOf, isSameEndpoint, type Endpoint, type Family } from '../endpoint.js';
 import type { BindOptions, InterfaceAddress, MessageHandler, Network, UdpSocket, UdpSocketStats } from '../network.js';
@@ -20,6 +20,15 @@ export interface NodeNetworkOptions {
    * counted (`UdpSocket.stats()`).
    */
   readonly maxSendQueueBytes?: number;
+  /**
+   * UDP ports whose sockets join an SO_REUSEPORT group (Node >= 22.12 / 23.1 `reusePort`): other
+   * processes of the same user bind the same port, and the kernel hands each datagram to one of
+   * the sockets by a hash of its 4-tuple, so one client keeps reaching the same socket while the
+   * group stays the same. Only for these ports (a server's listening port), never for ephemeral
+   * or relay ports. Check `udpReusePortSupported()` first: older Nodes ignore the option, and the
+   * second bind then fails.
+   */
+  readonly reusePorts?: readonly number[];
 }
 
 /** The `Network` backed by Node's `dgram` sockets, with TCP and TLS streams (`node:net`, `node:tls`). */
@@ -159,19 +168,23 @@ class NodeUdpSocket implements UdpSocket {
 async function bindNodeSocket(bind: BindOptions, options: NodeNetworkOptions): Promise<UdpSocket> {
   checkBindOptions(bind);
   const address = bind.address ?? anyAddress(bind.family);
-  const socket = createSocket({
+  const port = bind.port ?? 0;
+  const socketOptions: SocketOptions & { reusePort?: boolean } = {
     type: bind.family === 4 ? 'udp4' : 'udp6',
     ipv6Only: bind.family === 6,
     ...(options.receiveBufferSize !== undefined ? { recvBufferSize: options.receiveBufferSize } : {}),
     ...(options.sendBufferSize !== undefined ? { sendBufferSize: options.sendBufferSize } : {}),
-  });
+    ...(port !== 0 && options.reusePorts?.includes(port) === true ? { reusePort: true } : {}),
+  };
+  const socket = createSocket(socketOptions);
   await new Promise<void>((resolve, reject) => {
     const onError = (e: Error): void => {
       socket.close();
       reject(new NetworkError('ERR_BIND', `cannot bind UDP ${address}:${bind.port ?? 0}: ${e.message}`, e));
     };
     socket.once('error', onError);
-    socket.bind({ address, port: bind.port ?? 0, exclusive: true }, () => {
+    // exclusive: a cluster worker binds its own socket (with reusePort, its own member of the group).
+    socket.bind({ address, port, exclusive: true }, () => {
       socket.off('error', onError);
       resolve();
     });
@@ -195,6 +208,30 @@ async function bindNodeSocket(bind: BindOptions, options: NodeNetworkOptions): P
   const a = socket.address();
   const maxQueue = options.maxSendQueueBytes ?? DEFAULT_MAX_SEND_QUEUE_BYTES;
   return new NodeUdpSocket(socket, { address: a.address, port: a.port }, bind.family, peer, maxQueue);
+}
+
+/**
+ * Whether this Node's `dgram` shares a UDP port between sockets (`reusePort`, SO_REUSEPORT:
+ * Node >= 22.12 and >= 23.1 on Linux): binds two sockets to one loopback port and reports
+ * whether the second bind succeeded. Older Nodes ignore the option, so the second bind fails.
+ */
+export async function udpReusePortSupported(): Promise<boolean> {
+  const open = (port: number): Promise<Socket | undefined> =>
+    new Promise((resolve) => {
+      const options: SocketOptions & { reusePort?: boolean } = { type: 'udp4', reusePort: true };
+      const s = createSocket(options);
+      s.once('error', () => {
+        s.close();
+        resolve(undefined);
+      });
+      s.bind({ address: '127.0.0.1', port, exclusive: true }, () => resolve(s));
+    });
+  const first = await open(0);
+  if (first === undefined) return false;
+  const second = await open(first.address().port);
+  first.close();
+  second?.close();
+  return second !== undefined;
 }
 
 /** Connects a UDP socket (which sends nothing) and reads the source address the OS picked. */
