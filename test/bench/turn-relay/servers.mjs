@@ -14,11 +14,12 @@ export const PASSWORD = 'bench-secret-1';
 export const REALM = 'bench.natkit.test';
 const NATKIT_BIN = process.env.NATKIT_BENCH_BIN ?? fileURLToPath(new URL('../../../apps/cli/bin/natkit.js', import.meta.url));
 /**
- * The Node binary that runs `natkit serve` (bench only; the load generator and the echo keep the
- * Node that runs this script): e.g. a newer Node with `dgram` reusePort for the workers.
- * NATKIT_BENCH_NODE_ARGS adds Node flags (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ * NATKIT_BENCH_NODE (bench only): another Node binary, e.g. a newer one with `dgram` reusePort;
+ * natkit serve then also runs on it, in columns of its own (the load generator and the echo keep
+ * the Node that runs this script). NATKIT_BENCH_NODE_ARGS adds Node flags to every natkit serve
+ * (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
-export const SERVER_NODE = process.env.NATKIT_BENCH_NODE ?? process.execPath;
+export const OTHER_NODE = process.env.NATKIT_BENCH_NODE;
 const SERVER_NODE_ARGS = (process.env.NATKIT_BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 
 /** The echo peer role (a child): `sockets` UDP sockets that send every datagram back. */
@@ -114,7 +115,7 @@ let natkitHelp = '';
 export function natkitUnavailable() {
   if (!existsSync(NATKIT_BIN)) return `${NATKIT_BIN} missing`;
   try {
-    natkitHelp = execFileSync(SERVER_NODE, [NATKIT_BIN, 'serve', '--help'], { encoding: 'utf8', timeout: 10_000 });
+    natkitHelp = execFileSync(process.execPath, [NATKIT_BIN, 'serve', '--help'], { encoding: 'utf8', timeout: 10_000 });
     if (!natkitHelp.includes('--relay-ports')) return 'natkit serve has no --relay-ports yet (the TURN relay of issue 6 is not in this tree)';
     return null;
   } catch (e) {
@@ -132,10 +133,10 @@ function natkitQuotaArgs(allocations) {
  * `natkit serve` with the relay flags of issue 6, quotas raised for the allocation test when it has
  * them; NATKIT_BENCH_SERVE_ARGS adds flags (e.g. workers).
  */
-export async function startNatkit(relayPorts, allocations, workerArgs = []) {
+export async function startNatkit(relayPorts, allocations, workerArgs = [], node = process.execPath) {
   const port = await freePort();
   const extra = [...(process.env.NATKIT_BENCH_SERVE_ARGS ?? '').split(/\s+/).filter(Boolean), ...workerArgs];
-  const child = start(SERVER_NODE, [
+  const child = start(node, [
     ...SERVER_NODE_ARGS, NATKIT_BIN, 'serve', '--address', HOST, '--port', String(port),
     '--user', `${USER}:${PASSWORD}`, '--realm', REALM,
     '--relay-ports', `${relayPorts.low}-${relayPorts.high}`, '--relay-address', HOST, '--allow-peer', '127.0.0.0/8',
