@@ -63,6 +63,14 @@ async function measureColumn(column, o) {
   return out;
 }
 
+const nodeVersion = (node) => execFileSync(node, ['--version'], { encoding: 'utf8' }).trim().replace(/^v/, '');
+
+/** Node >= 22.12 / 23.1: dgram's reusePort (natkit serve probes it the same way at start). */
+function hasReusePort(version) {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+}
+
 function threadsOf(pid) {
   try {
     return Number(/Threads:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
@@ -102,13 +110,15 @@ function columnsHere(o) {
   if (natkitWhy === null) {
     // natkit on this Node, then (NATKIT_BENCH_NODE) on another one: "natkit node24.1.0".
     const nodes = [{ label: 'natkit', node: process.execPath }];
-    if (OTHER_NODE !== undefined) nodes.push({ label: `natkit node${execFileSync(OTHER_NODE, ['--version'], { encoding: 'utf8' }).trim().replace(/^v/, '')}`, node: OTHER_NODE });
+    if (OTHER_NODE !== undefined) nodes.push({ label: `natkit node${nodeVersion(OTHER_NODE)}`, node: OTHER_NODE });
     for (const { label, node } of nodes) {
       columns.push({ name: label, start: () => startNatkit(RELAY_PORTS, o.holdAllocations, [], node) });
       // A "natkit --workers 2" column: natkit serve with two relay worker processes, sharing the UDP
       // port (SO_REUSEPORT) where that Node can, else the load generator follows the 300
-      // ALTERNATE-SERVER redirects to the workers' ports; NATKIT_BENCH_WORKERS=1 leaves it out.
-      if (o.workers > 1) columns.push({ name: `${label} --workers ${o.workers}`, start: () => startNatkit(RELAY_PORTS, o.holdAllocations, ['--workers', String(o.workers)], node) });
+      // ALTERNATE-SERVER redirects to the workers' ports (ephemeral: --worker-port 0, which would
+      // also turn SO_REUSEPORT off); NATKIT_BENCH_WORKERS=1 leaves it out.
+      const workerArgs = ['--workers', String(o.workers), ...(hasReusePort(nodeVersion(node)) ? [] : ['--worker-port', '0'])];
+      if (o.workers > 1) columns.push({ name: `${label} --workers ${o.workers}`, start: () => startNatkit(RELAY_PORTS, o.holdAllocations, workerArgs, node) });
     }
   } else unavailable.push(`natkit: not available (${natkitWhy})`);
   return { columns, unavailable };
