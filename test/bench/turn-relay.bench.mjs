@@ -17,6 +17,7 @@
 // NATKIT_BENCH_ONLY=natkit leaves the coturn columns out (quick before/after runs of natkit alone).
 // Only 127.0.0.1 is used (relay ports 20000-31999, below Linux's ephemeral range); every child
 // is killed by pid; a watchdog bounds the whole run.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -25,17 +26,21 @@ import { loadgen } from './turn-relay/loadgen.mjs';
 import { runAllocations, runLatency, runThroughput } from './turn-relay/phases.mjs';
 import { killAll, stop } from './turn-relay/processes.mjs';
 import { report } from './turn-relay/report.mjs';
-import { coturnAvailable, echo, natkitUnavailable, startCoturn, startEchoPeers, startNatkit } from './turn-relay/servers.mjs';
+import { coturnAvailable, echo, natkitUnavailable, OTHER_NODE, startCoturn, startEchoPeers, startNatkit } from './turn-relay/servers.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const RELAY_PORTS = { low: 20000, high: 31999 };
-const WATCHDOG_S = 540;
+/** The whole run's bound: 540 s for the four default columns, more per extra column and round. */
+const watchdogSeconds = (columns, rounds) => Math.max(540, 40 * columns * rounds + 120);
 
 async function measureColumn(column, o) {
   const out = { name: column.name };
   let server = await column.start();
   try {
     out.threads = threadsOf(server.child.pid);
+    // How natkit's workers split UDP (startup line): one port shared (SO_REUSEPORT) or 300 redirects.
+    const udpMode = /SO_REUSEPORT/.test(server.child.output) ? 'reuseport' : /ALTERNATE-SERVER/.test(server.child.output) ? '300' : undefined;
+    if (udpMode !== undefined) out.udpMode = udpMode;
     out.throughput = [];
     for (const payload of [100, 1200]) out.throughput.push(await runThroughput(SELF, o, server, payload));
     const half = Math.max(1000, Math.round(out.throughput[0].roundTripsPerSecond / 2));
@@ -56,6 +61,14 @@ async function measureColumn(column, o) {
     out.allocationsError = e.message;
   }
   return out;
+}
+
+const nodeVersion = (node) => execFileSync(node, ['--version'], { encoding: 'utf8' }).trim().replace(/^v/, '');
+
+/** Node >= 22.12 / 23.1: dgram's reusePort (natkit serve probes it the same way at start). */
+function hasReusePort(version) {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
 }
 
 function threadsOf(pid) {
@@ -95,10 +108,18 @@ function columnsHere(o) {
   }
   const natkitWhy = natkitUnavailable();
   if (natkitWhy === null) {
-    columns.push({ name: 'natkit', start: () => startNatkit(RELAY_PORTS, o.holdAllocations) });
-    // A "natkit --workers 2" column: natkit serve with two relay worker processes (the load generator
-    // follows the 300 ALTERNATE-SERVER redirects); NATKIT_BENCH_WORKERS=1 leaves it out.
-    if (o.workers > 1) columns.push({ name: `natkit --workers ${o.workers}`, start: () => startNatkit(RELAY_PORTS, o.holdAllocations, ['--workers', String(o.workers), '--worker-port', '0']) });
+    // natkit on this Node, then (NATKIT_BENCH_NODE) on another one: "natkit node24.1.0".
+    const nodes = [{ label: 'natkit', node: process.execPath }];
+    if (OTHER_NODE !== undefined) nodes.push({ label: `natkit node${nodeVersion(OTHER_NODE)}`, node: OTHER_NODE });
+    for (const { label, node } of nodes) {
+      columns.push({ name: label, start: () => startNatkit(RELAY_PORTS, o.holdAllocations, [], node) });
+      // A "natkit --workers 2" column: natkit serve with two relay worker processes, sharing the UDP
+      // port (SO_REUSEPORT) where that Node can, else the load generator follows the 300
+      // ALTERNATE-SERVER redirects to the workers' ports (ephemeral: --worker-port 0, which would
+      // also turn SO_REUSEPORT off); NATKIT_BENCH_WORKERS=1 leaves it out.
+      const workerArgs = ['--workers', String(o.workers), ...(hasReusePort(nodeVersion(node)) ? [] : ['--worker-port', '0'])];
+      if (o.workers > 1) columns.push({ name: `${label} --workers ${o.workers}`, start: () => startNatkit(RELAY_PORTS, o.holdAllocations, workerArgs, node) });
+    }
   } else unavailable.push(`natkit: not available (${natkitWhy})`);
   return { columns, unavailable };
 }
@@ -117,12 +138,13 @@ async function main(argv) {
     holdAllocations: Number(process.env.NATKIT_BENCH_ALLOCATIONS ?? 10_000),
     workers: Number(process.env.NATKIT_BENCH_WORKERS ?? 2),
   };
+  const { columns, unavailable } = columnsHere(o);
+  const watchdogS = watchdogSeconds(columns.length, o.rounds);
   const watchdog = setTimeout(() => {
-    console.error(`watchdog: the relay benchmark took over ${WATCHDOG_S} s, killing its children`);
+    console.error(`watchdog: the relay benchmark took over ${watchdogS} s, killing its children`);
     killAll();
     process.exit(1);
-  }, WATCHDOG_S * 1000);
-  const { columns, unavailable } = columnsHere(o);
+  }, watchdogS * 1000);
   const echoPeers = await startEchoPeers(SELF, o.echoPeers);
   console.log(
     `TURN relay on 127.0.0.1: ${o.allocations} allocations (ChannelData, closed loop, window ${o.window} each) from ${o.loadgens} load generator processes ` +
@@ -151,7 +173,12 @@ async function main(argv) {
     await Promise.all(echoPeers.children.map((child) => stop(child)));
     clearTimeout(watchdog);
   }
-  const results = columns.filter((c) => all.get(c.name).length > 0 && !c.failed).map((c) => medianOf(all.get(c.name)));
+  const results = columns
+    .filter((c) => all.get(c.name).length > 0 && !c.failed)
+    .map((c) => {
+      const r = medianOf(all.get(c.name));
+      return { ...r, name: r.udpMode === undefined ? c.name : `${c.name} (${r.udpMode})`, base: c.name.replace(/ --workers \d+$/, '') };
+    });
   report(results, unavailable, harness.length > 0 ? medianOf(harness) : undefined);
   console.log(`load average ${loadavg()[0].toFixed(1)} at the end (other work on the machine shares these CPUs)`);
 }

@@ -118,6 +118,34 @@ describe('natkit serve --workers 2', () => {
     expect(created.reduce((x, y) => x + y, 0)).toBe(5); // 3 relay-check/library UDP + 2 TCP, all in workers
   }, 90_000);
 
+  it('with a fixed --port the workers share it (SO_REUSEPORT) on a Node with dgram reusePort, else the primary redirects (300)', async () => {
+    const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+    const reusePort = major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+    const probe = await createNodeNetwork().bindUdp({ family: 4, address: '127.0.0.1' });
+    const fixed = probe.local.port; // free a moment ago: loopback only
+    await probe.close();
+    const s = await serveWorkers(['--port', String(fixed)]);
+    expect(s.port).toBe(fixed);
+    const workerPorts = [...s.output().matchAll(/worker \d \(pid \d+\): TURN on UDP 127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
+    const udp = await relayCheck(fixed, ['--user', 'alice:pw-alice']);
+    expect(udp.code, udp.out).toBe(0);
+    if (reusePort) {
+      expect(s.output()).toMatch(/UDP port \d+ shared by the 2 workers \(SO_REUSEPORT\)/);
+      expect(workerPorts).toEqual([fixed, fixed]);
+      expect(udp.out).not.toMatch(/redirected/);
+    } else {
+      expect(s.output()).toMatch(/300 ALTERNATE-SERVER/);
+      expect(workerPorts).not.toContain(fixed);
+      expect(udp.out).toMatch(/redirected to +127\.0\.0\.1:(\d+)/);
+    }
+    const exited = new Promise<number | null>((r) => s.child.on('exit', (code) => r(code)));
+    s.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(await gone(s.workerPids, 5000)).toBe(true);
+    const created = [...s.output().matchAll(/worker \d relay stopped; .*"allocationsCreated":(\d+)/g)].map((m) => Number(m[1]));
+    expect(created.reduce((x, y) => x + y, 0)).toBeGreaterThan(0); // relayed by a worker either way
+  }, 90_000);
+
   it('restarts a worker that dies, and its workers end with a primary that is killed (no orphans)', async () => {
     const s = await serveWorkers();
     const [first] = s.workerPids;

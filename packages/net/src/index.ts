@@ -35,7 +35,7 @@ export type { InputErrorCode, NumberRange } from './input-check.js';
 export { checkBindOptions, describeValue, numberProblem, portProblem, sendTargetError } from './input-check.js';
 export { NetworkError } from './errors.js';
 export type { NodeNetworkOptions } from './node/node-network.js';
-export { createNodeNetwork } from './node/node-network.js';
+export { createNodeNetwork, udpReusePortSupported } from './node/node-network.js';
 export { DEFAULT_MAX_SEND_QUEUE_BYTES } from './node/send-queue.js';
 export type {
   AcceptedConnection,

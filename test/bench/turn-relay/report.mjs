@@ -45,37 +45,49 @@ function allocationRows(results) {
   return rows;
 }
 
-function ratioLines(results) {
-  const natkit = results.find((r) => r.name === 'natkit');
-  const one = results.find((r) => r.name === 'coturn -m 1');
-  const all = results.find((r) => r.name === 'coturn default');
-  if (natkit === undefined || one === undefined) return ['ratios: need both natkit and coturn results'];
+/** Ratio lines of one natkit column (one process or workers) against coturn and its own one-process base. */
+function natkitLines(r, one, all, base) {
   const lines = [];
   for (const [i, payload] of [[0, 100], [1, 1200]]) {
     lines.push(
-      `relayed pkt/s at ${payload} B: natkit/coturn -m 1 = ${ratio(natkit.throughput[i].relayedPps, one.throughput[i].relayedPps)}` +
-        (all ? `, natkit/coturn default = ${ratio(natkit.throughput[i].relayedPps, all.throughput[i].relayedPps)}` : ''),
+      `relayed pkt/s at ${payload} B: ${r.name}/coturn -m 1 = ${ratio(r.throughput[i].relayedPps, one.throughput[i].relayedPps)}` +
+        (all ? `, /coturn default = ${ratio(r.throughput[i].relayedPps, all.throughput[i].relayedPps)}` : '') +
+        (base ? `, /${base.name} = ${ratio(r.throughput[i].relayedPps, base.throughput[i].relayedPps)}` : ''),
     );
   }
-  const workers = results.find((r) => r.name.startsWith('natkit --workers'));
-  if (workers !== undefined) {
-    for (const [i, payload] of [[0, 100], [1, 1200]]) {
-      lines.push(
-        `relayed pkt/s at ${payload} B: ${workers.name}/natkit = ${ratio(workers.throughput[i].relayedPps, natkit.throughput[i].relayedPps)}` +
-          (all ? `, ${workers.name}/coturn default = ${ratio(workers.throughput[i].relayedPps, all.throughput[i].relayedPps)}` : '') +
-          ' (the load generator and echo peers share the same cores)',
-      );
-    }
-  }
-  lines.push(`CPU-s per million relayed packets (100 B): natkit/coturn -m 1 = ${ratio(natkit.throughput[0].cpuSecondsPerMillion, one.throughput[0].cpuSecondsPerMillion)} (lower is better)`);
-  lines.push(`allocations/s: natkit/coturn -m 1 = ${ratio(natkit.allocations?.allocationsPerSecond, one.allocations?.allocationsPerSecond)}`);
-  lines.push(`memory per allocation: natkit/coturn -m 1 = ${ratio(natkit.allocations?.bytesPerAllocation, one.allocations?.bytesPerAllocation)} (lower is better)`);
-  const goalRate = natkit.throughput[0].relayedPps / one.throughput[0].relayedPps;
-  const addedP99 = natkit.latency.p99 - natkit.direct.p99;
-  lines.push(`goal >= 0.5x coturn one-thread at 100 B: ${goalRate >= 0.5 ? 'yes' : 'NO'} (${goalRate.toFixed(2)}x)`);
-  if (all) lines.push(`goal > coturn default at 100 B: ${natkit.throughput[0].relayedPps > all.throughput[0].relayedPps ? 'yes' : 'NO'}`);
+  lines.push(`CPU-s per million relayed packets (100 B): ${r.name}/coturn -m 1 = ${ratio(r.throughput[0].cpuSecondsPerMillion, one.throughput[0].cpuSecondsPerMillion)} (lower is better)`);
+  lines.push(`allocations/s: ${r.name}/coturn -m 1 = ${ratio(r.allocations?.allocationsPerSecond, one.allocations?.allocationsPerSecond)}; memory per allocation: ${ratio(r.allocations?.bytesPerAllocation, one.allocations?.bytesPerAllocation)} (lower is better)`);
+  return lines;
+}
+
+/** The goals of issue 6 for one natkit column: the 0.5x goal is for one process (one core). */
+function goalLines(r, one, all, workers) {
+  const lines = [];
+  const rate = r.throughput[0].relayedPps;
+  if (!workers) lines.push(`goal >= 0.5x coturn one-thread at 100 B (${r.name}): ${rate / one.throughput[0].relayedPps >= 0.5 ? 'yes' : 'NO'} (${(rate / one.throughput[0].relayedPps).toFixed(2)}x)`);
+  if (all) lines.push(`goal > coturn default at 100 B (${r.name}): ${rate > all.throughput[0].relayedPps ? 'yes' : 'NO'} (${ratio(rate, all.throughput[0].relayedPps)})`);
+  const addedP99 = r.latency.p99 - r.direct.p99;
   const p99Verdict = addedP99 < 0 ? 'inconclusive (the direct p99 is above the relayed one: scheduler noise)' : addedP99 < 1 ? 'yes' : 'NO';
-  lines.push(`goal added p99 < 1 ms at half load: ${p99Verdict} (${natkit.latency.p99 >= 100 ? '>= 100' : fixed(addedP99, 3)} ms)`);
+  lines.push(`goal added p99 < 1 ms at half load (${r.name}): ${p99Verdict} (${r.latency.p99 >= 100 ? '>= 100' : fixed(addedP99, 3)} ms)`);
+  return lines;
+}
+
+function ratioLines(results) {
+  const one = results.find((r) => r.name === 'coturn -m 1');
+  const all = results.find((r) => r.name === 'coturn default');
+  const natkits = results.filter((r) => r.name.startsWith('natkit'));
+  if (natkits.length === 0 || one === undefined) return ['ratios: need both natkit and coturn results'];
+  const lines = [];
+  for (const r of natkits) {
+    const workers = / --workers \d+/.test(r.name);
+    const base = workers ? results.find((b) => b.name === r.base) : undefined;
+    lines.push(...natkitLines(r, one, all, base));
+    if (workers) lines.push('  (the workers, the load generator and the echo peers share the same two cores)');
+  }
+  for (const r of natkits) {
+    const workers = / --workers \d+/.test(r.name);
+    lines.push(...goalLines(r, one, all, workers));
+  }
   return lines;
 }
 

@@ -13,6 +13,14 @@ export const USER = 'bench';
 export const PASSWORD = 'bench-secret-1';
 export const REALM = 'bench.natkit.test';
 const NATKIT_BIN = process.env.NATKIT_BENCH_BIN ?? fileURLToPath(new URL('../../../apps/cli/bin/natkit.js', import.meta.url));
+/**
+ * NATKIT_BENCH_NODE (bench only): another Node binary, e.g. a newer one with `dgram` reusePort;
+ * natkit serve then also runs on it, in columns of its own (the load generator and the echo keep
+ * the Node that runs this script). NATKIT_BENCH_NODE_ARGS adds Node flags to every natkit serve
+ * (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ */
+export const OTHER_NODE = process.env.NATKIT_BENCH_NODE;
+const SERVER_NODE_ARGS = (process.env.NATKIT_BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 
 /** The echo peer role (a child): `sockets` UDP sockets that send every datagram back. */
 export async function echo([sockets]) {
@@ -125,11 +133,11 @@ function natkitQuotaArgs(allocations) {
  * `natkit serve` with the relay flags of issue 6, quotas raised for the allocation test when it has
  * them; NATKIT_BENCH_SERVE_ARGS adds flags (e.g. workers).
  */
-export async function startNatkit(relayPorts, allocations, workerArgs = []) {
+export async function startNatkit(relayPorts, allocations, workerArgs = [], node = process.execPath) {
   const port = await freePort();
   const extra = [...(process.env.NATKIT_BENCH_SERVE_ARGS ?? '').split(/\s+/).filter(Boolean), ...workerArgs];
-  const child = start(process.execPath, [
-    NATKIT_BIN, 'serve', '--address', HOST, '--port', String(port),
+  const child = start(node, [
+    ...SERVER_NODE_ARGS, NATKIT_BIN, 'serve', '--address', HOST, '--port', String(port),
     '--user', `${USER}:${PASSWORD}`, '--realm', REALM,
     '--relay-ports', `${relayPorts.low}-${relayPorts.high}`, '--relay-address', HOST, '--allow-peer', '127.0.0.0/8',
     ...natkitQuotaArgs(allocations),

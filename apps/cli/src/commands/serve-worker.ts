@@ -8,8 +8,10 @@ import { startStreamServer, type StreamServer } from './serve-streams.js';
 export interface WorkerConfig {
   readonly index: number;
   readonly address: string;
-  /** This worker's own UDP port (0: ephemeral). */
+  /** This worker's own UDP port (0: ephemeral), or the main port shared with SO_REUSEPORT. */
   readonly udpPort: number;
+  /** `udpPort` is the main port, shared by all workers (SO_REUSEPORT). */
+  readonly reusePort: boolean;
   /** The main port: TCP (and TLS) there is one listener shared by all workers (node:cluster). */
   readonly tcpPort: number;
   readonly tls?: TlsServerOptions;
@@ -37,7 +39,7 @@ export interface ServeWorker {
 /** Starts a worker's servers from its config. Throws what the servers throw (a busy port). */
 export async function startServeWorker(config: WorkerConfig): Promise<ServeWorker> {
   const logger = createConsoleLogger({ level: config.logLevel, write: (s) => process.stderr.write(s) }).child(`worker ${config.index}`);
-  const nodeNetwork = createNodeNetwork({ receiveBufferSize: 4 << 20 });
+  const nodeNetwork = createNodeNetwork({ receiveBufferSize: 4 << 20, ...(config.reusePort ? { reusePorts: [config.udpPort] } : {}) });
   const relay = createRelay(config.relay, nodeNetwork, logger);
   const server = createStunServer(
     { primary: { address: config.address, port: config.udpPort }, software: 'natkit' },

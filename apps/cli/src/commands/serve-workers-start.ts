@@ -22,21 +22,24 @@ export interface WorkersPlan {
   readonly tlsFlags: { readonly tls?: TlsServerOptions; readonly tlsPort: number };
   /** The relay options, with the shared self-issued secret. */
   readonly relay: TurnServerOptions;
+  /** The workers bind the main UDP port too (SO_REUSEPORT) instead of ports of their own. */
+  readonly reusePort: boolean;
 }
 
 /** Splits ports and relay ports over the workers and starts them. Throws ERR_USAGE or a start failure. */
 export async function startServeWorkers(plan: WorkersPlan, advertised: string | undefined, report: (line: string) => void): Promise<WorkerPool> {
-  const ports = workerPorts(plan.count, plan.ephemeral ? 0 : plan.mainPort, plan.highestUsed, plan.base);
+  const ports = plan.reusePort ? Array.from({ length: plan.count }, () => plan.mainPort) : workerPorts(plan.count, plan.ephemeral ? 0 : plan.mainPort, plan.highestUsed, plan.base);
   const slices = relaySlices(plan.relay.relayPorts ?? DEFAULT_RELAY_PORTS, plan.count);
   const configs: WorkerConfig[] = ports.map((udpPort, index) => ({
     index,
     address: plan.address,
     udpPort,
+    reusePort: plan.reusePort,
     tcpPort: plan.mainPort,
     tlsPort: plan.tlsFlags.tlsPort,
     ...(plan.tlsFlags.tls === undefined ? {} : { tls: plan.tlsFlags.tls }),
     relay: { ...plan.relay, relayPorts: slices[index] ?? DEFAULT_RELAY_PORTS },
     logLevel: plan.level,
   }));
-  return startWorkerPool(configs, advertised, report);
+  return startWorkerPool(configs, advertised, report, plan.reusePort);
 }

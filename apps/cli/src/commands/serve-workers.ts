@@ -35,7 +35,12 @@ export interface WorkerPool {
  * Forks one node:cluster worker per config, waits until all serve, and restarts one that exits
  * (up to 5 times a minute; `report` says so). `advertised` replaces the address in ALTERNATE-SERVER.
  */
-export async function startWorkerPool(configs: readonly WorkerConfig[], advertised: string | undefined, report: (line: string) => void): Promise<WorkerPool> {
+export async function startWorkerPool(
+  configs: readonly WorkerConfig[],
+  advertised: string | undefined,
+  report: (line: string) => void,
+  reusePort = false,
+): Promise<WorkerPool> {
   cluster.setupPrimary({ exec: fileURLToPath(new URL('../serve-worker-main.js', import.meta.url)), args: [], serialization: 'advanced' });
   const slots: Slot[] = configs.map((config) => ({ config, restarts: [] }));
   let stopping = false;
@@ -93,7 +98,11 @@ export async function startWorkerPool(configs: readonly WorkerConfig[], advertis
     throw e;
   }
   const lines = slots.map((s) => `worker ${s.config.index} (pid ${s.worker?.process.pid ?? '?'}): TURN on UDP ${(s.udp ?? []).map(formatEndpoint).join(', ')}, relay ports ${s.config.relay.relayPorts?.low}-${s.config.relay.relayPorts?.high}`);
-  lines.push('UDP Allocates on the main port are answered 300 ALTERNATE-SERVER (signed) with the port of worker hash(5-tuple) mod N: open the worker ports too');
+  lines.push(
+    reusePort
+      ? `UDP port ${configs[0]?.udpPort ?? '?'} shared by the ${slots.length} workers (SO_REUSEPORT): the kernel picks a client's worker by the hash of its 4-tuple`
+      : 'UDP Allocates on the main port are answered 300 ALTERNATE-SERVER (signed) with the port of worker hash(5-tuple) mod N: open the worker ports too',
+  );
   lines.push(...tcpLines.map((l) => `${l} (one listener shared by the ${slots.length} workers, node:cluster)`));
   return { lines, redirect: (ctx) => redirectTo(slots, ctx, advertised), close };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createConsoleLogger, createNodeNetwork, familyOf, formatEndpoint, type LogLevel } from '@natkit/net';
+import { createConsoleLogger, createNodeNetwork, familyOf, formatEndpoint, udpReusePortSupported, type Endpoint, type LogLevel } from '@natkit/net';
 import { createStunServer, StunError, type StunServer } from '@natkit/stun';
 import type { TurnServer, TurnServerOptions } from '@natkit/turn';
 import { ExitCode } from '../exit-codes.js';
@@ -50,6 +50,7 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
   let streams: StreamServer | undefined;
   let pool: WorkerPool | undefined;
   let started: StunServer | undefined;
+  let udpAddresses: Endpoint[] = [];
   try {
     const level = (flags.logLevel ?? 'info') as LogLevel;
     if (!LEVELS.includes(level)) throw new StunError('ERR_USAGE', `--log-level takes one of ${LEVELS.join(', ')}`);
@@ -84,11 +85,15 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
     if (workers > 1 && relayOptions !== undefined) relayOptions = { ...relayOptions, selfIssuedSecret: randomBytes(32).toString('base64url') };
     const tlsFlags = parseTlsFlags(flags, parsePort);
     if (relayOptions === undefined && tlsFlags.tls !== undefined) throw new StunError('ERR_USAGE', '--tls-cert/--tls-key serve TURN over TLS: not with --no-relay');
-    const nodeNetwork = createNodeNetwork({ receiveBufferSize: 4 << 20 });
-    if (relayOptions !== undefined) relay = createRelay(relayOptions, nodeNetwork, logger, workers > 1 ? (ctx) => pool?.redirect(ctx) : undefined);
+    // Workers share the main UDP port (SO_REUSEPORT) where this Node can, the port is fixed, there is
+    // no RFC 5780 alternate (its sockets stay in one process) and no --worker-port asks for ports of their own.
+    const reusePort = workers > 1 && port !== 0 && alternate === undefined && workerBase === undefined && (await udpReusePortSupported());
+    const nodeNetwork = createNodeNetwork({ receiveBufferSize: 4 << 20, ...(reusePort ? { reusePorts: [port] } : {}) });
+    if (relayOptions !== undefined) relay = createRelay(relayOptions, nodeNetwork, logger, workers > 1 && !reusePort ? (ctx) => pool?.redirect(ctx) : undefined);
     // The relay shares the STUN server's UDP sockets (one port; RFC 7983 first-byte demux),
-    // including those a wildcard server opens and closes as local addresses come and go.
-    const shared = relay;
+    // including those a wildcard server opens and closes as local addresses come and go. With
+    // reusePort the primary only holds the port until its workers have joined the group.
+    const shared = reusePort ? undefined : relay;
     const network = shared === undefined ? nodeNetwork : sharingNetwork(nodeNetwork, (s) => shared.attachUdpSocket(s));
     server = createStunServer(
       { primary: { address, port }, ...(alternate === undefined ? {} : { alternate }), software: 'natkit', otherAddressOnAlternate, advertised },
@@ -96,12 +101,15 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
     );
     await server.start();
     started = server;
+    udpAddresses = server.addresses();
     // TURN over TCP on the same port number (and TLS there and on --tls-port), told apart by first bytes.
     const primary = server.addresses()[0];
     if (relay !== undefined && primary !== undefined && relayOptions !== undefined && workers > 1) {
       const highest = Math.max(primary.port, ...server.addresses().map((e) => e.port));
-      const plan = { count: workers, base: workerBase, mainPort: primary.port, ephemeral: port === 0, highestUsed: highest, address, level, tlsFlags, relay: relayOptions };
+      const plan = { count: workers, base: workerBase, mainPort: primary.port, ephemeral: port === 0, highestUsed: highest, address, level, tlsFlags, relay: relayOptions, reusePort };
       pool = await startServeWorkers(plan, advertisedPrimary, (line) => io.stderr(`natkit serve: ${line}\n`));
+      // The workers are in the SO_REUSEPORT group now: the primary leaves it (it relays nothing).
+      if (reusePort) await server.close();
     } else if (relay !== undefined && primary !== undefined) {
       const rendezvous = createServeRendezvous(relay, relayOptions?.advertisedRelayAddresses ?? [], primary.port, logger);
       try {
@@ -119,7 +127,7 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
     io.stderr(`natkit serve: ${e instanceof Error ? e.message : String(e)}\n`);
     return e instanceof StunError && (e.code === 'ERR_USAGE' || e.code === 'ERR_STUN_SERVER_CONFIG') ? ExitCode.Usage : ExitCode.Error;
   }
-  const addresses = server.addresses().map(formatEndpoint).join(', ');
+  const addresses = udpAddresses.map(formatEndpoint).join(', ');
   io.stdout(`natkit serve: STUN (${server.mode === 'full' ? 'RFC 5780 behavior discovery' : server.mode === 'port-only' ? 'RFC 5780 port changes only' : 'binding only'}) on UDP ${addresses}\n`);
   if (wildcard) {
     io.stdout('natkit serve: one socket per local address (wildcard), following address changes: answers leave from the address each request came to\n');
@@ -128,7 +136,7 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
     io.stdout('natkit serve: RFC 5780 NAT behavior tests need two addresses: add --alternate-address IP\n');
   }
   if (relay !== undefined && relayOptions !== undefined) {
-    for (const line of relayStartupLines(relay, server.addresses(), relayOptions)) io.stdout(`natkit serve: ${line}\n`);
+    for (const line of relayStartupLines(relay, udpAddresses, relayOptions)) io.stdout(`natkit serve: ${line}\n`);
     for (const line of streams?.lines ?? pool?.lines ?? []) io.stdout(`natkit serve: ${line}\n`);
   } else {
     io.stdout('natkit serve: TURN relay off (--no-relay)\n');

@@ -1,4 +1,4 @@
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import { anyAddress, familyOf, isSameEndpoint, type Endpoint, type Family } from '../endpoint.js';
 import type { BindOptions, InterfaceAddress, MessageHandler, Network, UdpSocket, UdpSocketStats } from '../network.js';
@@ -20,6 +20,15 @@ export interface NodeNetworkOptions {
    * counted (`UdpSocket.stats()`).
    */
   readonly maxSendQueueBytes?: number;
+  /**
+   * UDP ports whose sockets join an SO_REUSEPORT group (Node >= 22.12 / 23.1 `reusePort`): other
+   * processes of the same user bind the same port, and the kernel hands each datagram to one of
+   * the sockets by a hash of its 4-tuple, so one client keeps reaching the same socket while the
+   * group stays the same. Only for these ports (a server's listening port), never for ephemeral
+   * or relay ports. Check `udpReusePortSupported()` first: older Nodes ignore the option, and the
+   * second bind then fails.
+   */
+  readonly reusePorts?: readonly number[];
 }
 
 /** The `Network` backed by Node's `dgram` sockets, with TCP and TLS streams (`node:net`, `node:tls`). */
@@ -53,11 +62,6 @@ class NodeUdpSocket implements UdpSocket {
   readonly #handlers = new Set<MessageHandler>();
   readonly #errorHandlers = new Set<(e: Error) => void>();
   readonly #queue: SendQueueLimit;
-  #settleScheduled = false;
-  readonly #settleAll = (): void => {
-    this.#settleScheduled = false;
-    this.#queue.settleAll();
-  };
   #closed: Promise<void> | undefined;
 
   constructor(
@@ -93,19 +97,17 @@ class NodeUdpSocket implements UdpSocket {
       return;
     }
     if (!this.#queue.admit(this.#socket.getSendQueueSize(), data.length)) return;
-    // dgram hands each datagram to its queue a tick later: the sends of one synchronous burst are
-    // settled together by one tick (not one per send: that cost 60-80 ns a send, measured).
-    if (!this.#settleScheduled) {
-      this.#settleScheduled = true;
-      process.nextTick(this.#settleAll);
-    }
     try {
       // No per-send callback: a failed send is emitted as the socket's error event, which is handled.
+      // The address lookup answers at once (literalLookup), so the datagram reaches the socket
+      // (the wire, or libuv's queue) within this call, as on a connected socket.
       if (this.peer === undefined) this.#socket.send(data, to.port, to.address);
       else if (isSameEndpoint(to, this.peer)) this.#socket.send(data);
       else this.#emitError(new NetworkError('ERR_SOCKET_CONNECTED', `this socket is connected to ${this.peer.address}:${this.peer.port}`));
     } catch (e) {
       this.#emitError(e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      this.#queue.settle(data.length);
     }
   }
 
@@ -159,19 +161,24 @@ class NodeUdpSocket implements UdpSocket {
 async function bindNodeSocket(bind: BindOptions, options: NodeNetworkOptions): Promise<UdpSocket> {
   checkBindOptions(bind);
   const address = bind.address ?? anyAddress(bind.family);
-  const socket = createSocket({
+  const port = bind.port ?? 0;
+  const socketOptions: SocketOptions & { reusePort?: boolean } = {
     type: bind.family === 4 ? 'udp4' : 'udp6',
     ipv6Only: bind.family === 6,
+    lookup: literalLookup,
     ...(options.receiveBufferSize !== undefined ? { recvBufferSize: options.receiveBufferSize } : {}),
     ...(options.sendBufferSize !== undefined ? { sendBufferSize: options.sendBufferSize } : {}),
-  });
+    ...(port !== 0 && options.reusePorts?.includes(port) === true ? { reusePort: true } : {}),
+  };
+  const socket = createSocket(socketOptions);
   await new Promise<void>((resolve, reject) => {
     const onError = (e: Error): void => {
       socket.close();
       reject(new NetworkError('ERR_BIND', `cannot bind UDP ${address}:${bind.port ?? 0}: ${e.message}`, e));
     };
     socket.once('error', onError);
-    socket.bind({ address, port: bind.port ?? 0, exclusive: true }, () => {
+    // exclusive: a cluster worker binds its own socket (with reusePort, its own member of the group).
+    socket.bind({ address, port, exclusive: true }, () => {
       socket.off('error', onError);
       resolve();
     });
@@ -195,6 +202,40 @@ async function bindNodeSocket(bind: BindOptions, options: NodeNetworkOptions): P
   const a = socket.address();
   const maxQueue = options.maxSendQueueBytes ?? DEFAULT_MAX_SEND_QUEUE_BYTES;
   return new NodeUdpSocket(socket, { address: a.address, port: a.port }, bind.family, peer, maxQueue);
+}
+
+/**
+ * dgram's address lookup, for IP literals only: every address this adapter hands dgram (bind,
+ * connect, send) has been checked to be an IP literal of the socket's family first. It answers at
+ * once, so that `send` goes out in the call instead of after `dns.lookup` and a tick per datagram
+ * (what the default lookup costs on a relay's every packet).
+ */
+function literalLookup(address: string, _options: unknown, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  callback(null, address, familyOf(address) ?? 4);
+}
+
+/**
+ * Whether this Node's `dgram` shares a UDP port between sockets (`reusePort`, SO_REUSEPORT:
+ * Node >= 22.12 and >= 23.1 on Linux): binds two sockets to one loopback port and reports
+ * whether the second bind succeeded. Older Nodes ignore the option, so the second bind fails.
+ */
+export async function udpReusePortSupported(): Promise<boolean> {
+  const open = (port: number): Promise<Socket | undefined> =>
+    new Promise((resolve) => {
+      const options: SocketOptions & { reusePort?: boolean } = { type: 'udp4', reusePort: true };
+      const s = createSocket(options);
+      s.once('error', () => {
+        s.close();
+        resolve(undefined);
+      });
+      s.bind({ address: '127.0.0.1', port, exclusive: true }, () => resolve(s));
+    });
+  const first = await open(0);
+  if (first === undefined) return false;
+  const second = await open(first.address().port);
+  first.close();
+  second?.close();
+  return second !== undefined;
 }
 
 /** Connects a UDP socket (which sends nothing) and reads the source address the OS picked. */

@@ -18,8 +18,8 @@ export const DEFAULT_MAX_SEND_QUEUE_BYTES = 64 * 1024;
 
 /**
  * Accounting for one socket. `queued` is what the socket's own queue reports (libuv's, via
- * `getSendQueueSize()`); `pending` covers sends that `dgram` has accepted but defers by a tick
- * (its address lookup), which its queue does not show yet. A datagram is admitted when the queue
+ * `getSendQueueSize()`); `pending` covers sends admitted but not yet handed to the socket (the
+ * Node adapter settles each right after its `dgram` send call, which hands it over at once). A datagram is admitted when the queue
  * is empty (so one larger than the bound still goes out) or when it fits under the bound.
  */
 export class SendQueueLimit {
