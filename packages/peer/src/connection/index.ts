@@ -1,6 +1,6 @@
-export { Peer, type PeerComponents, type PeerOptions } from './peer.js';
+export { Peer, type PeerComponents, type PeerOptions, type PeerSetup } from './peer.js';
 export { createPeer } from './create-peer.js';
-export { measureNat, punchProfiles, unknownProfile, type NatMeasurement, type NatSource } from './nat-measurement.js';
+export { measureNat, punchProfiles, unknownProfile, type NatMeasureDeps, type NatMeasurement, type NatSource } from './nat-measurement.js';
 export { describeSide, planDirectPath, planIntroduction, punchFinder, type PunchFinderInput, type RendezvousSide } from './punch-path-finder.js';
 export { PeerConnection, type ConnectionInit, type ConnectionTiming, type ConnectionTransport } from './peer-connection.js';
 export type { ConnectionClosed, ConnectionEventMap, ConnectionStats, Handler as ConnectionEventHandler } from './connection-events.js';

@@ -56,7 +56,7 @@ export interface PeerComponents {
   readonly logger?: Logger;
 }
 
-/** What createPeer set up for the Peer. @internal */
+/** What createPeer set up for the Peer (the Peer constructor's input; use createPeer()). */
 export interface PeerSetup {
   readonly socket: UdpSocket;
   readonly local: Endpoint;
