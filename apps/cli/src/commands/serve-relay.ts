@@ -158,7 +158,7 @@ export function relayStartupLines(relay: TurnServer, udp: readonly Endpoint[], o
   lines.push(`relay auth: ${modes.join('; ')}; MESSAGE-INTEGRITY-SHA256${anonymity} offered`);
   const allow = options.allowPeers ?? [];
   lines.push(
-    'peers: special-purpose, private, loopback, link-local and metadata addresses and our own are refused' +
+    'peers: special-purpose, private, loopback, link-local and metadata addresses and our own are refused (of our own, only the relayed addresses of other allocations are allowed: relay to relay)' +
       (allow.length > 0 ? `; opened by --allow-peer: ${allow.join(', ')}` : '') +
       ((options.denyPeers ?? []).length > 0 ? `; closed by --deny-peer: ${(options.denyPeers ?? []).join(', ')}` : ''),
   );

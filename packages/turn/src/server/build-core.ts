@@ -103,6 +103,11 @@ export function buildCore(options: TurnServerOptions, components: TurnServerComp
   const rate = options.unauthenticatedReplies ?? DEFAULT_UNAUTHENTICATED_REPLIES;
   const q = { ...DEFAULT_QUOTAS, ...options.quotas };
   const { allow, deny, relayAddress, advertised } = parsePeerRanges(options);
+  const relayPorts = new RelayPortRange(components.network, ports.low, ports.high, random);
+  // Relay to relay: another allocation's relayed transport address (as bound, or as announced).
+  const announced = new Set(advertised.values());
+  const isOwnRelayedAddress = (address: string, port: number): boolean =>
+    relayPorts.holds(address, port) || (announced.has(address) && relayPorts.holdsPort(port));
   const core = new TurnCore(
     components.network,
     components.clock ?? systemClock,
@@ -110,8 +115,8 @@ export function buildCore(options: TurnServerOptions, components: TurnServerComp
     random,
     auth,
     new SourceRateLimiter(rate.burst, rate.perSecond, RATE_LIMIT_SOURCES),
-    new PeerFilter({ allow, deny, ownAddresses: [...relayAddress.values(), ...advertised.values()] }),
-    new RelayPortRange(components.network, ports.low, ports.high, random),
+    new PeerFilter({ allow, deny, ownAddresses: [...relayAddress.values(), ...advertised.values()], isOwnRelayedAddress }),
+    relayPorts,
     {
       maxLifetimeS: Math.min(options.maxLifetimeSeconds ?? MAX_ALLOCATION_LIFETIME_S, MAX_ALLOCATION_LIFETIME_S),
       bandwidth: q.bandwidthBytesPerSecond,
