@@ -41,7 +41,8 @@ export async function startServeWorkers(plan: WorkersPlan, advertised: string | 
     tcpPort: plan.mainPort,
     tlsPort: plan.tlsFlags.tlsPort,
     ...(plan.tlsFlags.tls === undefined ? {} : { tls: plan.tlsFlags.tls }),
-    relay: { ...plan.relay, relayPorts: slices[index] ?? DEFAULT_RELAY_PORTS },
+    // The whole range: a port of a sibling's slice on our address is a relayed address (relay to relay).
+    relay: { ...plan.relay, relayPorts: slices[index] ?? DEFAULT_RELAY_PORTS, siblingRelayPorts: plan.relay.relayPorts ?? DEFAULT_RELAY_PORTS },
     logLevel: plan.level,
     rendezvous: plan.rendezvous,
   }));

@@ -106,8 +106,10 @@ export function buildCore(options: TurnServerOptions, components: TurnServerComp
   const relayPorts = new RelayPortRange(components.network, ports.low, ports.high, random);
   // Relay to relay: another allocation's relayed transport address (as bound, or as announced).
   const announced = new Set(advertised.values());
+  const sibling = options.siblingRelayPorts;
+  const isSiblingPort = (port: number): boolean => sibling !== undefined && port >= sibling.low && port <= sibling.high && (port < ports.low || port > ports.high);
   const isOwnRelayedAddress = (address: string, port: number): boolean =>
-    relayPorts.holds(address, port) || (announced.has(address) && relayPorts.holdsPort(port));
+    relayPorts.holds(address, port) || (announced.has(address) && relayPorts.holdsPort(port)) || isSiblingPort(port);
   const core = new TurnCore(
     components.network,
     components.clock ?? systemClock,

@@ -59,6 +59,12 @@ export interface TurnServerOptions {
    * processes serving one realm together (`natkit serve --workers`) accept each other's credentials.
    */
   readonly selfIssuedSecret?: string;
+  /**
+   * The whole relay port range when processes serving one realm split it (`natkit serve
+   * --workers`): a port of this range outside `relayPorts`, on this server's own address, is a
+   * sibling's relayed address and accepted as a peer (relay to relay across processes).
+   */
+  readonly siblingRelayPorts?: { readonly low: number; readonly high: number };
 }
 
 export interface TurnServerComponents {

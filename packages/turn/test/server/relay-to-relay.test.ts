@@ -64,4 +64,14 @@ describe('relay to relay on one server, with the default peer filter', () => {
     expect(site.server.stats().drops['peer-denied']).toBe(refused.length * 3);
     expect(site.server.stats().packetsToPeers).toBe(0);
   });
+
+  it('with siblingRelayPorts (--workers: processes split the range), a sibling\'s slice on its own address is a relayed address; ports outside the whole range are not', async () => {
+    const site = await vnetTurnSite({ siblingRelayPorts: { low: 50000, high: 50299 } }); // own slice 50000-50099
+    const a = await allocate(site, 'alice');
+    const own = site.serverAddress.address;
+    expect(errorCodeOf(await site.run(a.client.request(TurnMethod.CreatePermission, [xorPeerAddress({ address: own, port: 50200 })])))).toBe(0);
+    for (const port of [50300, 40000, site.serverAddress.port]) {
+      expect(errorCodeOf(await site.run(a.client.request(TurnMethod.CreatePermission, [xorPeerAddress({ address: own, port })]))), `port ${port}`).toBe(403);
+    }
+  });
 });
