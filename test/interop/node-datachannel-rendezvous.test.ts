@@ -39,7 +39,7 @@ function iceServerFrom(relay: RelayCredentials, serve: NatkitServe): IceServerEn
   return { hostname, port, username: relay.username, password: relay.password, relayType: 'TurnUdp' };
 }
 
-function suite(name: string, options: { authSecrets?: readonly string[] }, extra?: (clients: () => readonly RendezvousClient[]) => void): void {
+function suite(name: string, options: { authSecrets?: readonly string[]; users?: readonly string[] }, extra?: (clients: () => readonly RendezvousClient[]) => void): void {
   describe(name, () => {
     let serve: NatkitServe;
     const clients: RendezvousClient[] = [];
@@ -90,6 +90,10 @@ function suite(name: string, options: { authSecrets?: readonly string[] }, extra
 
 describeInterop("node-datachannel with the relay credentials natkit's rendezvous hands out", { nativeModules: ['node-datachannel'] }, () => {
   suite('natkit serve with no auth flags (its own generated secret)', {});
+
+  // Static users only: the server still generates a secret for the credentials its rendezvous
+  // issues (never an empty one), and libjuice, offered USERHASH there, names itself by hash.
+  suite('natkit serve --user only (static users, no --auth-secret)', { users: ['alice:alice-pw'] });
 
   const secret = 'ndc-rendezvous-secret';
   suite('natkit serve --auth-secret', { authSecrets: [secret] }, (clients) => {

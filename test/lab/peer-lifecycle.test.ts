@@ -44,14 +44,16 @@ interface Setup {
   readonly server: string;
 }
 
-async function setup(sites: Parameters<typeof createLab>[0]['sites']): Promise<Setup & AsyncDisposable> {
+/** The lab with `natkit serve` in its internet; `allowPeers: false` serves with the default peer filter. */
+async function setup(sites: Parameters<typeof createLab>[0]['sites'], options: { allowPeers?: boolean; serveArgs?: readonly string[] } = {}): Promise<Setup & AsyncDisposable> {
   const lab = await createLab({ sites });
   try {
     const dir = await mkdtemp(join(tmpdir(), 'natkit-lab-lifecycle-'));
     lab.defer(() => rm(dir, { recursive: true, force: true }));
     await writeFile(join(dir, 'gen.mjs'), GENERATOR);
     const ip = lab.serverAddresses[0]!;
-    const serve = await lab.spawn(lab.ns.inet, [process.execPath, NATKIT_BIN, 'serve', '--address', ip, '--port', '3478', '--allow-peer', '203.0.113.0/24']);
+    const allow = options.allowPeers === false ? [] : ['--allow-peer', '203.0.113.0/24'];
+    const serve = await lab.spawn(lab.ns.inet, [process.execPath, NATKIT_BIN, 'serve', '--address', ip, '--port', '3478', ...allow, ...(options.serveArgs ?? [])]);
     await serve.waitForOutput(/rendezvous \(WebSocket/, 10_000);
     return { lab, dir, server: `${ip}:3478`, [Symbol.asyncDispose]: () => lab.close() };
   } catch (e) {
@@ -165,8 +167,14 @@ describeLab('natkit peer connections: relay to direct mid-transfer, NAT rebindin
     expect(got.endsWith(expected.slice(-64 * 100)), log).toBe(true);
   }, 90_000);
 
-  it('(c) two UDP-blocked hosts connect relay to relay (both allocations over TCP)', async () => {
-    await using s = await setup({ U1: { topology: 'udp-blocked' }, U2: { topology: 'udp-blocked' } });
+  it.each([
+    ['one process', []],
+    // Which worker takes each TCP allocation is node:cluster's choice: this proves the rendezvous and
+    // relay to relay under --workers, not relaying between two workers (a unit test covers that rule).
+    ['--workers 2 (rendezvous in the primary, handed over by the workers)', ['--workers', '2']],
+  ])('(c) two UDP-blocked hosts connect relay to relay (both allocations over TCP), with the default peer filter (no --allow-peer), %s', async (_name, serveArgs) => {
+    // The server refuses its own address as a peer, except the relayed addresses it holds.
+    await using s = await setup({ U1: { topology: 'udp-blocked' }, U2: { topology: 'udp-blocked' } }, { allowPeers: false, serveArgs });
     const { peer } = await listen(s, 'U1');
     const r = await s.lab.exec(s.lab.hosts.U2!.ns, [process.execPath, NATKIT_BIN, 'ping', '--server', s.server, '--key', join(s.dir, 'U2.pem'), '--count', '8', '--interval', '250', '--json', peer], { timeoutMs: 40_000 });
     const log = `exit ${r.code}\n${r.stdout}\n${r.stderr}`;

@@ -44,6 +44,13 @@ describe('natkit serve: the TURN relay flags', () => {
     for (const secret of ['hunter22', 's3cr3t-value', 'other-s3cr3t']) expect(r.out + r.err).not.toContain(secret);
   }, 20_000);
 
+  it('with --user only: static users and, for its rendezvous peers, credentials from a secret it generates', async () => {
+    const r = await serve(['--user', 'alice:hunter22']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/relay auth: long-term credentials \(1 user\(s\)\); credentials this server issues itself \(to its rendezvous peers\), from a secret generated at start; MESSAGE-INTEGRITY-SHA256 and USERHASH offered/);
+    expect(r.out + r.err).not.toContain('hunter22');
+  }, 20_000);
+
   it('--no-relay serves STUN only', async () => {
     const r = await serve(['--no-relay']);
     expect(r.code).toBe(0);

@@ -1,8 +1,11 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createNodeNetwork, type Endpoint } from '@natkit/net';
+import { Identity } from '@natkit/identity';
+import { connectRendezvous, RENDEZVOUS_PATH, type RendezvousClient } from '@natkit/rendezvous';
 import { allocateRelay, restCredentials, type TurnTransport } from '@natkit/turn';
 import { afterEach, describe, expect, it } from 'vitest';
 import { certificateUnavailable, makeSelfSignedCertificate } from '../../../packages/net/test/self-signed-cert.js';
@@ -68,9 +71,12 @@ function relayCheck(port: number, args: readonly string[]): Promise<{ code: numb
 }
 
 /** The library: allocate at the main port, relay 3 bytes to a loopback echo and back. */
-async function libraryRelays(port: number, transport: TurnTransport): Promise<{ server: Endpoint; redirects: readonly Endpoint[] }> {
+async function libraryRelays(
+  port: number,
+  transport: TurnTransport,
+  credentials = restCredentials({ secret: SECRET, user: 'lib', nowSeconds: Date.now() / 1000, ttlSeconds: 600 }),
+): Promise<{ server: Endpoint; redirects: readonly Endpoint[] }> {
   const network = createNodeNetwork();
-  const credentials = restCredentials({ secret: SECRET, user: 'lib', nowSeconds: Date.now() / 1000, ttlSeconds: 600 });
   const a = await allocateRelay({ server: { address: '127.0.0.1', port }, credentials, transport }, { network });
   const echo = await network.bindUdp({ family: 4, address: '127.0.0.1', port: 0 });
   try {
@@ -144,6 +150,31 @@ describe('natkit serve --workers 2', () => {
     expect(await gone(s.workerPids, 5000)).toBe(true);
     const created = [...s.output().matchAll(/worker \d relay stopped; .*"allocationsCreated":(\d+)/g)].map((m) => Number(m[1]));
     expect(created.reduce((x, y) => x + y, 0)).toBeGreaterThan(0); // relayed by a worker either way
+  }, 90_000);
+
+  it('serves the rendezvous on the shared TCP port: peers on different workers find each other, and its relay credentials work at every worker', async () => {
+    const s = await serveWorkers();
+    expect(s.output()).toMatch(/the rendezvous \(WebSocket, natkit-rendezvous\.v1\) there at ws:\/\/127\.0\.0\.1:\d+\/\S* .*presence kept by the primary process/);
+    const clients: RendezvousClient[] = [];
+    try {
+      // Four registrations: node:cluster hands TCP connections to the 2 workers round robin; every
+      // worker hands its rendezvous connections to the primary, where presence lives.
+      for (let i = 0; i < 4; i++) {
+        clients.push(await connectRendezvous({ url: `ws://127.0.0.1:${s.port}${RENDEZVOUS_PATH}`, identity: Identity.fromSeed(randomBytes(32)), nat: { ipv4: null, ipv6: null }, candidates: [], timeoutMs: 5_000 }));
+      }
+      const [a, b, c, d] = clients;
+      const intro = await a!.connect(b!.peerId, { timeoutMs: 5_000 });
+      expect(intro).toBeDefined();
+      await expect(c!.connect(d!.peerId, { timeoutMs: 5_000 })).resolves.toBeDefined();
+      const creds = { username: a!.relay!.username, password: a!.relay!.password };
+      expect((await libraryRelays(s.port, 'udp', creds)).redirects).toHaveLength(1);
+      expect((await libraryRelays(s.port, 'tcp', creds)).redirects).toHaveLength(0);
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+    }
+    const exited = new Promise<number | null>((r) => s.child.on('exit', (code) => r(code)));
+    s.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
   }, 90_000);
 
   it('restarts a worker that dies, and its workers end with a primary that is killed (no orphans)', async () => {

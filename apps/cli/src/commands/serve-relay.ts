@@ -147,13 +147,18 @@ export function relayStartupLines(relay: TurnServer, udp: readonly Endpoint[], o
   if (relay.authModes.includes('static-users')) modes.push(`long-term credentials (${options.users?.size ?? 0} user(s))`);
   if (relay.authModes.includes('rest-secret')) modes.push(`TURN REST ephemeral credentials (${options.authSecrets?.length ?? 0} secret(s))`);
   if (relay.authModes.includes('self-issued')) {
-    modes.push('only credentials this server issues itself, from a secret generated at start (no --user or --auth-secret given)');
+    modes.push(
+      relay.authModes.length === 1
+        ? 'only credentials this server issues itself, from a secret generated at start (no --user or --auth-secret given)'
+        : 'credentials this server issues itself (to its rendezvous peers), from a secret generated at start',
+    );
   }
-  const anonymity = relay.authModes.includes('static-users') && relay.authModes.length === 1 ? ' and USERHASH' : '';
+  // USERHASH finds static users and the self-issued names of this process (not names minted elsewhere).
+  const anonymity = relay.authModes.includes('static-users') && !relay.authModes.includes('rest-secret') && options.selfIssuedSecret === undefined ? ' and USERHASH' : '';
   lines.push(`relay auth: ${modes.join('; ')}; MESSAGE-INTEGRITY-SHA256${anonymity} offered`);
   const allow = options.allowPeers ?? [];
   lines.push(
-    'peers: special-purpose, private, loopback, link-local and metadata addresses and our own are refused' +
+    'peers: special-purpose, private, loopback, link-local and metadata addresses and our own are refused (of our own, only the relayed addresses of other allocations are allowed: relay to relay)' +
       (allow.length > 0 ? `; opened by --allow-peer: ${allow.join(', ')}` : '') +
       ((options.denyPeers ?? []).length > 0 ? `; closed by --deny-peer: ${(options.denyPeers ?? []).join(', ')}` : ''),
   );

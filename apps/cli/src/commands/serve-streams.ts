@@ -4,6 +4,11 @@ import { StunError } from '@natkit/stun';
 import { createRendezvousServer, RENDEZVOUS_PATH, type RendezvousServer, type RendezvousServerStats } from '@natkit/rendezvous';
 import { createPortMux, createTurnStreamRoute, type PortMuxStats, type TurnClientHandler, type TurnServer, type TurnStreamStats } from '@natkit/turn';
 
+/** A --workers process's HTTP slot: rendezvous connections go to the primary. */
+export interface RendezvousHandoff {
+  readonly handoff: (connection: StreamConnection, firstBytes: Uint8Array) => void;
+}
+
 /** The TCP/TLS flags of `natkit serve`. */
 export interface StreamServeFlags {
   readonly tlsCert?: string;
@@ -76,13 +81,14 @@ export function createServeRendezvous(relay: TurnServer, advertised: readonly st
  * bytes) and, with a certificate, TLS on the TLS port. `handler` is the TURN server's transport
  * contract. Relayed data is dropped, never queued without bound, for a client that reads slowly.
  */
-export async function startStreamServer(cfg: StreamServeConfig, handler: TurnClientHandler, rendezvous: RendezvousServer | null, network: StreamNetwork, logger: Logger): Promise<StreamServer> {
+export async function startStreamServer(cfg: StreamServeConfig, handler: TurnClientHandler, httpSlot: RendezvousServer | RendezvousHandoff, network: StreamNetwork, logger: Logger): Promise<StreamServer> {
+  const rendezvous = 'handoff' in httpSlot ? null : httpSlot;
   const family = familyOf(cfg.address) ?? 4;
   const turn = createTurnStreamRoute(handler, { logger });
-  // Without a rendezvous (the --workers processes: presence would be split between processes) the
-  // HTTP slot keeps the port mux's 404/426 placeholder.
-  const http = rendezvous === null ? {} : { http: (connection: StreamConnection, firstBytes: Uint8Array): void => rendezvous.handleStream(connection, firstBytes) };
-  const mux = createPortMux({ turn, ...http }, cfg.tls === undefined ? {} : { tls: cfg.tls }, { logger });
+  // A --workers process hands rendezvous connections to the primary (presence lives there).
+  const http = (connection: StreamConnection, firstBytes: Uint8Array): void =>
+    rendezvous === null ? (httpSlot as RendezvousHandoff).handoff(connection, firstBytes) : rendezvous.handleStream(connection, firstBytes);
+  const mux = createPortMux({ turn, http }, cfg.tls === undefined ? {} : { tls: cfg.tls }, { logger });
   const limits = { maxWriteBuffer: 512 * 1024, overflow: 'drop' as const, exclusive: cfg.shared !== true };
   const listeners: StreamListener[] = [];
   const lines: string[] = [];
@@ -91,11 +97,8 @@ export async function startStreamServer(cfg: StreamServeConfig, handler: TurnCli
     listeners.push(main);
     mux.attach(main);
     const where = `${formatEndpoint(main.local)}${cfg.tls === undefined ? '' : ' (and TLS on the same port)'}`;
-    lines.push(
-      rendezvous === null
-        ? `TURN on TCP ${where}; no rendezvous with --workers (its presence is per process), HTTP there answers 404`
-        : `TURN on TCP ${where}; the rendezvous (WebSocket, natkit-rendezvous.v1) there at ws://${formatEndpoint(main.local)}${RENDEZVOUS_PATH}, relay credentials minted per peer (${RENDEZVOUS_RELAY_TTL_SECONDS} s)`,
-    );
+    const served = `the rendezvous (WebSocket, natkit-rendezvous.v1) there at ws://${formatEndpoint(main.local)}${RENDEZVOUS_PATH}, relay credentials minted per peer (${RENDEZVOUS_RELAY_TTL_SECONDS} s)`;
+    lines.push(`TURN on TCP ${where}; ${served}${rendezvous === null ? ' (presence kept by the primary process: connections handed to it over loopback)' : ''}`);
     if (cfg.tls !== undefined) {
       const tlsListener = await network.listenTcp({ family, address: cfg.address, port: cfg.tlsPort, ...limits });
       listeners.push(tlsListener);

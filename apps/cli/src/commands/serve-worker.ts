@@ -1,6 +1,7 @@
 import { createConsoleLogger, createNodeNetwork, type Endpoint, type LogLevel, type TlsServerOptions } from '@natkit/net';
 import { createStunServer } from '@natkit/stun';
 import type { TurnServerOptions, TurnServerStats } from '@natkit/turn';
+import { forwardToRendezvous, type HandoffTarget } from './rendezvous-handoff.js';
 import { createRelay, sharingNetwork } from './serve-relay.js';
 import { startStreamServer, type StreamServer } from './serve-streams.js';
 
@@ -19,6 +20,8 @@ export interface WorkerConfig {
   /** The relay options, with this worker's relay port slice and the shared self-issued secret. */
   readonly relay: TurnServerOptions;
   readonly logLevel: LogLevel;
+  /** Where the primary takes rendezvous connections (its presence is the one for all). */
+  readonly rendezvous: HandoffTarget;
 }
 
 export type PrimaryMessage = { readonly type: 'config'; readonly config: WorkerConfig } | { readonly type: 'stop' };
@@ -51,7 +54,7 @@ export async function startServeWorker(config: WorkerConfig): Promise<ServeWorke
     streams = await startStreamServer(
       { address: config.address, port: config.tcpPort, tlsPort: config.tlsPort, shared: true, ...(config.tls === undefined ? {} : { tls: config.tls }) },
       relay,
-      null,
+      { handoff: forwardToRendezvous(config.rendezvous, nodeNetwork, logger) },
       nodeNetwork,
       logger,
     );

@@ -1,5 +1,6 @@
 import type { LogLevel, TlsServerOptions } from '@natkit/net';
 import { DEFAULT_RELAY_PORTS, type TurnServerOptions } from '@natkit/turn';
+import type { HandoffTarget } from './rendezvous-handoff.js';
 import type { WorkerConfig } from './serve-worker.js';
 import { startWorkerPool, type WorkerPool } from './serve-workers.js';
 import { relaySlices, workerPorts } from './worker-plan.js';
@@ -24,6 +25,8 @@ export interface WorkersPlan {
   readonly relay: TurnServerOptions;
   /** The workers bind the main UDP port too (SO_REUSEPORT) instead of ports of their own. */
   readonly reusePort: boolean;
+  /** The primary's rendezvous hand-off listener. */
+  readonly rendezvous: HandoffTarget;
 }
 
 /** Splits ports and relay ports over the workers and starts them. Throws ERR_USAGE or a start failure. */
@@ -38,8 +41,10 @@ export async function startServeWorkers(plan: WorkersPlan, advertised: string | 
     tcpPort: plan.mainPort,
     tlsPort: plan.tlsFlags.tlsPort,
     ...(plan.tlsFlags.tls === undefined ? {} : { tls: plan.tlsFlags.tls }),
-    relay: { ...plan.relay, relayPorts: slices[index] ?? DEFAULT_RELAY_PORTS },
+    // The whole range: a port of a sibling's slice on our address is a relayed address (relay to relay).
+    relay: { ...plan.relay, relayPorts: slices[index] ?? DEFAULT_RELAY_PORTS, siblingRelayPorts: plan.relay.relayPorts ?? DEFAULT_RELAY_PORTS },
     logLevel: plan.level,
+    rendezvous: plan.rendezvous,
   }));
   return startWorkerPool(configs, advertised, report, plan.reusePort);
 }

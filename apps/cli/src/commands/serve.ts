@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { createConsoleLogger, createNodeNetwork, familyOf, formatEndpoint, udpReusePortSupported, type Endpoint, type LogLevel } from '@natkit/net';
 import { createStunServer, StunError, type StunServer } from '@natkit/stun';
+import type { RendezvousServer } from '@natkit/rendezvous';
 import type { TurnServer, TurnServerOptions } from '@natkit/turn';
 import { ExitCode } from '../exit-codes.js';
 import type { Io } from './diagnose.js';
 import { createRelay, parseRelayFlags, relayStartupLines, sharingNetwork, type RelayServeFlags } from './serve-relay.js';
 import { createServeRendezvous, parseTlsFlags, startStreamServer, type StreamServeFlags, type StreamServer } from './serve-streams.js';
+import { startRendezvousHandoff, type HandoffTarget } from './rendezvous-handoff.js';
 import { startServeWorkers, type WorkerPool } from './serve-workers-start.js';
 import { parseWorkers } from './worker-plan.js';
 
@@ -51,6 +53,8 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
   let pool: WorkerPool | undefined;
   let started: StunServer | undefined;
   let udpAddresses: Endpoint[] = [];
+  let handoff: { close: () => Promise<void>; target: HandoffTarget } | undefined;
+  let handoffRendezvous: RendezvousServer | undefined;
   try {
     const level = (flags.logLevel ?? 'info') as LogLevel;
     if (!LEVELS.includes(level)) throw new StunError('ERR_USAGE', `--log-level takes one of ${LEVELS.join(', ')}`);
@@ -106,7 +110,16 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
     const primary = server.addresses()[0];
     if (relay !== undefined && primary !== undefined && relayOptions !== undefined && workers > 1) {
       const highest = Math.max(primary.port, ...server.addresses().map((e) => e.port));
-      const plan = { count: workers, base: workerBase, mainPort: primary.port, ephemeral: port === 0, highestUsed: highest, address, level, tlsFlags, relay: relayOptions, reusePort };
+      // The rendezvous stays in this process (presence is in memory): the workers hand it their
+      // WebSocket connections over loopback; it mints the credentials all workers accept.
+      const rendezvous = createServeRendezvous(relay, relayOptions.advertisedRelayAddresses ?? [], primary.port, logger);
+      try {
+        handoff = await startRendezvousHandoff(rendezvous, nodeNetwork, logger);
+      } finally {
+        if (handoff === undefined) await rendezvous.close();
+      }
+      handoffRendezvous = rendezvous;
+      const plan = { count: workers, base: workerBase, mainPort: primary.port, ephemeral: port === 0, highestUsed: highest, address, level, tlsFlags, relay: relayOptions, reusePort, rendezvous: handoff.target };
       pool = await startServeWorkers(plan, advertisedPrimary, (line) => io.stderr(`natkit serve: ${line}\n`));
       // The workers are in the SO_REUSEPORT group now: the primary leaves it (it relays nothing).
       if (reusePort) await server.close();
@@ -121,6 +134,8 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
     }
   } catch (e) {
     await pool?.close();
+    await handoffRendezvous?.close();
+    await handoff?.close();
     await streams?.close();
     await relay?.close();
     await started?.close();
@@ -149,6 +164,8 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
   const relayStats = relay?.stats();
   const streamStats = streams?.stats();
   const workerLines = (await pool?.close()) ?? [];
+  await handoffRendezvous?.close();
+  await handoff?.close();
   await streams?.close();
   await relay?.close();
   await server.close();

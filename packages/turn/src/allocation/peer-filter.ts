@@ -12,6 +12,14 @@ export interface PeerFilterOptions {
   readonly deny?: readonly Cidr[];
   /** The server's own IP addresses (listeners, relay, advertised): denied unless allowed. */
   readonly ownAddresses?: readonly string[];
+  /**
+   * Whether `address:port`, as written, is a relayed transport address this server holds (another
+   * allocation's relay socket): such a peer is not refused as `server-address` (relay to relay),
+   * though every other rule still applies. Absent: none is.
+   */
+  readonly isOwnRelayedAddress?: (address: string, port: number) => boolean;
+  /** The server's listening ports (STUN/TURN/TLS/HTTP): never taken as relayed addresses. */
+  readonly listenerPorts?: readonly number[];
 }
 
 /**
@@ -22,44 +30,59 @@ export interface PeerFilterOptions {
  * NAT64 (64:ff9b::/96), 6to4 (2002::/16) and Teredo (2001::/32, both server and client).
  * It is denied when any form is a cloud metadata address, any form matches `deny`, or any form
  * is denied by default (special ranges, own addresses) without being opened by `allow`.
+ * One exception to own addresses: a relayed transport address this server holds (relay to relay,
+ * two peers that both only reach this relay), exactly as written and never a listening port.
  */
 export class PeerFilter {
   private readonly allow: readonly Cidr[];
   private readonly deny: readonly Cidr[];
   private readonly own: readonly SpecialRange[];
+  private readonly isOwnRelayed: (address: string, port: number) => boolean;
+  private readonly listenerPorts: ReadonlySet<number>;
 
-  constructor(options: PeerFilterOptions = {}) {
+  constructor(private readonly options: PeerFilterOptions = {}) {
     this.allow = options.allow ?? [];
     this.deny = options.deny ?? [];
+    this.isOwnRelayed = options.isOwnRelayedAddress ?? (() => false);
+    this.listenerPorts = new Set(options.listenerPorts ?? []);
     this.own = (options.ownAddresses ?? []).flatMap((a) => {
       const c = parseCidr(a);
       return c === undefined ? [] : [{ range: c, reason: 'server-address' }];
     });
   }
 
-  /** A filter with more of the server's own addresses (learned once sockets are bound). */
-  withOwnAddresses(addresses: readonly string[]): PeerFilter {
+  /** A filter with more of the server's own addresses and listening ports (learned once sockets are bound). */
+  withOwnAddresses(addresses: readonly string[], listenerPorts: readonly number[] = []): PeerFilter {
     const own = [...new Set([...this.own.map((o) => o.range.text), ...addresses])];
-    return new PeerFilter({ allow: this.allow, deny: this.deny, ownAddresses: own });
+    const ports = [...new Set([...this.listenerPorts, ...listenerPorts])];
+    return new PeerFilter({ ...this.options, ownAddresses: own, listenerPorts: ports });
   }
 
-  check(address: string): PeerVerdict {
+  /**
+   * The verdict on a peer `address` (and `port`, when the method names one: only then can it be
+   * one of this server's relayed transport addresses, the one exception to `server-address`).
+   */
+  check(address: string, port?: number): PeerVerdict {
     const bytes = parseIp(address);
     if (bytes === undefined) return { allowed: false, reason: 'not-ip' };
+    // Asked only of an own address (the common peer is not): is it a relayed address we hold?
+    const relayed = (): boolean => port !== undefined && !this.listenerPorts.has(port) && this.isOwnRelayed(address, port);
     for (const form of addressForms(bytes)) {
-      const verdict = this.checkForm(form);
+      const verdict = this.checkForm(form, relayed);
       if (!verdict.allowed) return verdict;
     }
     return { allowed: true };
   }
 
-  private checkForm(ip: Uint8Array): PeerVerdict {
+  private checkForm(ip: Uint8Array, ownRelayed: () => boolean): PeerVerdict {
     const metadata = METADATA_RANGES.find((m) => inCidr(ip, m.range));
     if (metadata !== undefined) return { allowed: false, reason: metadata.reason };
     if (this.deny.some((c) => inCidr(ip, c))) return { allowed: false, reason: 'deny-peer' };
     if (this.allow.some((c) => inCidr(ip, c))) return { allowed: true };
-    const special = DEFAULT_DENIED_RANGES.find((s) => inCidr(ip, s.range)) ?? this.own.find((s) => inCidr(ip, s.range));
-    return special === undefined ? { allowed: true } : { allowed: false, reason: special.reason };
+    const special = DEFAULT_DENIED_RANGES.find((s) => inCidr(ip, s.range));
+    if (special !== undefined) return { allowed: false, reason: special.reason };
+    const own = this.own.find((s) => inCidr(ip, s.range));
+    return own === undefined || ownRelayed() ? { allowed: true } : { allowed: false, reason: own.reason };
   }
 }
 

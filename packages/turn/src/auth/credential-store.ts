@@ -13,6 +13,9 @@ export interface CredentialOptions {
   readonly wallSeconds: () => number;
 }
 
+/** Self-issued user names kept for USERHASH lookup (about 200 bytes each). */
+export const MAX_ISSUED_NAMES = 100_000;
+
 /** Why a user name has no key. */
 export type KeyLookup = { ok: true; keys: Uint8Array[] } | { ok: false; reason: 'unknown-user' | 'expired' };
 
@@ -24,6 +27,8 @@ export type KeyLookup = { ok: true; keys: Uint8Array[] } | { ok: false; reason: 
 export class CredentialStore {
   private readonly byHash = new Map<string, string>();
   private readonly staticKeys = new Map<string, Uint8Array>();
+  /** USERHASH -> REST user name of credentials this server minted itself, oldest first. */
+  private readonly issued = new Map<string, { readonly username: string; readonly expiresAt: number }>();
 
   constructor(private readonly options: CredentialOptions) {
     for (const name of options.users?.keys() ?? []) {
@@ -35,9 +40,32 @@ export class CredentialStore {
     return this.options.realm;
   }
 
-  /** The static user whose USERHASH this is (REST users cannot be found by hash). */
+  /**
+   * The static user whose USERHASH this is, or the user of credentials this server issued itself
+   * (see `rememberIssued`); other REST users cannot be found from a hash.
+   */
   userForHash(hash: Uint8Array): string | undefined {
-    return this.byHash.get(Buffer.from(hash).toString('hex'));
+    const hex = Buffer.from(hash).toString('hex');
+    const found = this.byHash.get(hex);
+    if (found !== undefined) return found;
+    const issued = this.issued.get(hex);
+    return issued === undefined || issued.expiresAt < this.options.wallSeconds() ? undefined : issued.username;
+  }
+
+  /**
+   * Remembers REST credentials this server minted, so that a client naming itself by USERHASH
+   * (RFC 8489 §14.4, as libjuice does when offered) is found. At most MAX_ISSUED_NAMES are kept;
+   * expired ones and then the oldest go first.
+   */
+  rememberIssued(username: string, expiresAt: number): void {
+    const now = this.options.wallSeconds();
+    for (const [hex, entry] of this.issued) {
+      if (entry.expiresAt >= now && this.issued.size < MAX_ISSUED_NAMES) break;
+      this.issued.delete(hex);
+    }
+    const hex = Buffer.from(computeUserhash(username, this.options.realm)).toString('hex');
+    this.issued.delete(hex);
+    this.issued.set(hex, { username, expiresAt });
   }
 
   /** Candidate keys of `username` under `algorithm`. */

@@ -3,6 +3,8 @@ import { silentLogger, systemClock } from '@natkit/net';
 import { software as softwareAttribute } from '@natkit/stun';
 import { Authenticator } from '../auth/authenticate.js';
 import { CredentialStore } from '../auth/credential-store.js';
+import { mintRestCredentials, type RestCredentials } from '../auth/rest-credentials.js';
+import { TurnError } from '../errors.js';
 import { NONCE_FEATURES, NONCE_FEATURES_NO_ANONYMITY, NonceIssuer } from '../auth/nonce.js';
 import { SourceRateLimiter } from '../auth/rate-limit.js';
 import { MAX_ALLOCATION_LIFETIME_S } from '../allocation/lifetimes.js';
@@ -29,26 +31,36 @@ export interface BuiltCore {
   readonly realm: string;
   readonly ports: { readonly low: number; readonly high: number };
   readonly authModes: readonly TurnAuthMode[];
-  /** The REST secrets in use: the configured ones, or the one generated at start. */
+  /** The REST secrets in use: the configured ones, or the one generated at start; never empty. */
   readonly secrets: readonly string[];
+  /** Mints REST credentials from the first secret (remembered for USERHASH where offered). */
+  readonly mintCredentials: (user: string, ttlSeconds: number) => RestCredentials;
   readonly wallSeconds: () => number;
 }
 
-/** Auth from the options: a generated secret when neither users nor secrets are given. */
-function buildAuth(options: TurnServerOptions, random: (n: number) => Uint8Array, wallSeconds: () => number): { auth: Authenticator; secrets: string[]; authModes: TurnAuthMode[] } {
+/**
+ * Auth from the options. The server always holds a secret for the credentials it issues itself
+ * (`mintCredentials`, which the rendezvous hands its peers): the first configured REST secret,
+ * else one generated at start (or `selfIssuedSecret`), also when static users are configured.
+ */
+function buildAuth(options: TurnServerOptions, random: (n: number) => Uint8Array, wallSeconds: () => number): { auth: Authenticator; store: CredentialStore; secrets: string[]; authModes: TurnAuthMode[]; remembersIssued: boolean } {
   const realm = options.realm ?? DEFAULT_REALM;
   const users = options.users ?? new Map<string, string>();
   const configured = options.authSecrets ?? [];
-  const selfIssued = users.size === 0 && configured.length === 0;
+  const selfIssued = configured.length === 0;
   const secrets = selfIssued ? [options.selfIssuedSecret ?? Buffer.from(random(32)).toString('base64url')] : [...configured];
   const store = new CredentialStore({ realm, users, secrets, wallSeconds });
-  // USERHASH (username anonymity) only names static users: not offered when REST secrets are in use.
-  const features = secrets.length > 0 ? NONCE_FEATURES_NO_ANONYMITY : NONCE_FEATURES;
+  // USERHASH (username anonymity) finds static users, and self-issued users by the names this
+  // process minted; not offered with configured REST secrets (others mint those names) nor with
+  // a secret shared with other processes (--workers: the primary mints them).
+  const remembersIssued = users.size > 0 && selfIssued && options.selfIssuedSecret === undefined;
+  const features = remembersIssued ? NONCE_FEATURES : NONCE_FEATURES_NO_ANONYMITY;
   const nonces = new NonceIssuer(random(32), (options.nonceLifetimeSeconds ?? DEFAULT_NONCE_LIFETIME_S) * 1000, features);
-  const authModes: TurnAuthMode[] = selfIssued ? ['self-issued'] : [];
+  const authModes: TurnAuthMode[] = [];
   if (users.size > 0) authModes.push('static-users');
   if (configured.length > 0) authModes.push('rest-secret');
-  return { auth: new Authenticator(store, nonces), secrets, authModes };
+  if (selfIssued) authModes.push('self-issued');
+  return { auth: new Authenticator(store, nonces), store, secrets, authModes, remembersIssued };
 }
 
 /** Bytes the default random source draws from the OS at a time. */
@@ -80,10 +92,24 @@ export function buildCore(options: TurnServerOptions, components: TurnServerComp
   const wallSeconds = components.wallSeconds ?? (() => Date.now() / 1000);
   const ports = options.relayPorts ?? DEFAULT_RELAY_PORTS;
   validatePorts(ports);
-  const { auth, secrets, authModes } = buildAuth(options, random, wallSeconds);
+  const { auth, store, secrets, authModes, remembersIssued } = buildAuth(options, random, wallSeconds);
+  const mintCredentials = (user: string, ttlSeconds: number): RestCredentials => {
+    const secret = secrets[0];
+    if (secret === undefined || secret.length === 0) throw new TurnError('ERR_TURN_CONFIG', 'no secret to mint relay credentials from');
+    const c = mintRestCredentials(secret, user, ttlSeconds, Math.floor(wallSeconds()));
+    if (remembersIssued) store.rememberIssued(c.username, c.expiresAt);
+    return c;
+  };
   const rate = options.unauthenticatedReplies ?? DEFAULT_UNAUTHENTICATED_REPLIES;
   const q = { ...DEFAULT_QUOTAS, ...options.quotas };
   const { allow, deny, relayAddress, advertised } = parsePeerRanges(options);
+  const relayPorts = new RelayPortRange(components.network, ports.low, ports.high, random);
+  // Relay to relay: another allocation's relayed transport address (as bound, or as announced).
+  const announced = new Set(advertised.values());
+  const sibling = options.siblingRelayPorts;
+  const isSiblingPort = (port: number): boolean => sibling !== undefined && port >= sibling.low && port <= sibling.high && (port < ports.low || port > ports.high);
+  const isOwnRelayedAddress = (address: string, port: number): boolean =>
+    relayPorts.holds(address, port) || (announced.has(address) && relayPorts.holdsPort(port)) || isSiblingPort(port);
   const core = new TurnCore(
     components.network,
     components.clock ?? systemClock,
@@ -91,8 +117,8 @@ export function buildCore(options: TurnServerOptions, components: TurnServerComp
     random,
     auth,
     new SourceRateLimiter(rate.burst, rate.perSecond, RATE_LIMIT_SOURCES),
-    new PeerFilter({ allow, deny, ownAddresses: [...relayAddress.values(), ...advertised.values()] }),
-    new RelayPortRange(components.network, ports.low, ports.high, random),
+    new PeerFilter({ allow, deny, ownAddresses: [...relayAddress.values(), ...advertised.values()], isOwnRelayedAddress }),
+    relayPorts,
     {
       maxLifetimeS: Math.min(options.maxLifetimeSeconds ?? MAX_ALLOCATION_LIFETIME_S, MAX_ALLOCATION_LIFETIME_S),
       bandwidth: q.bandwidthBytesPerSecond,
@@ -108,5 +134,5 @@ export function buildCore(options: TurnServerOptions, components: TurnServerComp
       maxChannels: q.channelsPerAllocation,
     },
   );
-  return { core, realm: options.realm ?? DEFAULT_REALM, ports: { low: ports.low, high: ports.high }, authModes, secrets, wallSeconds };
+  return { core, realm: options.realm ?? DEFAULT_REALM, ports: { low: ports.low, high: ports.high }, authModes, secrets, mintCredentials, wallSeconds };
 }

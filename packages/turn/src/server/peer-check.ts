@@ -15,5 +15,5 @@ export function checkPeer(core: TurnCore, a: Allocation<UdpSocket>, peer: Endpoi
   const family = familyOf(peer.address);
   if (family === undefined) return 'peer-denied';
   if (a.relayFor(family) === undefined) return 'peer-family';
-  return core.filter.check(peer.address).allowed ? undefined : 'peer-denied';
+  return core.filter.check(peer.address, peer.port).allowed ? undefined : 'peer-denied';
 }

@@ -25,6 +25,8 @@ export interface BoundRelay {
  */
 export class RelayPortRange {
   private readonly held = new Set<string>();
+  /** Held sockets per port number (any address). */
+  private readonly heldPorts = new Map<number, number>();
 
   constructor(
     private readonly network: Network,
@@ -53,7 +55,10 @@ export class RelayPortRange {
 
   /** Forgets a port when its socket closes. */
   release(socket: UdpSocket): void {
-    this.held.delete(this.key(socket.local.address, socket.local.port));
+    if (!this.held.delete(this.key(socket.local.address, socket.local.port))) return;
+    const n = (this.heldPorts.get(socket.local.port) ?? 1) - 1;
+    if (n > 0) this.heldPorts.set(socket.local.port, n);
+    else this.heldPorts.delete(socket.local.port);
   }
 
   private async tryBind(req: RelayBindRequest, port: number): Promise<BoundRelay | undefined> {
@@ -72,6 +77,7 @@ export class RelayPortRange {
     try {
       const s = await this.network.bindUdp({ family: req.family, address: req.address, port });
       this.held.add(this.key(s.local.address, s.local.port));
+      this.heldPorts.set(s.local.port, (this.heldPorts.get(s.local.port) ?? 0) + 1);
       return s;
     } catch {
       return undefined; // in use by another process, or not bindable: try the next port
@@ -82,6 +88,16 @@ export class RelayPortRange {
   async close(socket: UdpSocket): Promise<void> {
     this.release(socket);
     await socket.close();
+  }
+
+  /** Whether this server holds a relay socket on `address:port` (as the socket reports it). */
+  holds(address: string, port: number): boolean {
+    return this.isHeld(address, port);
+  }
+
+  /** Whether this server holds a relay socket on `port` on any address. */
+  holdsPort(port: number): boolean {
+    return this.heldPorts.has(port);
   }
 
   private isHeld(address: string, port: number): boolean {

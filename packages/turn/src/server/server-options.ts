@@ -21,9 +21,9 @@ export interface TurnServerOptions {
   /** Static long-term users (`--user NAME:PASSWORD`). */
   readonly users?: ReadonlyMap<string, string>;
   /**
-   * TURN REST shared secrets (`--auth-secret`), all accepted. When neither `users` nor
-   * `authSecrets` is given, the server generates a secret at start and accepts only the
-   * credentials it mints itself (`mintCredentials`).
+   * TURN REST shared secrets (`--auth-secret`), all accepted. Without them the server
+   * generates a secret at start for the credentials it mints itself (`mintCredentials`, what the
+   * rendezvous hands its peers), also when `users` are given; with neither, only those are accepted.
    */
   readonly authSecrets?: readonly string[];
   /** Relay port range, inclusive (`--relay-ports`). Default 49152-65535. */
@@ -55,10 +55,16 @@ export interface TurnServerOptions {
   /** SOFTWARE in success responses; omitted when undefined. 401/438 never carry it (smaller). */
   readonly software?: string;
   /**
-   * The secret of self-issued mode (no users, no authSecrets) instead of one generated at start:
+   * The secret of self-issued credentials (no authSecrets) instead of one generated at start:
    * processes serving one realm together (`natkit serve --workers`) accept each other's credentials.
    */
   readonly selfIssuedSecret?: string;
+  /**
+   * The whole relay port range when processes serving one realm split it (`natkit serve
+   * --workers`): a port of this range outside `relayPorts`, on this server's own address, is a
+   * sibling's relayed address and accepted as a peer (relay to relay across processes).
+   */
+  readonly siblingRelayPorts?: { readonly low: number; readonly high: number };
 }
 
 export interface TurnServerComponents {

@@ -1,5 +1,5 @@
 import { isSameEndpoint, type Timer, type UdpSocket } from '@natkit/net';
-import { mintRestCredentials, type RestCredentials } from '../auth/rest-credentials.js';
+import type { RestCredentials } from '../auth/rest-credentials.js';
 import { setAllocateRedirect } from './allocate-redirect.js';
 import { buildCore, type TurnAuthMode } from './build-core.js';
 import type { ClientContext, TurnClientHandler } from './client-transport.js';
@@ -66,7 +66,7 @@ export function createTurnServer(options: TurnServerOptions, components: TurnSer
     attachUdpSocket: (socket) => sockets.attach(socket),
     handleClientData: (bytes, ctx) => !core.closed && handleClientData(core, bytes, ctx),
     connectionClosed: (ctx) => closeConnection(core, ctx),
-    mintCredentials: (user, ttlSeconds = 86_400) => mintRestCredentials(built.secrets[0] ?? '', user, ttlSeconds, Math.floor(built.wallSeconds())),
+    mintCredentials: (user, ttlSeconds = 86_400) => built.mintCredentials(user, ttlSeconds),
     stats: () => snapshot(core),
     close,
     [Symbol.asyncDispose]: close,

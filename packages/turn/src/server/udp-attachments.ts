@@ -42,9 +42,8 @@ export class UdpAttachments {
     });
     this.attached.set(socket, { off, routes });
     const local = socket.local;
-    if (familyOf(local.address) !== undefined && local.address !== '0.0.0.0' && local.address !== '::') {
-      core.filter = core.filter.withOwnAddresses([local.address]);
-    }
+    const wildcard = familyOf(local.address) === undefined || local.address === '0.0.0.0' || local.address === '::';
+    core.filter = core.filter.withOwnAddresses(wildcard ? [] : [local.address], [local.port]);
     return () => this.detach(socket);
   }
 

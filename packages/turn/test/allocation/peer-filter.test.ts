@@ -26,6 +26,34 @@ describe('PeerFilter (default deny)', () => {
   });
 });
 
+describe('PeerFilter: relay to relay (its own relayed transport addresses)', () => {
+  // The server holds relay sockets on 203.0.113.5:50002 and [2001:db8::5]:50004; it listens on 3478.
+  const held = new Set(['203.0.113.5|50002', '2001:db8::5|50004', '203.0.113.5|3478']);
+  const f = new PeerFilter({ ownAddresses: ['203.0.113.5', '2001:db8::5', '127.0.0.1'], isOwnRelayedAddress: (a, p) => held.has(`${a}|${p}`) }).withOwnAddresses([], [3478]);
+
+  it('allows a relayed address it holds, exactly as written', () => {
+    expect(f.check('203.0.113.5', 50002)).toEqual({ allowed: true });
+    expect(f.check('2001:db8::5', 50004)).toEqual({ allowed: true });
+  });
+
+  it('refuses its own address on a port it holds no relay socket on, on its listening port, and with no port', () => {
+    expect(f.check('203.0.113.5', 50003)).toEqual({ allowed: false, reason: 'server-address' });
+    expect(f.check('203.0.113.5', 40000)).toEqual({ allowed: false, reason: 'server-address' });
+    expect(f.check('203.0.113.5', 3478)).toEqual({ allowed: false, reason: 'server-address' }); // a listener, even if reported held
+    expect(f.check('203.0.113.5')).toEqual({ allowed: false, reason: 'server-address' });
+  });
+
+  it('refuses the other forms of a relayed address (mapped, NAT64, 6to4) and keeps every other rule', () => {
+    expect(f.check('::ffff:203.0.113.5', 50002)).toEqual({ allowed: false, reason: 'server-address' });
+    expect(f.check('64:ff9b::cb00:7105', 50002)).toEqual({ allowed: false, reason: 'server-address' });
+    expect(f.check('2002:cb00:7105::1', 50002).allowed).toBe(false);
+    const loop = new PeerFilter({ ownAddresses: ['127.0.0.1'], isOwnRelayedAddress: () => true });
+    expect(loop.check('127.0.0.1', 50002)).toEqual({ allowed: false, reason: 'loopback' });
+    const denied = new PeerFilter({ ownAddresses: ['203.0.113.5'], deny: [c('203.0.113.0/24')], isOwnRelayedAddress: () => true });
+    expect(denied.check('203.0.113.5', 50002)).toEqual({ allowed: false, reason: 'deny-peer' });
+  });
+});
+
 describe('PeerFilter with --allow-peer / --deny-peer', () => {
   it('--allow-peer 127.0.0.0/8 opens loopback in every form that sends there, never metadata', () => {
     const f = new PeerFilter({ allow: [c('127.0.0.0/8'), c('169.254.0.0/16')] });

@@ -18,6 +18,7 @@ import {
   TurnMethod,
   xorPeerAddress,
 } from '../../src/proto/index.js';
+import { restPassword } from '../../src/auth/rest-credentials.js';
 import { errorCodeOf } from './raw-turn-client.js';
 import { vnetTurnSite } from './vnet-fixture.js';
 
@@ -186,6 +187,16 @@ describe('TURN server over the virtual network', () => {
     expect((await site.run(c.request(TurnMethod.Allocate, [UDP]))).class).toBe('success');
     const guess = await site.client('peer-1', 'guess');
     expect(errorCodeOf(await site.run(guess.request(TurnMethod.Allocate, [UDP])))).toBe(401);
+  });
+
+  it('with static users only, still mints credentials it accepts (from a generated secret, never an empty one)', async () => {
+    const site = await vnetTurnSite();
+    expect(site.server.authModes).toEqual(['static-users', 'self-issued']);
+    const creds = site.server.mintCredentials('peer-2', 600);
+    const c = await site.client(creds.username, creds.password);
+    expect((await site.run(c.request(TurnMethod.Allocate, [UDP]))).class).toBe('success');
+    const forged = await site.client(creds.username, restPassword('', creds.username));
+    expect(errorCodeOf(await site.run(forged.request(TurnMethod.Allocate, [UDP])))).toBe(401);
   });
 
   it('logs no password, secret, key or integrity value, at any level', async () => {
