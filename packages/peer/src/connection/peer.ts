@@ -6,7 +6,7 @@ import type { Candidate, Introduction, RendezvousClient } from '@natkit/rendezvo
 import { PeerError } from '../errors.js';
 import { HandshakeResponder } from '../session/handshake-responder.js';
 import { PacketType, readReceiverId } from '../session/packet.js';
-import { directCandidates, directTargets, publicAddresses, relayCandidate, relayCandidates } from './candidates.js';
+import { directCandidates, directTargets, publicAddresses, relayCandidate, relayCandidates, trustedRelayIps } from './candidates.js';
 import type { DirectPathFinder } from './direct-path-finder.js';
 import { Handshakes } from './handshakes.js';
 import type { Route } from './path.js';
@@ -84,6 +84,8 @@ export class Peer {
   readonly #connections = new Map<number, PeerConnection>();
   readonly #introductions = new Map<string, { intro: Introduction; until: number }>();
   readonly #handshakes: Handshakes;
+  /** Responder sessions a connection was opened for (a retransmitted init returns the same session). */
+  readonly #openedSessions = new WeakSet<Session>();
   readonly #responder: HandshakeResponder;
   readonly #accept = new Set<(c: PeerConnection) => void>();
   readonly #transport: ConnectionTransport;
@@ -207,14 +209,19 @@ export class Peer {
     this.#introductions.set(intro.peer.peerId, { intro, until: now + INTRODUCTION_TTL_MS });
     const allocation = this.#relay.allocation;
     // Let the peer's packets through our relay: its public IP as the server saw it and as it claims.
-    const ips = [intro.peer.observed, ...publicAddresses(intro.peer), ...relayCandidates(intro.peer.candidates)];
+    const ips = [intro.peer.observed, ...publicAddresses(intro.peer), ...this.#peerRelays(intro)];
     if (allocation !== null) void allocation.socket.permit(ips).catch((e: unknown) => this.#logger.debug('permission failed', { error: String(e) }));
     if (intro.role === 'initiator') this.#handshakes.start(intro, this.#relayRoute(intro), this.#directTargets(intro), now, (session, route) => this.#open(session, intro, route, now));
   }
 
   /** The first route through a relay (see relayRouteFor). */
   #relayRoute(intro: Introduction): Route | null {
-    return relayRouteFor(this.#relay, { relays: relayCandidates(intro.peer.candidates), publicAddresses: publicAddresses(intro.peer), observed: intro.peer.observed });
+    return relayRouteFor(this.#relay, { relays: this.#peerRelays(intro), publicAddresses: publicAddresses(intro.peer), observed: intro.peer.observed });
+  }
+
+  /** The peer's relay candidates at our natkit server's relay; any other address is its claim alone. */
+  #peerRelays(intro: Introduction): Endpoint[] {
+    return relayCandidates(intro.peer.candidates, trustedRelayIps(this.#options.server, this.#relay));
   }
 
   #directTargets(intro: Introduction): Endpoint[] {
@@ -224,7 +231,7 @@ export class Peer {
 
   #open(session: Session, intro: Introduction, route: Route, startedAt: number): PeerConnection {
     const timing = resolveConnectionTiming({ mappingLifetimeSeconds: mappingLifetimeOf(this.#nat.nat), ...this.#options });
-    const peerRelays = relayCandidates(intro.peer.candidates);
+    const peerRelays = this.#peerRelays(intro);
     const targets = this.#directTargets(intro);
     const isRelay = route.via === 'allocation' || peerRelays.some((r) => r.address === route.to.address && r.port === route.to.port);
     const log = this.#logger.child(`connection:${intro.peer.peerId.slice(0, 12)}`);
@@ -249,7 +256,7 @@ export class Peer {
     if (this.#options.directPath === false || !this.#relay.udpWorks) return null;
     if (this.#options.finder !== undefined) return targets.length === 0 ? null : this.#options.finder;
     const me = { observed: this.#rendezvous.observed, nat: this.#nat.nat, candidates: this.#candidates };
-    const plan = planIntroduction(intro, me, this.#relay.allocation !== null, this.#options.punchLimits);
+    const plan = planIntroduction(intro, me, { mine: this.#relay.allocation !== null, peers: this.#peerRelays(intro).length > 0 }, this.#options.punchLimits);
     logger.info('direct path plan', { strategy: plan.strategy, reason: plan.reason });
     return punchFinder({
       plan, role: intro.role === 'initiator' ? 'controlling' : 'controlled', socket: this.#socket, network: this.#network,
@@ -285,14 +292,17 @@ export class Peer {
   #onInit(data: Uint8Array, route: Route): void {
     const accepted = this.#responder.handleInit(data, this.#clock.now());
     if (!accepted.ok) return;
-    const { remotePeerId, session, response, retransmit } = accepted.value;
+    const { remotePeerId, session, response } = accepted.value;
     const introduced = this.#introductions.get(remotePeerId);
     if (introduced === undefined || introduced.until < this.#clock.now()) {
       this.#logger.debug('handshake from a peer without an introduction, dropped', { peer: remotePeerId });
       return;
     }
     this.#send(response, route);
-    if (retransmit || this.#connections.has(session.localId) || this.#connections.size >= MAX_CONNECTIONS) return;
+    // A retransmit opens the connection too when its first copy came before the introduction (the
+    // responder remembered that init, but nobody opened its session); a session is opened once.
+    if (this.#openedSessions.has(session) || this.#connections.size >= MAX_CONNECTIONS) return;
+    this.#openedSessions.add(session);
     const connection = this.#open(session, introduced.intro, route, introduced.intro.receivedAt);
     for (const h of [...this.#accept]) h(connection);
   }
