@@ -54,6 +54,12 @@ export interface AllocateOptions {
   readonly channels?: boolean;
   /** SOFTWARE sent in Allocate. */
   readonly software?: string;
+  /**
+   * UDP only: send the server a STUN Binding indication after this long without other traffic to
+   * it (ms), so that a NAT between client and server keeps the allocation's mapping between the
+   * refreshes (minutes apart). Set it below the NAT's mapping lifetime (e.g. 15-25 s). Default: none.
+   */
+  readonly keepaliveMs?: number;
   /** Retransmissions over UDP (streams send once and wait `rtoMs`). */
   readonly policy?: RetransmitPolicy;
   /** ALTERNATE-SERVER redirects followed (default 2). */
@@ -166,6 +172,7 @@ async function allocateAt(
     const socket = new RelayedSocket({
       session, stun, control, ownsControl: owns, relayed: first, lifetimeSeconds, requestedLifetime: requested,
       stream: transport !== 'udp', useChannels: options.channels ?? true, clock, logger,
+      ...(options.keepaliveMs === undefined ? {} : { keepaliveMs: options.keepaliveMs }),
     });
     const features = auth.features;
     return {

@@ -8,7 +8,7 @@ import {
   type Timer,
   type UdpSocket,
 } from '@natkit/net';
-import { classifyPacket, createTransactionId, decodeMessage, encodeMessage, type StunClient } from '@natkit/stun';
+import { classifyPacket, createTransactionId, decodeMessage, encodeMessage, StunMethod, type StunClient } from '@natkit/stun';
 import { decodeChannelData, encodeChannelData, isChannelData } from '../proto/channel-data.js';
 import { TurnMethod } from '../proto/constants.js';
 import { data as dataAttribute, readData } from '../proto/data.js';
@@ -33,6 +33,12 @@ export interface RelayedSocketInit {
   /** ChannelData padded to 4 bytes (mandatory over TCP/TLS, RFC 8656 §12.5). */
   readonly stream: boolean;
   readonly useChannels: boolean;
+  /**
+   * UDP only: a STUN Binding indication to the server after this long without sending it
+   * anything (ms), so that the NAT mapping of the allocation's 5-tuple outlives the minutes
+   * between refreshes (RFC 8445 §11, RFC 8489 §6.3). Absent: none.
+   */
+  readonly keepaliveMs?: number;
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -55,6 +61,9 @@ export class RelayedSocket implements UdpSocket {
   readonly #unsubscribe: () => void;
   readonly #unsubscribeErrors: () => void;
   #timer: Timer | undefined;
+  #keepalive: Timer | undefined;
+  /** When we last sent the server anything over the control socket (clock ms). */
+  #lastSent: number;
   #closing: Promise<void> | undefined;
 
   constructor(init: RelayedSocketInit) {
@@ -71,7 +80,9 @@ export class RelayedSocket implements UdpSocket {
     });
     this.#unsubscribe = init.control.onMessage((d, from) => this.#receive(d, from));
     this.#unsubscribeErrors = init.control.onError((e) => this.#controlError(e));
+    this.#lastSent = init.clock.now();
     this.#schedule();
+    this.#scheduleKeepalive(init.keepaliveMs);
   }
 
   /** When the allocation expires unless refreshed (clock ms). */
@@ -134,7 +145,8 @@ export class RelayedSocket implements UdpSocket {
   }
 
   #relay(data: Uint8Array, to: Endpoint): void {
-    const channel = this.#state.channelFor(to, this.#init.clock.now());
+    this.#lastSent = this.#init.clock.now();
+    const channel = this.#state.channelFor(to, this.#lastSent);
     const server = this.#init.session.server;
     if (channel !== undefined) {
       this.#init.control.send(encodeChannelData(channel, data, { pad: this.#init.stream }), server);
@@ -197,6 +209,20 @@ export class RelayedSocket implements UdpSocket {
     if (e instanceof TurnClientError && e.code === 'ERR_TURN_CLOSED') this.#closing = this.#shutdown(false);
   }
 
+  /** Binding indications keep the NAT mapping to the server while nothing else is sent (UDP). */
+  #scheduleKeepalive(every: number | undefined): void {
+    if (every === undefined || !(every > 0) || this.#init.stream || this.#closing !== undefined) return;
+    const due = this.#lastSent + every - this.#init.clock.now();
+    this.#keepalive = this.#init.clock.setTimeout(() => {
+      if (this.#closing !== undefined) return;
+      if (this.#init.clock.now() - this.#lastSent >= every) {
+        this.#lastSent = this.#init.clock.now();
+        this.#init.control.send(encodeMessage({ method: StunMethod.Binding, class: 'indication', transactionId: createTransactionId(), attributes: [] }), this.#init.session.server);
+      }
+      this.#scheduleKeepalive(every);
+    }, Math.max(0, due));
+  }
+
   #schedule(): void {
     this.#timer?.cancel();
     if (this.#closing !== undefined) return;
@@ -230,6 +256,7 @@ export class RelayedSocket implements UdpSocket {
 
   async #refresh(action: RefreshAction): Promise<void> {
     const { session, clock, requestedLifetime } = this.#init;
+    this.#lastSent = clock.now();
     if (action.type === 'refresh-allocation') {
       const r = await session.request(TurnMethod.Refresh, [lifetimeAttribute(requestedLifetime)], 'Refresh');
       const granted = readLifetime(r.message);
@@ -243,6 +270,7 @@ export class RelayedSocket implements UdpSocket {
 
   async #shutdown(deallocate: boolean): Promise<void> {
     this.#timer?.cancel();
+    this.#keepalive?.cancel();
     this.#installer.clear();
     if (deallocate) {
       try {
