@@ -1,7 +1,5 @@
 import { randomInt } from 'node:crypto';
 import type { Clock, Endpoint, Logger, Network, UdpSocket } from '@natkit/net';
-import type { Identity } from '@natkit/identity';
-import type { PunchLimits } from '@natkit/punch';
 import type { Candidate, Introduction, RendezvousClient } from '@natkit/rendezvous';
 import { PeerError } from '../errors.js';
 import { HandshakeResponder } from '../session/handshake-responder.js';
@@ -11,63 +9,19 @@ import type { DirectPathFinder } from './direct-path-finder.js';
 import { Handshakes } from './handshakes.js';
 import type { Route } from './path.js';
 import { PeerConnection, type ConnectionTransport } from './peer-connection.js';
-import { relayRouteFor, type RelayMode, type RelaySetup } from './relay-setup.js';
-import { mappingLifetimeOf, resolveConnectionTiming, type ConnectionTimingOptions } from './connection-timing.js';
-import { isPredictable, latestMapping, measureNat, type NatMeasurement, type NatSource } from './nat-measurement.js';
+import { relayRouteFor, type RelaySetup } from './relay-setup.js';
+import { RelayKeeper } from './relay-keeper.js';
+import { mappingLifetimeOf, relayKeepaliveMs, resolveConnectionTiming } from './connection-timing.js';
+import { isPredictable, latestMapping, measureNat, type NatMeasurement } from './nat-measurement.js';
 import { planIntroduction, punchFinder } from './punch-path-finder.js';
 import { watchInterfaces } from './interface-watch.js';
 import { PunchedSockets } from './punched-sockets.js';
 import type { Session } from '../session/session.js';
 
-/** Also the connections' liveness timing (keepalive from the mapping lifetime, consent, re-probe, idle close): see ConnectionTimingOptions. */
-export interface PeerOptions extends ConnectionTimingOptions {
-  /** The natkit server (STUN, TURN and rendezvous on one port number): an IP literal and port. */
-  readonly server: Endpoint;
-  readonly identity: Identity;
-  /** Default `ws://SERVER/rendezvous`. */
-  readonly rendezvousUrl?: string;
-  /** 'auto' (UDP, then TCP when UDP is blocked), 'udp', 'tcp', or false (no relay). */
-  readonly relay?: RelayMode;
-  /** Look for a direct path (default true); false keeps every connection on the relay. */
-  readonly directPath?: boolean;
-  /**
-   * A fixed direct-path strategy for every connection (e.g. simultaneousOpen()). By default each
-   * connection plans its own from both NAT profiles (@natkit/punch: simultaneous open, port
-   * prediction, birthday paradox, same NAT, or the relay with the reason).
-   */
-  readonly finder?: DirectPathFinder;
-  /**
-   * Where the NAT profile comes from: 'diagnose' (default, against the natkit server), 'skip'
-   * (unknown: only simultaneous open is tried), or a profile (tests, or one measured before).
-   */
-  readonly nat?: NatSource;
-  /** Bounds of the punch attempts (sockets, probes, rate, duration); @natkit/punch defaults. */
-  readonly punchLimits?: Partial<PunchLimits>;
-  /** Re-measures the NAT when the host's interface addresses change, polled this often (ms); default 10 s, false: never. */
-  readonly watchNetworkMs?: number | false;
-  /** Time a connect() waits for the handshake, ms; default 10 s. */
-  readonly connectTimeoutMs?: number;
-  readonly signal?: AbortSignal;
-}
+import type { PeerOptions, PeerSetup } from './peer-options.js';
 
-export interface PeerComponents {
-  readonly network: Network;
-  readonly clock?: Clock;
-  readonly logger?: Logger;
-}
+export type { PeerComponents, PeerOptions, PeerSetup } from './peer-options.js';
 
-/** What createPeer set up for the Peer. @internal */
-export interface PeerSetup {
-  readonly socket: UdpSocket;
-  readonly local: Endpoint;
-  readonly rendezvous: RendezvousClient;
-  readonly relay: RelaySetup;
-  readonly nat: NatMeasurement;
-  readonly candidates: readonly Candidate[];
-  readonly network: Network;
-  /** Time from the start of createPeer to ready (registered, relay allocated), ms. */
-  readonly readyMs: number;
-}
 /** An introduction lets the peer's handshake in for this long. */
 const INTRODUCTION_TTL_MS = 30_000;
 const MAX_CONNECTIONS = 1024;
@@ -77,7 +31,7 @@ export class Peer {
   readonly peerId: string;
   readonly #socket: UdpSocket;
   readonly #rendezvous: RendezvousClient;
-  readonly #relay: RelaySetup;
+  readonly #keeper: RelayKeeper;
   readonly #options: PeerOptions;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -107,23 +61,30 @@ export class Peer {
     this.peerId = options.identity.peerId;
     this.#socket = socket;
     this.#rendezvous = rendezvous;
-    this.#relay = relay;
     this.#network = setup.network;
     this.#nat = setup.nat;
     this.#candidates = setup.candidates;
     this.readyMs = setup.readyMs;
     this.#clock = clock;
     this.#logger = logger;
-    const allocation = relay.allocation;
+    const keeper = (): RelayKeeper => this.#keeper;
     this.#transport = {
       local,
-      relay: allocation === null ? null : { relayed: allocation.relayed, transport: allocation.transport },
+      get relay() {
+        const a = keeper().setup.allocation;
+        return a === null ? null : { relayed: a.relayed, transport: a.transport };
+      },
       send: (bytes, route) => this.#send(bytes, route),
     };
     this.#responder = new HandshakeResponder({ identity: options.identity, allocateId: () => this.#freeId() });
     this.#handshakes = new Handshakes({ identity: options.identity, clock, logger, send: (b, r) => this.#send(b, r), allocateId: () => this.#freeId() });
     if (relay.udpWorks) this.#unsubscribe.push(socket.onMessage((data, from) => this.#receive(data, { via: 'socket', to: from })));
-    if (allocation !== null) this.#unsubscribe.push(allocation.socket.onMessage((data, from) => this.#receive(data, { via: 'allocation', to: from })));
+    this.#keeper = new RelayKeeper(relay, {
+      server: options.server, credentials: () => rendezvous.relay, socket, network: setup.network, clock, logger,
+      keepaliveMs: relayKeepaliveMs(setup.nat.nat, options),
+      onMessage: (data, from) => this.#receive(data, { via: 'allocation', to: from }),
+      onChanged: () => this.#relayChanged(),
+    });
     rendezvous.on('introduce', (intro) => this.#onIntroduce(intro));
     const every = options.watchNetworkMs ?? 10_000;
     if (every !== false) {
@@ -194,7 +155,7 @@ export class Peer {
     this.#handshakes.close();
     for (const u of this.#unsubscribe) u();
     await this.#rendezvous.close();
-    await this.#relay.allocation?.socket.close();
+    await this.#keeper.close();
     await this.#socket.close();
   }
 
@@ -202,15 +163,32 @@ export class Peer {
     return this.close();
   }
 
+  get #relay(): RelaySetup {
+    return this.#keeper.setup;
+  }
+
+  /** Our allocation was lost or replaced: announce the candidates, and permit the introduced peers on the new one. */
+  #relayChanged(): void {
+    if (this.#closed) return;
+    this.#candidates = [...directCandidates(this.#transport.local, this.#nat), ...relayCandidate(this.#relay)];
+    this.#rendezvous.update(this.#nat.nat, this.#candidates);
+    const now = this.#clock.now();
+    for (const { intro, until } of this.#introductions.values()) if (until >= now) this.#permit(intro);
+  }
+
+  /** Lets the peer's packets through our relay: its public IP as the server saw it and as it claims. */
+  #permit(intro: Introduction): void {
+    const allocation = this.#relay.allocation;
+    const ips = [intro.peer.observed, ...publicAddresses(intro.peer), ...this.#peerRelays(intro)];
+    if (allocation !== null) void allocation.socket.permit(ips).catch((e: unknown) => this.#logger.debug('permission failed', { error: String(e) }));
+  }
+
   #onIntroduce(intro: Introduction): void {
     if (this.#closed) return;
     const now = this.#clock.now();
     for (const [id, i] of this.#introductions) if (i.until < now) this.#introductions.delete(id);
     this.#introductions.set(intro.peer.peerId, { intro, until: now + INTRODUCTION_TTL_MS });
-    const allocation = this.#relay.allocation;
-    // Let the peer's packets through our relay: its public IP as the server saw it and as it claims.
-    const ips = [intro.peer.observed, ...publicAddresses(intro.peer), ...this.#peerRelays(intro)];
-    if (allocation !== null) void allocation.socket.permit(ips).catch((e: unknown) => this.#logger.debug('permission failed', { error: String(e) }));
+    this.#permit(intro);
     if (intro.role === 'initiator') this.#handshakes.start(intro, this.#relayRoute(intro), this.#directTargets(intro), now, (session, route) => this.#open(session, intro, route, now));
   }
 
