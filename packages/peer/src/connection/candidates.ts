@@ -1,4 +1,4 @@
-import { isSameEndpoint, type Endpoint } from '@natkit/net';
+import { isSameEndpoint, normalizeAddress, type Endpoint } from '@natkit/net';
 import type { Candidate, WireEndpoint } from '@natkit/rendezvous';
 import type { NatMeasurement } from './nat-measurement.js';
 import type { RelaySetup } from './relay-setup.js';
@@ -22,8 +22,24 @@ export function directTargets(peer: { readonly observed: WireEndpoint; readonly 
   return out.slice(0, MAX_DIRECT_TARGETS);
 }
 
-export function relayCandidates(candidates: readonly Candidate[]): Endpoint[] {
-  return candidates.filter((c) => c.type === 'relay').map((c) => ({ address: c.address, port: c.port }));
+/**
+ * The IPs a peer's relay candidate may have: those of our natkit server's relay, which is the
+ * peer's relay too (the rendezvous hands out credentials for its own relay only). That is the
+ * server's address we talk to, and the IP of our own allocation's relayed address (which differs
+ * when the server runs with `--advertise-relay-address` or relays on another of its addresses).
+ */
+export function trustedRelayIps(server: Endpoint, relay: RelaySetup): string[] {
+  const relayed = relay.allocation?.relayed.address;
+  return [...new Set([server.address, ...(relayed === undefined ? [] : [relayed])].map(normalizeAddress))];
+}
+
+/**
+ * The peer's relay candidates at a trusted relay IP (see trustedRelayIps). Any other is dropped:
+ * the candidates are the peer's claims, and a peer announcing a victim's address as its "relay"
+ * would otherwise aim our handshakes, keepalives and relay permissions at it.
+ */
+export function relayCandidates(candidates: readonly Candidate[], trustedIps: readonly string[]): Endpoint[] {
+  return candidates.filter((c) => c.type === 'relay' && trustedIps.includes(normalizeAddress(c.address))).map((c) => ({ address: c.address, port: c.port }));
 }
 
 /** The peer's public addresses as claimed (srflx) or seen (observed): where replies through our relay go first. */

@@ -57,6 +57,11 @@ export function mappingLifetimeOf(profile: NatProfile): number | null {
   return known.length === 0 ? null : Math.min(...known);
 }
 
+/** The interval of the keepalives to the relay server (RFC 8445 §11): the connections' keepalive interval for our NAT. */
+export function relayKeepaliveMs(nat: NatProfile, options: ConnectionTimingOptions): number {
+  return resolveConnectionTiming({ mappingLifetimeSeconds: mappingLifetimeOf(nat), ...options }).keepaliveMs;
+}
+
 function positive(v: number | undefined, fallback: number): number {
   return v !== undefined && Number.isFinite(v) && v > 0 ? v : fallback;
 }

@@ -2,6 +2,7 @@ import { formatEndpoint, silentLogger, systemClock } from '@natkit/net';
 import { connectRendezvous, RENDEZVOUS_PATH } from '@natkit/rendezvous';
 import { PeerError } from '../errors.js';
 import { directCandidates, relayCandidate } from './candidates.js';
+import { relayKeepaliveMs } from './connection-timing.js';
 import { measureNat } from './nat-measurement.js';
 import { Peer, type PeerComponents, type PeerOptions } from './peer.js';
 import { setupRelay } from './relay-setup.js';
@@ -34,7 +35,7 @@ export async function createPeer(options: PeerOptions, components: PeerComponent
       throw new PeerError('ERR_PEER_RENDEZVOUS', `cannot register at the rendezvous ${url}: ${e instanceof Error ? e.message : String(e)}`);
     });
     try {
-      const relay = await setupRelay(options.relay ?? 'auto', server, rendezvous.relay, socket, { network, clock, logger, ...signal });
+      const relay = await setupRelay(options.relay ?? 'auto', server, rendezvous.relay, socket, { network, clock, logger, keepaliveMs: relayKeepaliveMs(nat.nat, options), ...signal });
       const all = [...candidates, ...relayCandidate(relay)];
       if (all.length > candidates.length) rendezvous.update(nat.nat, all);
       const readyMs = Math.round(clock.now() - started);

@@ -1,73 +1,27 @@
 import { randomInt } from 'node:crypto';
 import type { Clock, Endpoint, Logger, Network, UdpSocket } from '@natkit/net';
-import type { Identity } from '@natkit/identity';
-import type { PunchLimits } from '@natkit/punch';
 import type { Candidate, Introduction, RendezvousClient } from '@natkit/rendezvous';
 import { PeerError } from '../errors.js';
 import { HandshakeResponder } from '../session/handshake-responder.js';
 import { PacketType, readReceiverId } from '../session/packet.js';
-import { directCandidates, directTargets, publicAddresses, relayCandidate, relayCandidates } from './candidates.js';
+import { directCandidates, directTargets, publicAddresses, relayCandidate, relayCandidates, trustedRelayIps } from './candidates.js';
 import type { DirectPathFinder } from './direct-path-finder.js';
 import { Handshakes } from './handshakes.js';
 import type { Route } from './path.js';
 import { PeerConnection, type ConnectionTransport } from './peer-connection.js';
-import { relayRouteFor, type RelayMode, type RelaySetup } from './relay-setup.js';
-import { mappingLifetimeOf, resolveConnectionTiming, type ConnectionTimingOptions } from './connection-timing.js';
-import { isPredictable, latestMapping, measureNat, type NatMeasurement, type NatSource } from './nat-measurement.js';
+import { relayRouteFor, type RelaySetup } from './relay-setup.js';
+import { RelayKeeper } from './relay-keeper.js';
+import { mappingLifetimeOf, relayKeepaliveMs, resolveConnectionTiming } from './connection-timing.js';
+import { isPredictable, latestMapping, measureNat, type NatMeasurement } from './nat-measurement.js';
 import { planIntroduction, punchFinder } from './punch-path-finder.js';
 import { watchInterfaces } from './interface-watch.js';
 import { PunchedSockets } from './punched-sockets.js';
 import type { Session } from '../session/session.js';
 
-/** Also the connections' liveness timing (keepalive from the mapping lifetime, consent, re-probe, idle close): see ConnectionTimingOptions. */
-export interface PeerOptions extends ConnectionTimingOptions {
-  /** The natkit server (STUN, TURN and rendezvous on one port number): an IP literal and port. */
-  readonly server: Endpoint;
-  readonly identity: Identity;
-  /** Default `ws://SERVER/rendezvous`. */
-  readonly rendezvousUrl?: string;
-  /** 'auto' (UDP, then TCP when UDP is blocked), 'udp', 'tcp', or false (no relay). */
-  readonly relay?: RelayMode;
-  /** Look for a direct path (default true); false keeps every connection on the relay. */
-  readonly directPath?: boolean;
-  /**
-   * A fixed direct-path strategy for every connection (e.g. simultaneousOpen()). By default each
-   * connection plans its own from both NAT profiles (@natkit/punch: simultaneous open, port
-   * prediction, birthday paradox, same NAT, or the relay with the reason).
-   */
-  readonly finder?: DirectPathFinder;
-  /**
-   * Where the NAT profile comes from: 'diagnose' (default, against the natkit server), 'skip'
-   * (unknown: only simultaneous open is tried), or a profile (tests, or one measured before).
-   */
-  readonly nat?: NatSource;
-  /** Bounds of the punch attempts (sockets, probes, rate, duration); @natkit/punch defaults. */
-  readonly punchLimits?: Partial<PunchLimits>;
-  /** Re-measures the NAT when the host's interface addresses change, polled this often (ms); default 10 s, false: never. */
-  readonly watchNetworkMs?: number | false;
-  /** Time a connect() waits for the handshake, ms; default 10 s. */
-  readonly connectTimeoutMs?: number;
-  readonly signal?: AbortSignal;
-}
+import type { PeerOptions, PeerSetup } from './peer-options.js';
 
-export interface PeerComponents {
-  readonly network: Network;
-  readonly clock?: Clock;
-  readonly logger?: Logger;
-}
+export type { PeerComponents, PeerOptions, PeerSetup } from './peer-options.js';
 
-/** What createPeer set up for the Peer (the Peer constructor's input; use createPeer()). */
-export interface PeerSetup {
-  readonly socket: UdpSocket;
-  readonly local: Endpoint;
-  readonly rendezvous: RendezvousClient;
-  readonly relay: RelaySetup;
-  readonly nat: NatMeasurement;
-  readonly candidates: readonly Candidate[];
-  readonly network: Network;
-  /** Time from the start of createPeer to ready (registered, relay allocated), ms. */
-  readonly readyMs: number;
-}
 /** An introduction lets the peer's handshake in for this long. */
 const INTRODUCTION_TTL_MS = 30_000;
 const MAX_CONNECTIONS = 1024;
@@ -77,13 +31,15 @@ export class Peer {
   readonly peerId: string;
   readonly #socket: UdpSocket;
   readonly #rendezvous: RendezvousClient;
-  readonly #relay: RelaySetup;
+  readonly #keeper: RelayKeeper;
   readonly #options: PeerOptions;
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #connections = new Map<number, PeerConnection>();
   readonly #introductions = new Map<string, { intro: Introduction; until: number }>();
   readonly #handshakes: Handshakes;
+  /** Responder sessions a connection was opened for (a retransmitted init returns the same session). */
+  readonly #openedSessions = new WeakSet<Session>();
   readonly #responder: HandshakeResponder;
   readonly #accept = new Set<(c: PeerConnection) => void>();
   readonly #transport: ConnectionTransport;
@@ -105,23 +61,30 @@ export class Peer {
     this.peerId = options.identity.peerId;
     this.#socket = socket;
     this.#rendezvous = rendezvous;
-    this.#relay = relay;
     this.#network = setup.network;
     this.#nat = setup.nat;
     this.#candidates = setup.candidates;
     this.readyMs = setup.readyMs;
     this.#clock = clock;
     this.#logger = logger;
-    const allocation = relay.allocation;
+    const keeper = (): RelayKeeper => this.#keeper;
     this.#transport = {
       local,
-      relay: allocation === null ? null : { relayed: allocation.relayed, transport: allocation.transport },
+      get relay() {
+        const a = keeper().setup.allocation;
+        return a === null ? null : { relayed: a.relayed, transport: a.transport };
+      },
       send: (bytes, route) => this.#send(bytes, route),
     };
     this.#responder = new HandshakeResponder({ identity: options.identity, allocateId: () => this.#freeId() });
     this.#handshakes = new Handshakes({ identity: options.identity, clock, logger, send: (b, r) => this.#send(b, r), allocateId: () => this.#freeId() });
     if (relay.udpWorks) this.#unsubscribe.push(socket.onMessage((data, from) => this.#receive(data, { via: 'socket', to: from })));
-    if (allocation !== null) this.#unsubscribe.push(allocation.socket.onMessage((data, from) => this.#receive(data, { via: 'allocation', to: from })));
+    this.#keeper = new RelayKeeper(relay, {
+      server: options.server, credentials: () => rendezvous.relay, socket, network: setup.network, clock, logger,
+      keepaliveMs: relayKeepaliveMs(setup.nat.nat, options),
+      onMessage: (data, from) => this.#receive(data, { via: 'allocation', to: from }),
+      onChanged: () => this.#relayChanged(),
+    });
     rendezvous.on('introduce', (intro) => this.#onIntroduce(intro));
     const every = options.watchNetworkMs ?? 10_000;
     if (every !== false) {
@@ -192,7 +155,7 @@ export class Peer {
     this.#handshakes.close();
     for (const u of this.#unsubscribe) u();
     await this.#rendezvous.close();
-    await this.#relay.allocation?.socket.close();
+    await this.#keeper.close();
     await this.#socket.close();
   }
 
@@ -200,21 +163,43 @@ export class Peer {
     return this.close();
   }
 
+  get #relay(): RelaySetup {
+    return this.#keeper.setup;
+  }
+
+  /** Our allocation was lost or replaced: announce the candidates, and permit the introduced peers on the new one. */
+  #relayChanged(): void {
+    if (this.#closed) return;
+    this.#candidates = [...directCandidates(this.#transport.local, this.#nat), ...relayCandidate(this.#relay)];
+    this.#rendezvous.update(this.#nat.nat, this.#candidates);
+    const now = this.#clock.now();
+    for (const { intro, until } of this.#introductions.values()) if (until >= now) this.#permit(intro);
+  }
+
+  /** Lets the peer's packets through our relay: its public IP as the server saw it and as it claims. */
+  #permit(intro: Introduction): void {
+    const allocation = this.#relay.allocation;
+    const ips = [intro.peer.observed, ...publicAddresses(intro.peer), ...this.#peerRelays(intro)];
+    if (allocation !== null) void allocation.socket.permit(ips).catch((e: unknown) => this.#logger.debug('permission failed', { error: String(e) }));
+  }
+
   #onIntroduce(intro: Introduction): void {
     if (this.#closed) return;
     const now = this.#clock.now();
     for (const [id, i] of this.#introductions) if (i.until < now) this.#introductions.delete(id);
     this.#introductions.set(intro.peer.peerId, { intro, until: now + INTRODUCTION_TTL_MS });
-    const allocation = this.#relay.allocation;
-    // Let the peer's packets through our relay: its public IP as the server saw it and as it claims.
-    const ips = [intro.peer.observed, ...publicAddresses(intro.peer), ...relayCandidates(intro.peer.candidates)];
-    if (allocation !== null) void allocation.socket.permit(ips).catch((e: unknown) => this.#logger.debug('permission failed', { error: String(e) }));
+    this.#permit(intro);
     if (intro.role === 'initiator') this.#handshakes.start(intro, this.#relayRoute(intro), this.#directTargets(intro), now, (session, route) => this.#open(session, intro, route, now));
   }
 
   /** The first route through a relay (see relayRouteFor). */
   #relayRoute(intro: Introduction): Route | null {
-    return relayRouteFor(this.#relay, { relays: relayCandidates(intro.peer.candidates), publicAddresses: publicAddresses(intro.peer), observed: intro.peer.observed });
+    return relayRouteFor(this.#relay, { relays: this.#peerRelays(intro), publicAddresses: publicAddresses(intro.peer), observed: intro.peer.observed });
+  }
+
+  /** The peer's relay candidates at our natkit server's relay; any other address is its claim alone. */
+  #peerRelays(intro: Introduction): Endpoint[] {
+    return relayCandidates(intro.peer.candidates, trustedRelayIps(this.#options.server, this.#relay));
   }
 
   #directTargets(intro: Introduction): Endpoint[] {
@@ -224,7 +209,7 @@ export class Peer {
 
   #open(session: Session, intro: Introduction, route: Route, startedAt: number): PeerConnection {
     const timing = resolveConnectionTiming({ mappingLifetimeSeconds: mappingLifetimeOf(this.#nat.nat), ...this.#options });
-    const peerRelays = relayCandidates(intro.peer.candidates);
+    const peerRelays = this.#peerRelays(intro);
     const targets = this.#directTargets(intro);
     const isRelay = route.via === 'allocation' || peerRelays.some((r) => r.address === route.to.address && r.port === route.to.port);
     const log = this.#logger.child(`connection:${intro.peer.peerId.slice(0, 12)}`);
@@ -249,7 +234,7 @@ export class Peer {
     if (this.#options.directPath === false || !this.#relay.udpWorks) return null;
     if (this.#options.finder !== undefined) return targets.length === 0 ? null : this.#options.finder;
     const me = { observed: this.#rendezvous.observed, nat: this.#nat.nat, candidates: this.#candidates };
-    const plan = planIntroduction(intro, me, this.#relay.allocation !== null, this.#options.punchLimits);
+    const plan = planIntroduction(intro, me, { mine: this.#relay.allocation !== null, peers: this.#peerRelays(intro).length > 0 }, this.#options.punchLimits);
     logger.info('direct path plan', { strategy: plan.strategy, reason: plan.reason });
     return punchFinder({
       plan, role: intro.role === 'initiator' ? 'controlling' : 'controlled', socket: this.#socket, network: this.#network,
@@ -285,14 +270,17 @@ export class Peer {
   #onInit(data: Uint8Array, route: Route): void {
     const accepted = this.#responder.handleInit(data, this.#clock.now());
     if (!accepted.ok) return;
-    const { remotePeerId, session, response, retransmit } = accepted.value;
+    const { remotePeerId, session, response } = accepted.value;
     const introduced = this.#introductions.get(remotePeerId);
     if (introduced === undefined || introduced.until < this.#clock.now()) {
       this.#logger.debug('handshake from a peer without an introduction, dropped', { peer: remotePeerId });
       return;
     }
     this.#send(response, route);
-    if (retransmit || this.#connections.has(session.localId) || this.#connections.size >= MAX_CONNECTIONS) return;
+    // A retransmit opens the connection too when its first copy came before the introduction (the
+    // responder remembered that init, but nobody opened its session); a session is opened once.
+    if (this.#openedSessions.has(session) || this.#connections.size >= MAX_CONNECTIONS) return;
+    this.#openedSessions.add(session);
     const connection = this.#open(session, introduced.intro, route, introduced.intro.receivedAt);
     for (const h of [...this.#accept]) h(connection);
   }

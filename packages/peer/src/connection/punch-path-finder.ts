@@ -45,10 +45,11 @@ export function planDirectPath(local: PeerDescription, remote: PeerDescription, 
  * The plan of an introduced pair, seen from our side. On a sequential allocator the initiator's
  * handshake, sent from its socket to the responder's relayed address, took one more port after
  * its srflx was measured: both sides shift their view of the initiator by that one allocation.
+ * `relays.peers`: the peer has a relay candidate we accept (see trustedRelayIps).
  */
-export function planIntroduction(intro: Introduction, me: RendezvousSide, weHaveRelay: boolean, limits?: Partial<PunchLimits>): PunchPlan {
+export function planIntroduction(intro: Introduction, me: RendezvousSide, relays: { readonly mine: boolean; readonly peers: boolean }, limits?: Partial<PunchLimits>): PunchPlan {
   const initiator = intro.role === 'initiator';
-  const usedPeerRelay = initiator ? intro.peer.candidates.some((c) => c.type === 'relay') : weHaveRelay && intro.peer.candidates.some((c) => c.type === 'srflx');
+  const usedPeerRelay = initiator ? relays.peers : relays.mine && intro.peer.candidates.some((c) => c.type === 'srflx');
   const offset = usedPeerRelay ? 1 : 0;
   const local = describeSide(me, intro.peer.observed, initiator ? offset : 0);
   const remote = describeSide(intro.peer, me.observed, initiator ? 0 : offset);

@@ -17,6 +17,15 @@ export interface RelaySetup {
   readonly problem: string | null;
 }
 
+export interface RelaySetupDeps {
+  readonly network: Network;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Over UDP: keepalives to the server this often (ms) when idle, below the NAT's mapping lifetime (see allocateRelay). */
+  readonly keepaliveMs?: number;
+  readonly signal?: AbortSignal;
+}
+
 /**
  * Allocates on the natkit server's relay with the rendezvous-issued credentials: over UDP from
  * the peer's one socket first (which also tells its server-reflexive address), then over TCP
@@ -27,7 +36,7 @@ export async function setupRelay(
   server: Endpoint,
   credentials: RelayCredentials | null,
   socket: UdpSocket,
-  deps: { readonly network: Network; readonly clock: Clock; readonly logger: Logger; readonly signal?: AbortSignal },
+  deps: RelaySetupDeps,
 ): Promise<RelaySetup> {
   if (mode === false) return { allocation: null, udpWorks: true, problem: 'relay off' };
   if (credentials === null) return { allocation: null, udpWorks: true, problem: `the server at ${formatEndpoint(server)} hands out no relay credentials (natkit serve --no-relay?)` };
@@ -36,7 +45,8 @@ export async function setupRelay(
   const problems: string[] = [];
   if (mode !== 'tcp') {
     try {
-      const allocation = await allocateRelay({ server, credentials: creds, transport: 'udp', policy: QUICK_UDP_POLICY, ...signal }, { network: deps.network, clock: deps.clock, logger: deps.logger, socket });
+      const keepalive = deps.keepaliveMs === undefined ? {} : { keepaliveMs: deps.keepaliveMs };
+      const allocation = await allocateRelay({ server, credentials: creds, transport: 'udp', policy: QUICK_UDP_POLICY, ...keepalive, ...signal }, { network: deps.network, clock: deps.clock, logger: deps.logger, socket });
       return { allocation, udpWorks: true, problem: null };
     } catch (e) {
       problems.push(`UDP: ${e instanceof Error ? e.message : String(e)}`);

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Identity } from '@natkit/identity';
-import { createNodeNetwork, type Network, type UdpSocket } from '@natkit/net';
+import { createNodeNetwork } from '@natkit/net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPeer, type Peer, type PeerConnection, type PeerOptions } from '../../src/index.js';
 import { mutableNetwork } from './mutable-network.js';
+import { rebindableNetwork } from './rebindable-network.js';
 import { startNatkitServe, type RunningServe } from './natkit-serve.js';
 
 const network = createNodeNetwork();
@@ -16,47 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await serve.stop();
 });
-
-/** Real sockets; rebind() moves the UDP socket to a new port, as a NAT rebinding looks from outside. */
-function rebindableNetwork(): { network: Network; rebind: () => Promise<void> } {
-  let current: UdpSocket | null = null;
-  const handlers = new Set<(d: Uint8Array, from: { address: string; port: number }) => void>();
-  const attach = (s: UdpSocket): void => {
-    s.onMessage((d, from) => {
-      if (s === current) for (const h of [...handlers]) h(d, from);
-    });
-  };
-  const wrapped: Network = {
-    ...network,
-    localAddressFor: (r) => network.localAddressFor(r),
-    bindUdp: async (o) => {
-      current = await network.bindUdp(o);
-      attach(current);
-      const first = current;
-      return {
-        local: first.local,
-        family: first.family,
-        send: (d, to) => current?.send(d, to),
-        onMessage: (h) => {
-          handlers.add(h);
-          return () => handlers.delete(h);
-        },
-        onError: (h) => first.onError(h),
-        close: async () => current?.close(),
-        [Symbol.asyncDispose]: async () => current?.close(),
-      };
-    },
-  };
-  return {
-    network: wrapped,
-    rebind: async () => {
-      const old = current;
-      current = await network.bindUdp({ family: 4 });
-      attach(current);
-      await old?.close();
-    },
-  };
-}
 
 async function pair(options: Partial<PeerOptions> = {}, bobOptions: Partial<PeerOptions> = options): Promise<{ alice: Peer; bob: Peer; close: () => Promise<void> }> {
   const server = { address: '127.0.0.1', port: serve.port };
@@ -214,7 +174,7 @@ describe('@natkit/peer connections over loopback with a real natkit serve', () =
 
   it('follows the peer to its new address when its NAT mapping changes (rebinding), on the same session', async () => {
     const server = { address: '127.0.0.1', port: serve.port };
-    const moving = rebindableNetwork();
+    const moving = rebindableNetwork(network);
     const timing = { directTimeoutMs: 5000, keepaliveMs: 150, reprobeMs: 60_000 };
     const alice = await createPeer({ server, identity: Identity.fromSeed(randomBytes(32)), ...timing }, { network });
     // Bob relays over TCP, so only his direct path moves.

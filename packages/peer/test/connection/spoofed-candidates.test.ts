@@ -2,7 +2,7 @@
  * Issue 7: "nothing is ever sent to an address that the rendezvous did not bind to that peer".
  * Real `natkit serve` on 127.0.0.1, a real @natkit/peer (Bob), and Mallory: a peer with her own
  * key, registered through the real rendezvous client, who announces server-reflexive and
- * predicted candidates pointing at canary sockets on 127.0.0.3 (an address the rendezvous never
+ * predicted (and relay) candidates pointing at canary sockets on 127.0.0.3 (an address the rendezvous never
  * saw her use; it saw 127.0.0.1), and an open NAT so that Bob's planner goes for a direct path.
  * Bob's handshake, keepalives and direct-path probes (session or punch probes) must never reach a
  * canary; they do reach Mallory's real socket (so the test sees Bob probing at all).
@@ -75,8 +75,8 @@ describe('a peer announcing candidates at addresses it was never seen at gets no
       expect(intro.role).toBe('initiator');
       // Mallory's side of the session, by hand: the init to Bob's host candidate, then she
       // answers every probe of Bob's (so his direct path to her real socket validates).
-      // Each attempt is a fresh init (newer timestamp), not a retransmission: Bob's introduction
-      // may reach him after her first init (see the report on Peer's init/introduce race).
+      // Each attempt is a fresh init (newer timestamp); a retransmission would do too since
+      // Bob opens the connection for one whose first copy beat the introduction (init-before-introduce.test.ts).
       const initiators = new Map<number, HandshakeInitiator>();
       const started = Date.now();
       let session: Session | undefined;
@@ -120,9 +120,9 @@ describe('a peer announcing candidates at addresses it was never seen at gets no
     }
   }, 20_000);
 
-  it('Bob connects to Mallory: his handshake attempt goes nowhere near the spoofed srflx/predicted canaries', async () => {
+  it('Bob connects to Mallory: his handshake attempt goes nowhere near the spoofed srflx/predicted/relay canaries', async () => {
     const server = { address: '127.0.0.1', port: serve.port };
-    const [c1, c2] = [await canary(), await canary()];
+    const [c1, c2, c3] = [await canary(), await canary(), await canary()];
     const malloryId = Identity.fromSeed(randomBytes(32));
     const msock = await network.bindUdp({ family: 4, address: '127.0.0.1' });
     const bob = await createPeer({ server, identity: Identity.fromSeed(randomBytes(32)), connectTimeoutMs: 2500 }, { network });
@@ -131,17 +131,21 @@ describe('a peer announcing candidates at addresses it was never seen at gets no
       rendezvous = await registerMallory(malloryId, msock, [
         { type: 'srflx', address: CANARY_ADDRESS, port: c1.socket.local.port },
         { type: 'predicted', address: CANARY_ADDRESS, port: c2.socket.local.port },
+        // A relay candidate not at the natkit server's relay: Bob must not send his inits there.
+        { type: 'relay', address: CANARY_ADDRESS, port: c3.socket.local.port },
       ]);
       // Mallory never answers: Bob's connect fails after its 2.5 s of handshake retransmissions.
       await expect(bob.connect(malloryId.peerId, { signal: AbortSignal.timeout(10_000) })).rejects.toThrow(/no handshake answer/);
       expect(c1.got, 'spoofed srflx canary').toEqual([]);
       expect(c2.got, 'spoofed predicted canary').toEqual([]);
+      expect(c3.got, 'spoofed relay canary').toEqual([]);
     } finally {
       await rendezvous?.close();
       await bob.close();
       await msock.close();
       await c1.socket.close();
       await c2.socket.close();
+      await c3.socket.close();
     }
   }, 20_000);
 });

@@ -58,8 +58,10 @@ export function planPunch(local: PeerDescription, remote: PeerDescription, optio
   const peer = side(remote, family);
   const tryUnknown = options.whenUnknown === 'simultaneous-open';
   if (me === undefined || peer === undefined) return relay('no usable candidates', limits);
-  const allowed = [...new Set(peer.candidates.map((c) => normalizeAddress(c.address)))];
-  const base = { family, allowedAddresses: allowed, limits } as const;
+  // The engine sends only to addresses the rendezvous verified for the peer (host candidates are
+  // added in the same-NAT case): an unverified candidate is the peer's claim and may be a victim's.
+  if (peer.srflx.verified !== true) return relay('the peer has no server-reflexive address verified by the rendezvous', limits);
+  const base = { family, allowedAddresses: addressesOf(peer.candidates.filter((c) => c.verified === true)), limits } as const;
   if (normalizeAddress(me.srflx.address) === normalizeAddress(peer.srflx.address) && family === 4) {
     return planSameNat(me, peer, base);
   }
@@ -136,6 +138,7 @@ function planSameNat(me: Side, peer: Side, base: Pick<PunchPlan, 'family' | 'all
   if (targets.length === 0) return relay('same public address, no host candidate and no hairpinning', base.limits);
   return {
     ...base,
+    allowedAddresses: addressesOf([...peer.candidates.filter((c) => c.verified === true), ...hosts]),
     strategy: 'same-nat',
     reason: `same public address ${me.srflx.address}: ${hosts.length} host candidate(s)${targets.length > hosts.length ? ' and hairpinning' : ''}`,
     successProbability: 1,
@@ -152,6 +155,10 @@ function noStrategyReason(me: Side, peer: Side, limits: PunchLimits): string {
     return `both NATs map endpoint-dependently with random ports: every probe must match an exact port pair among ${space}x${space}; relay`;
   }
   return 'endpoint-dependent mapping on both sides with a random allocator on one: its port cannot be predicted and the other side cannot be found by the birthday paradox; relay';
+}
+
+function addressesOf(candidates: readonly Candidate[]): string[] {
+  return [...new Set(candidates.map((c) => normalizeAddress(c.address)))];
 }
 
 function relay(reason: string, limits: PunchLimits): PunchPlan {

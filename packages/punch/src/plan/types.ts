@@ -89,7 +89,7 @@ export interface PunchPlan {
   /** Expected outcome: probability of a direct path (1 for the deterministic strategies, 0 for relay). */
   readonly successProbability: number;
   readonly send: SendPlan;
-  /** Addresses the engine may send to: the peer's candidate addresses of `family`. */
+  /** Addresses the engine may send to: the peer's verified candidate addresses of `family` (and its host candidates when both sides share a NAT). */
   readonly allowedAddresses: readonly string[];
   /** The attempt gives up this long after the fire time. */
   readonly durationMs: number;

@@ -3,7 +3,8 @@
  * address not bound to the peer"). A and B punch over 127.0.0.1 / 127.0.0.2; a canary socket on
  * 127.0.0.3 holds the punch token (a malicious peer spoofing a victim's source address) and sends
  * authenticated probes and nominations to both during the attempt. Neither engine answers, probes
- * or selects the canary; the canary receives nothing, and A and B still select each other.
+ * or selects the canary; the canary receives nothing, and A and B still select each other. B
+ * also claims an unverified candidate at the canary's address: A's plan never allows it.
  */
 import { describe, expect, it } from 'vitest';
 import { createNodeNetwork, type Endpoint, type UdpSocket } from '@natkit/net';
@@ -40,7 +41,9 @@ describe('punch engine: authenticated probes from an address not bound to the pe
           sent += 2;
         }
       };
-      const planA = planPunch(describePeer(a), describePeer(b));
+      // B also claims an unverified candidate at the canary (a peer aiming A's probes at a victim).
+      const claimed = describePeer(b);
+      const planA = planPunch(describePeer(a), { ...claimed, candidates: [...claimed.candidates, { type: 'host', address: '127.0.0.3', port: canary.local.port, family: 4 }] });
       const planB = planPunch(describePeer(b), describePeer(a));
       expect(planA.strategy).toBe('simultaneous-open');
       expect(planA.allowedAddresses).toEqual(['127.0.0.2']);

@@ -66,8 +66,8 @@ describe('planPunch over every pair of RFC 4787 behaviors', () => {
         expect(planA.successProbability).toBe(0);
         continue;
       }
-      // Only the peer's addresses, and the bounds hold.
-      expect(planA.allowedAddresses).toEqual(['10.0.0.2', '198.51.100.2']);
+      // Only the peer's verified address (its host candidate is not: different NATs), and the bounds hold.
+      expect(planA.allowedAddresses).toEqual(['198.51.100.2']);
       for (const t of planA.send.targets) expect(planA.allowedAddresses).toContain(t.address);
       for (const plan of [planA, planB]) {
         expect(scheduledCount(plan.send)).toBeLessThanOrEqual(plan.limits.maxProbes);
@@ -113,15 +113,30 @@ describe('planPunch over every pair of RFC 4787 behaviors', () => {
   it('prefers IPv6 when both sides have it, and uses host candidates behind one NAT', () => {
     const v6: NatProfile = { family: 6, mapping: 'endpoint-independent', filtering: 'address-and-port-dependent', allocation: 'preserving', delta: null, hairpinning: null };
     const sym = profileOf({ mapping: 'address-and-port-dependent', portAllocation: 'random' });
-    const a: PeerDescription = { profiles: [sym, v6], candidates: [...peer(sym, '198.51.100.1', 1).candidates, { type: 'srflx', address: '2001:db8::1', port: 5, family: 6 }] };
-    const b: PeerDescription = { profiles: [sym, { ...v6 }], candidates: [...peer(sym, '198.51.100.2', 2).candidates, { type: 'srflx', address: '2001:db8::2', port: 6, family: 6 }] };
+    const a: PeerDescription = { profiles: [sym, v6], candidates: [...peer(sym, '198.51.100.1', 1).candidates, { type: 'srflx', address: '2001:db8::1', port: 5, family: 6, verified: true }] };
+    const b: PeerDescription = { profiles: [sym, { ...v6 }], candidates: [...peer(sym, '198.51.100.2', 2).candidates, { type: 'srflx', address: '2001:db8::2', port: 6, family: 6, verified: true }] };
     const plan = planPunch(a, b);
     expect(plan.family).toBe(6);
     expect(plan.strategy).toBe('simultaneous-open');
     expect(plan.send.targets).toEqual([{ address: '2001:db8::2', port: 6 }]);
-    const same = planPunch(peer(sym, '198.51.100.1', 1), { profiles: [sym], candidates: [{ type: 'host', address: '10.0.0.3', port: 7, family: 4 }, { type: 'srflx', address: '198.51.100.1', port: 9, family: 4 }] });
+    const same = planPunch(peer(sym, '198.51.100.1', 1), { profiles: [sym], candidates: [{ type: 'host', address: '10.0.0.3', port: 7, family: 4 }, { type: 'srflx', address: '198.51.100.1', port: 9, family: 4, verified: true }] });
     expect(same.strategy).toBe('same-nat');
     expect(same.send.targets).toEqual([{ address: '10.0.0.3', port: 7 }]);
+    expect(same.allowedAddresses).toEqual(['198.51.100.1', '10.0.0.3']);
+  });
+
+  it('sends only to verified addresses: an unverified srflx means the relay, an unverified host elsewhere is not allowed', () => {
+    const open = profileOf({ mapping: 'endpoint-independent', filtering: 'endpoint-independent' });
+    const me = peer(open, '198.51.100.1', 1);
+    const claimed: PeerDescription = { profiles: [open], candidates: [{ type: 'srflx', address: '203.0.113.9', port: 9, family: 4 }] };
+    const unverified = planPunch(me, claimed);
+    expect(unverified.strategy).toBe('relay');
+    expect(unverified.reason).toMatch(/verified/);
+    expect(unverified.send.targets).toEqual([]);
+    const lying: PeerDescription = { profiles: [open], candidates: [...peer(open, '198.51.100.2', 2).candidates, { type: 'host', address: '203.0.113.9', port: 9, family: 4 }] };
+    const plan = planPunch(me, lying);
+    expect(plan.strategy).toBe('simultaneous-open');
+    expect(plan.allowedAddresses).toEqual(['198.51.100.2']);
   });
 
   it('says why it relays, and refuses limits beyond the ceilings', () => {

@@ -54,6 +54,14 @@ export interface AllocateOptions {
   readonly channels?: boolean;
   /** SOFTWARE sent in Allocate. */
   readonly software?: string;
+  /**
+   * UDP only: send the server a STUN Binding request after this long without other traffic to it
+   * (ms), so that a NAT between client and server keeps the allocation's mapping between the
+   * refreshes (minutes apart); set it below the NAT's mapping lifetime (e.g. 15-25 s). When the
+   * answer shows another mapped address (the NAT rebound), the relayed socket reports
+   * ERR_TURN_CLOSED to onError and stops: allocate again. Default: none.
+   */
+  readonly keepaliveMs?: number;
   /** Retransmissions over UDP (streams send once and wait `rtoMs`). */
   readonly policy?: RetransmitPolicy;
   /** ALTERNATE-SERVER redirects followed (default 2). */
@@ -163,13 +171,16 @@ async function allocateAt(
     const granted = readLifetime(m);
     const lifetimeSeconds = typeof granted === 'number' && granted > 0 ? granted : requested;
     offClosed(); // the relayed socket watches the control socket from here on
+    const mapped = readXorMappedAddress(m);
     const socket = new RelayedSocket({
       session, stun, control, ownsControl: owns, relayed: first, lifetimeSeconds, requestedLifetime: requested,
       stream: transport !== 'udp', useChannels: options.channels ?? true, clock, logger,
+      ...(options.keepaliveMs === undefined ? {} : { keepaliveMs: options.keepaliveMs }),
+      ...(mapped === undefined ? {} : { mapped }),
     });
     const features = auth.features;
     return {
-      socket, relayed: first, mapped: readXorMappedAddress(m), server, transport, lifetimeSeconds,
+      socket, relayed: first, mapped, server, transport, lifetimeSeconds,
       software: readSoftware(m), integritySha256: features.sha256, userhash: features.userhash,
       redirects: [...redirects], allocateRttMs: response.rttMs,
     };

@@ -1,4 +1,5 @@
 import {
+  formatEndpoint,
   isSameEndpoint,
   type Clock,
   type Endpoint,
@@ -8,7 +9,7 @@ import {
   type Timer,
   type UdpSocket,
 } from '@natkit/net';
-import { classifyPacket, createTransactionId, decodeMessage, encodeMessage, type StunClient } from '@natkit/stun';
+import { classifyPacket, createTransactionId, decodeMessage, encodeMessage, readXorMappedAddress, StunMethod, type StunClient } from '@natkit/stun';
 import { decodeChannelData, encodeChannelData, isChannelData } from '../proto/channel-data.js';
 import { TurnMethod } from '../proto/constants.js';
 import { data as dataAttribute, readData } from '../proto/data.js';
@@ -33,6 +34,14 @@ export interface RelayedSocketInit {
   /** ChannelData padded to 4 bytes (mandatory over TCP/TLS, RFC 8656 §12.5). */
   readonly stream: boolean;
   readonly useChannels: boolean;
+  /**
+   * UDP only: a STUN Binding request to the server after this long without sending it anything
+   * (ms), so that the NAT mapping of the allocation's 5-tuple outlives the minutes between
+   * refreshes (RFC 8445 §11: keepalives on every candidate in use). Absent: none.
+   */
+  readonly keepaliveMs?: number;
+  /** Our address as the server saw it at Allocate: a keepalive answer with another means the NAT rebound. */
+  readonly mapped?: Endpoint;
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -55,6 +64,9 @@ export class RelayedSocket implements UdpSocket {
   readonly #unsubscribe: () => void;
   readonly #unsubscribeErrors: () => void;
   #timer: Timer | undefined;
+  #keepalive: Timer | undefined;
+  /** When we last sent the server anything over the control socket (clock ms). */
+  #lastSent: number;
   #closing: Promise<void> | undefined;
 
   constructor(init: RelayedSocketInit) {
@@ -71,7 +83,9 @@ export class RelayedSocket implements UdpSocket {
     });
     this.#unsubscribe = init.control.onMessage((d, from) => this.#receive(d, from));
     this.#unsubscribeErrors = init.control.onError((e) => this.#controlError(e));
+    this.#lastSent = init.clock.now();
     this.#schedule();
+    this.#scheduleKeepalive(init.keepaliveMs);
   }
 
   /** When the allocation expires unless refreshed (clock ms). */
@@ -134,7 +148,8 @@ export class RelayedSocket implements UdpSocket {
   }
 
   #relay(data: Uint8Array, to: Endpoint): void {
-    const channel = this.#state.channelFor(to, this.#init.clock.now());
+    this.#lastSent = this.#init.clock.now();
+    const channel = this.#state.channelFor(to, this.#lastSent);
     const server = this.#init.session.server;
     if (channel !== undefined) {
       this.#init.control.send(encodeChannelData(channel, data, { pad: this.#init.stream }), server);
@@ -197,6 +212,38 @@ export class RelayedSocket implements UdpSocket {
     if (e instanceof TurnClientError && e.code === 'ERR_TURN_CLOSED') this.#closing = this.#shutdown(false);
   }
 
+  /**
+   * UDP: a Binding request to the server after `every` ms without other traffic to it keeps the
+   * NAT mapping of the allocation's 5-tuple, and its XOR-MAPPED-ADDRESS tells when that mapping
+   * changed (our NAT rebound): the server then knows the allocation only by the old 5-tuple, so it
+   * is lost (what a Refresh would learn minutes later as 437) and the owner can allocate again.
+   */
+  #scheduleKeepalive(every: number | undefined): void {
+    if (every === undefined || !(every > 0) || this.#init.stream || this.#closing !== undefined) return;
+    const due = this.#lastSent + every - this.#init.clock.now();
+    this.#keepalive = this.#init.clock.setTimeout(() => {
+      if (this.#closing !== undefined) return;
+      if (this.#init.clock.now() - this.#lastSent >= every) this.#sendKeepalive(every);
+      this.#scheduleKeepalive(every);
+    }, Math.max(0, due));
+  }
+
+  #sendKeepalive(every: number): void {
+    this.#lastSent = this.#init.clock.now();
+    const server = this.#init.session.server;
+    const policy = { rtoMs: Math.max(100, Math.min(1000, every / 4)), rc: 3, rm: 4 };
+    this.#init.stun.request(server, { method: StunMethod.Binding, policy }).then(
+      (r) => {
+        const mapped = readXorMappedAddress(r.message);
+        const was = this.#init.mapped;
+        if (this.#closing !== undefined || mapped === undefined || was === undefined || isSameEndpoint(mapped, was)) return;
+        this.#emitError(new TurnClientError('ERR_TURN_CLOSED', `the NAT mapping to the server changed from ${formatEndpoint(was)} to ${formatEndpoint(mapped)}: the allocation is lost`));
+        this.#closing ??= this.#shutdown(false);
+      },
+      (e: unknown) => this.#init.logger.debug('keepalive unanswered', { error: String(e) }),
+    );
+  }
+
   #schedule(): void {
     this.#timer?.cancel();
     if (this.#closing !== undefined) return;
@@ -230,6 +277,7 @@ export class RelayedSocket implements UdpSocket {
 
   async #refresh(action: RefreshAction): Promise<void> {
     const { session, clock, requestedLifetime } = this.#init;
+    this.#lastSent = clock.now();
     if (action.type === 'refresh-allocation') {
       const r = await session.request(TurnMethod.Refresh, [lifetimeAttribute(requestedLifetime)], 'Refresh');
       const granted = readLifetime(r.message);
@@ -243,6 +291,7 @@ export class RelayedSocket implements UdpSocket {
 
   async #shutdown(deallocate: boolean): Promise<void> {
     this.#timer?.cancel();
+    this.#keepalive?.cancel();
     this.#installer.clear();
     if (deallocate) {
       try {

@@ -1,0 +1,80 @@
+import type { Network } from '@natkit/net';
+import { startStunServer } from '@natkit/stun';
+import { createVirtualNetwork, ManualClock, natPresets } from '@natkit/vnet';
+import { describe, expect, it } from 'vitest';
+import { allocateRelay, createTurnServer, type TurnClientError } from '../../src/index.js';
+import { collect } from './vnet-relay-site.js';
+
+/*
+ * A client behind a NAT whose mappings live 30 s, idle for minutes between the allocation's
+ * refreshes: without traffic to the server the NAT forgets the allocation's 5-tuple, so the
+ * peers' data is dropped at the NAT and the next Refresh comes from a new port (437). With
+ * `keepaliveMs` the client's Binding requests keep the mapping, and tell when it changed anyway.
+ */
+async function natSite(keepaliveMs: number | undefined) {
+  const clock = new ManualClock();
+  const vnet = createVirtualNetwork({ clock, seed: 11 });
+  const serverHost = vnet.createHost(vnet.internet);
+  const address = serverHost.addresses[0] ?? '';
+  const server = createTurnServer(
+    { users: new Map([['alice', 'alice-pw']]), realm: 'vnet.test', relayPorts: { low: 50000, high: 50099 } },
+    { network: serverHost.network, clock, wallSeconds: () => 1_700_000_000 + clock.now() / 1000 },
+  );
+  // STUN and TURN on one socket, as in `natkit serve` (the STUN server answers the Binding requests).
+  const shared: Network = {
+    ...serverHost.network,
+    bindUdp: async (o) => {
+      const socket = await serverHost.network.bindUdp(o);
+      server.attachUdpSocket(socket);
+      return socket;
+    },
+    localAddressFor: (r) => serverHost.network.localAddressFor(r),
+  };
+  await startStunServer({ primary: { address, port: 3478 } }, { network: shared, clock });
+  // Random ports: a mapping made again after expiry has another port (another 5-tuple).
+  const nat = vnet.createRouter(vnet.internet, { nat: { ...natPresets.portRestrictedCone, portAllocation: 'random', mappingLifetimeMs: 30_000 } });
+  const client = vnet.createHost(nat);
+  const peerHost = vnet.createHost(vnet.internet);
+  const peer = await peerHost.network.bindUdp({ family: 4, address: peerHost.addresses[0] ?? '' });
+  const options = { server: { address, port: 3478 }, credentials: { username: 'alice', password: 'alice-pw' }, ...(keepaliveMs === undefined ? {} : { keepaliveMs }) };
+  const allocation = await clock.runUntil(allocateRelay(options, { network: client.network, clock }));
+  const errors: TurnClientError[] = [];
+  allocation.socket.onError((e) => errors.push(e as TurnClientError));
+  await clock.runUntil(allocation.socket.permit([peer.local]));
+  return { clock, server, peer, allocation, errors, got: collect(allocation.socket) };
+}
+
+describe('RelayedSocket keepalive behind a NAT with 30 s mappings', () => {
+  it('with keepaliveMs 15 s, an idle allocation receives every minute for 12 minutes (refreshes included)', async () => {
+    const s = await natSite(15_000);
+    const sent: string[] = [];
+    for (let minute = 1; minute <= 12; minute++) {
+      await s.clock.advance(59_500);
+      sent.push(`minute ${minute}`);
+      s.peer.send(Buffer.from(`minute ${minute}`), s.allocation.relayed);
+      await s.clock.advance(500);
+    }
+    expect(s.got.map((m) => m.data)).toEqual(sent);
+    expect(s.errors).toEqual([]);
+    expect(s.server.stats().allocations).toBe(1);
+    await s.clock.runUntil(s.allocation.socket.close());
+  });
+
+  it('a keepalive answered with another mapped address (the NAT rebound) reports the allocation lost at once', async () => {
+    // Keepalives every 60 s behind 30 s mappings: the NAT forgets the mapping, the keepalive gets a new one.
+    const s = await natSite(60_000);
+    await s.clock.advance(61_000);
+    expect(s.errors.map((e) => e.code)).toEqual(['ERR_TURN_CLOSED']);
+    expect(s.errors[0]?.message).toMatch(/NAT mapping to the server changed .* allocation is lost/);
+    expect(s.allocation.socket.closed).toBe(true);
+  });
+
+  it('without it (the control case), the NAT forgets the mapping: the peer\'s data is lost', async () => {
+    const s = await natSite(undefined);
+    await s.clock.advance(60_000);
+    s.peer.send(Buffer.from('still there?'), s.allocation.relayed);
+    await s.clock.advance(500);
+    expect(s.got).toEqual([]);
+    await s.clock.runUntil(s.allocation.socket.close());
+  });
+});
