@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { createLab, describeLab, NATKIT_BIN, type Lab } from './harness/index.js';
+import { createLab, describeLab, NATKIT_BIN, runPeerPing, startPeerListener, startPeerServer, type Lab } from './harness/index.js';
 
 interface PingSummary {
   readonly type: 'summary';
@@ -82,4 +82,21 @@ describeLab('natkit listen / ping: the punch strategy per NAT pair on real NATs'
       process.stderr.write(`peer-strategies: ${r.summary!.strategy}: first pong ${r.summary!.connectMs} ms, direct ${r.summary!.directMs} ms (listeners ready in ${p.readyMs}/${qb.readyMs}/${pb.readyMs} ms)\n`);
     }
   }, 300_000);
+  // seqfix: successive pings against one long-lived listener on sequential (step 1) NATs, with
+  // other sockets behind the listener's NAT taking ports between them (as the ICE runs of the
+  // bench do): the listener samples its latest allocation when introduced and shifts its targets.
+  it('four successive sequential(1) <-> sequential(1) pings against one listener, with foreign allocations at its NAT in between: all direct', async () => {
+    await using lab: Lab = await createLab({ sites: { A: { behavior: 'symmetric-sequential-1' }, B: { behavior: 'symmetric-sequential-1' } } });
+    const server = await startPeerServer(lab);
+    const listener = await startPeerListener(lab, lab.hosts.B!.ns, server, { debug: true });
+    const foreign = `const d=require('node:dgram');let n=0;for(let i=0;i<5;i++){const s=d.createSocket('udp4');s.send('x',3478,'${lab.serverAddresses[0]!}',()=>{s.close();if(++n===5)process.exit(0)})}`;
+    for (let i = 0; i < 4; i++) {
+      const r = await runPeerPing(lab, lab.hosts.A!.ns, server, listener.peer, { count: 16, intervalMs: 250 });
+      const raw = `run ${i}: exit ${r.code}\n${r.stdout}\n${r.stderr}\n--- listener\n${listener.process.output}`;
+      expect(r.summary, raw).toMatchObject({ path: 'direct', strategy: 'port-prediction' });
+      const moved = await lab.exec(lab.hosts.B!.ns, [process.execPath, '-e', foreign], { timeoutMs: 5_000 });
+      expect(moved.code, moved.stderr).toBe(0);
+    }
+    expect(listener.process.output).toMatch(/prediction shift \{"shift":([5-9]|[1-6]\d)\}/);
+  }, 180_000);
 });

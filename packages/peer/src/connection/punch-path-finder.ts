@@ -45,13 +45,15 @@ export function planDirectPath(local: PeerDescription, remote: PeerDescription, 
  * The plan of an introduced pair, seen from our side. On a sequential allocator the initiator's
  * handshake, sent from its socket to the responder's relayed address, took one more port after
  * its srflx was measured: both sides shift their view of the initiator by that one allocation.
+ * `ownShift`: allocations of our NAT since the base the peer got (samplePredictionShift); our
+ * targets move by as many of the peer's steps, so that our ports meet its probes further on.
  */
-export function planIntroduction(intro: Introduction, me: RendezvousSide, weHaveRelay: boolean, limits?: Partial<PunchLimits>): PunchPlan {
+export function planIntroduction(intro: Introduction, me: RendezvousSide, weHaveRelay: boolean, limits?: Partial<PunchLimits>, ownShift = 0): PunchPlan {
   const initiator = intro.role === 'initiator';
   const usedPeerRelay = initiator ? intro.peer.candidates.some((c) => c.type === 'relay') : weHaveRelay && intro.peer.candidates.some((c) => c.type === 'srflx');
   const offset = usedPeerRelay ? 1 : 0;
   const local = describeSide(me, intro.peer.observed, initiator ? offset : 0);
-  const remote = describeSide(intro.peer, me.observed, initiator ? 0 : offset);
+  const remote = describeSide(intro.peer, me.observed, (initiator ? 0 : offset) + ownShift);
   return planDirectPath(local, remote, limits);
 }
 
