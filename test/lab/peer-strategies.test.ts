@@ -6,7 +6,7 @@
  * it ends direct by port prediction too. Driven with the shared harness (harness/peer-pair.ts).
  */
 import { expect, it } from 'vitest';
-import { createLab, describeLab, runPeerPing, startPeerListener, startPeerServer } from './harness/index.js';
+import { createLab, describeLab, runPeerPing, startPeerListener, startPeerServer, type Lab } from './harness/index.js';
 
 describeLab('natkit listen / ping: a second sequential <-> sequential connection to the same listener', [], () => {
   it('both connections from QA to the listener in QB end direct by port prediction', async () => {
@@ -29,5 +29,22 @@ describeLab('natkit listen / ping: a second sequential <-> sequential connection
       expect(run.summary!.received, raw(run)).toBeGreaterThanOrEqual(30);
       process.stderr.write(`peer-strategies: sequential <-> sequential: first pong ${run.summary!.connectMs} ms, direct ${run.summary!.directMs} ms\n`);
     }
+  }, 300_000);
+  // seqfix: successive pings against one long-lived listener on sequential (step 1) NATs, with
+  // other sockets behind the listener's NAT taking ports between them (as the ICE runs of the
+  // bench do): the listener samples its latest allocation when introduced and shifts its targets.
+  it('four successive sequential(1) <-> sequential(1) pings against one listener, with foreign allocations at its NAT in between: all direct', async () => {
+    await using lab: Lab = await createLab({ sites: { A: { behavior: 'symmetric-sequential-1' }, B: { behavior: 'symmetric-sequential-1' } } });
+    const server = await startPeerServer(lab);
+    const listener = await startPeerListener(lab, lab.hosts.B!.ns, server, { debug: true });
+    const foreign = `const d=require('node:dgram');let n=0;for(let i=0;i<5;i++){const s=d.createSocket('udp4');s.send('x',3478,'${lab.serverAddresses[0]!}',()=>{s.close();if(++n===5)process.exit(0)})}`;
+    for (let i = 0; i < 4; i++) {
+      const r = await runPeerPing(lab, lab.hosts.A!.ns, server, listener.peer, { count: 16, intervalMs: 250 });
+      const raw = `run ${i}: exit ${r.code}\n${r.stdout}\n${r.stderr}\n--- listener\n${listener.process.output}`;
+      expect(r.summary, raw).toMatchObject({ path: 'direct', strategy: 'port-prediction' });
+      const moved = await lab.exec(lab.hosts.B!.ns, [process.execPath, '-e', foreign], { timeoutMs: 5_000 });
+      expect(moved.code, moved.stderr).toBe(0);
+    }
+    expect(listener.process.output).toMatch(/prediction shift \{"shift":([5-9]|[1-6]\d)\}/);
   }, 180_000);
 });

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Clock, Endpoint, Logger, Network, UdpSocket } from '@natkit/net';
+import type { PunchPlan } from '@natkit/punch';
 import type { Candidate, Introduction, RendezvousClient } from '@natkit/rendezvous';
 import { PeerError } from '../errors.js';
 import { HandshakeResponder } from '../session/handshake-responder.js';
@@ -15,6 +16,7 @@ import { mappingLifetimeOf, relayKeepaliveMs, resolveConnectionTiming } from './
 import { isPredictable, latestMapping, measureNat, type NatMeasurement } from './nat-measurement.js';
 import { planIntroduction, punchFinder } from './punch-path-finder.js';
 import { watchInterfaces } from './interface-watch.js';
+import { deferredFinder, samplePredictionShift, type PredictionShift } from './prediction-shift.js';
 import { PunchedSockets } from './punched-sockets.js';
 import type { Session } from '../session/session.js';
 
@@ -36,7 +38,7 @@ export class Peer {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #connections = new Map<number, PeerConnection>();
-  readonly #introductions = new Map<string, { intro: Introduction; until: number }>();
+  readonly #introductions = new Map<string, { intro: Introduction; until: number; shift?: Promise<PredictionShift | null> }>();
   readonly #handshakes: Handshakes;
   /** Responder sessions a connection was opened for (a retransmitted init returns the same session). */
   readonly #openedSessions = new WeakSet<Session>();
@@ -187,7 +189,7 @@ export class Peer {
     if (this.#closed) return;
     const now = this.#clock.now();
     for (const [id, i] of this.#introductions) if (i.until < now) this.#introductions.delete(id);
-    this.#introductions.set(intro.peer.peerId, { intro, until: now + INTRODUCTION_TTL_MS });
+    this.#introductions.set(intro.peer.peerId, { intro, until: now + INTRODUCTION_TTL_MS, ...this.#sampleShift(intro) });
     this.#permit(intro);
     if (intro.role === 'initiator') this.#handshakes.start(intro, this.#relayRoute(intro), this.#directTargets(intro), now, (session, route) => this.#open(session, intro, route, now));
   }
@@ -234,13 +236,47 @@ export class Peer {
     if (this.#options.directPath === false || !this.#relay.udpWorks) return null;
     if (this.#options.finder !== undefined) return targets.length === 0 ? null : this.#options.finder;
     const me = { observed: this.#rendezvous.observed, nat: this.#nat.nat, candidates: this.#candidates };
-    const plan = planIntroduction(intro, me, { mine: this.#relay.allocation !== null, peers: this.#peerRelays(intro).length > 0 }, this.#options.punchLimits);
-    logger.info('direct path plan', { strategy: plan.strategy, reason: plan.reason });
+    const finder = (ownShift: number): DirectPathFinder => this.#punchFinder(planIntroduction(intro, me, { mine: this.#relay.allocation !== null, peers: this.#peerRelays(intro).length > 0 }, this.#options.punchLimits, ownShift), intro, session, logger);
+    const provisional = finder(0);
+    logger.info('direct path plan', { strategy: provisional.strategy, reason: provisional.reason });
+    const entry = this.#introductions.get(intro.peer.peerId);
+    if (entry?.intro !== intro || entry.shift === undefined || provisional.strategy !== 'port-prediction') return provisional;
+    return deferredFinder(provisional, entry.shift.then((s) => {
+      logger.debug('prediction shift', { shift: s?.shift ?? 'unknown' });
+      return s === null || s.shift === 0 ? provisional : finder(s.shift);
+    }));
+  }
+
+  #punchFinder(plan: PunchPlan, intro: Introduction, session: Session, logger: Logger): DirectPathFinder {
     return punchFinder({
       plan, role: intro.role === 'initiator' ? 'controlling' : 'controlled', socket: this.#socket, network: this.#network,
       key: session.punchKey, logger, adopt: (socket) => this.#punched.adopt(session.localId, socket, !this.#closed && this.#connections.has(session.localId)),
       admitExtraSockets: () => this.#punched.admit(), onAttemptEnd: () => this.#afterPunch(),
     });
+  }
+
+  /**
+   * As the responder on a predictable NAT: our latest allocation now, and how far it moved since
+   * the base the peer got (see samplePredictionShift); the sample is announced as the new base.
+   */
+  #sampleShift(intro: Introduction): { shift?: Promise<PredictionShift | null> } {
+    if (intro.role !== 'responder' || this.#options.directPath === false || !this.#relay.udpWorks || this.#options.finder !== undefined || !isPredictable(this.#nat.nat)) return {};
+    const deps = { network: this.#network, clock: this.#clock, logger: this.#logger };
+    const shift = samplePredictionShift(this.#options.server, this.#socket.family, this.#nat.nat, this.#candidates, deps).catch((e: unknown) => {
+      this.#logger.debug('prediction base not sampled', { error: String(e) });
+      return null;
+    });
+    void shift.then((s) => {
+      if (s !== null) this.#announceBase(s.base);
+    });
+    return { shift };
+  }
+
+  #announceBase(base: Endpoint): void {
+    if (this.#closed) return;
+    this.#nat = { ...this.#nat, srflx: base };
+    this.#candidates = [...directCandidates(this.#transport.local, this.#nat), ...relayCandidate(this.#relay)];
+    this.#rendezvous.update(this.#nat.nat, this.#candidates);
   }
 
   /**
@@ -251,10 +287,7 @@ export class Peer {
     if (this.#closed || !isPredictable(this.#nat.nat)) return;
     const deps = { network: this.#network, clock: this.#clock, logger: this.#logger };
     void latestMapping(this.#options.server, this.#socket.family, deps).then((base) => {
-      if (base === null || this.#closed) return;
-      this.#nat = { ...this.#nat, srflx: base };
-      this.#candidates = [...directCandidates(this.#transport.local, this.#nat), ...relayCandidate(this.#relay)];
-      this.#rendezvous.update(this.#nat.nat, this.#candidates);
+      if (base !== null) this.#announceBase(base);
     }, (e: unknown) => this.#logger.debug('prediction base not refreshed', { error: String(e) }));
   }
 

@@ -46,13 +46,15 @@ export function planDirectPath(local: PeerDescription, remote: PeerDescription, 
  * handshake, sent from its socket to the responder's relayed address, took one more port after
  * its srflx was measured: both sides shift their view of the initiator by that one allocation.
  * `relays.peers`: the peer has a relay candidate we accept (see trustedRelayIps).
+ * `ownShift`: allocations of our NAT since the base the peer got (samplePredictionShift); our
+ * targets move by as many of the peer's steps, so that our ports meet its probes further on.
  */
-export function planIntroduction(intro: Introduction, me: RendezvousSide, relays: { readonly mine: boolean; readonly peers: boolean }, limits?: Partial<PunchLimits>): PunchPlan {
+export function planIntroduction(intro: Introduction, me: RendezvousSide, relays: { readonly mine: boolean; readonly peers: boolean }, limits?: Partial<PunchLimits>, ownShift = 0): PunchPlan {
   const initiator = intro.role === 'initiator';
   const usedPeerRelay = initiator ? relays.peers : relays.mine && intro.peer.candidates.some((c) => c.type === 'srflx');
   const offset = usedPeerRelay ? 1 : 0;
   const local = describeSide(me, intro.peer.observed, initiator ? offset : 0);
-  const remote = describeSide(intro.peer, me.observed, initiator ? 0 : offset);
+  const remote = describeSide(intro.peer, me.observed, (initiator ? 0 : offset) + ownShift);
   return planDirectPath(local, remote, limits);
 }
 
