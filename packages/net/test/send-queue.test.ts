@@ -58,3 +58,45 @@ describe('send queue bound', () => {
     expect(new SendQueueLimit(DEFAULT_MAX_SEND_QUEUE_BYTES).admit(DEFAULT_MAX_SEND_QUEUE_BYTES - 999, 1000)).toBe(false);
   });
 });
+
+describe('send queue fairness', () => {
+  const flood = { address: '192.0.2.1', port: 40000 };
+  const fresh = { address: '192.0.2.2', port: 50000 };
+
+  it('keeps the upper half for light destinations once a heavy one has had its share', () => {
+    let now = 0;
+    const limit = new SendQueueLimit(1000, () => now);
+    // Above half (600 queued): the flood gets 16 datagrams in the window, then waits for the queue to drain below half.
+    for (let i = 0; i < 16; i++) expect(limit.admit(600, 10, flood)).toBe(true);
+    limit.settleAll();
+    expect(limit.admit(600, 10, flood)).toBe(false);
+    expect(limit.admit(900, 10, flood)).toBe(false);
+    // A fresh destination still gets in, up to the whole bound, and never past it.
+    expect(limit.admit(900, 100, fresh)).toBe(true);
+    limit.settleAll();
+    expect(limit.admit(901, 100, fresh)).toBe(false);
+    // Below half nothing is counted or refused.
+    expect(limit.admit(400, 10, flood)).toBe(true);
+    // A new window forgets the counts.
+    now += 250;
+    expect(limit.admit(600, 10, flood)).toBe(true);
+    expect(limit.stats(0).sendQueueDrops).toBe(3);
+  });
+
+  it('a destination counts by address and port', () => {
+    const limit = new SendQueueLimit(1000, () => 0);
+    for (let i = 0; i < 16; i++) limit.admit(600, 1, flood);
+    limit.settleAll();
+    expect(limit.admit(600, 1, flood)).toBe(false);
+    expect(limit.admit(600, 1, { ...flood, port: flood.port + 1 })).toBe(true);
+  });
+
+  it('remembers a bounded number of destinations: a spray of addresses ends the window early', () => {
+    const limit = new SendQueueLimit(1e9, () => 0);
+    for (let i = 0; i < 16; i++) limit.admit(6e8, 1, flood);
+    expect(limit.admit(6e8, 1, flood)).toBe(false);
+    for (let i = 0; i < 4096; i++) expect(limit.admit(6e8, 1, { address: '198.51.100.1', port: 1024 + i })).toBe(true);
+    // The table was full: the window restarted and the flood's count with it.
+    expect(limit.admit(6e8, 1, flood)).toBe(true);
+  });
+});

@@ -96,7 +96,7 @@ class NodeUdpSocket implements UdpSocket {
       this.#emitError(bad);
       return;
     }
-    if (!this.#queue.admit(this.#socket.getSendQueueSize(), data.length)) return;
+    if (!this.#queue.admit(this.#socket.getSendQueueSize(), data.length, to)) return;
     try {
       // No per-send callback: a failed send is emitted as the socket's error event, which is handled.
       // The address lookup answers at once (literalLookup), so the datagram reaches the socket
