@@ -31,5 +31,17 @@ export { decodePunchBody, encodePunchBody, isPunchDatagram, PUNCH_MAGIC, type Pu
 export { createHmacAuthenticator, HMAC_TAG_LENGTH, type ProbeAuthenticator } from './wire/authenticator.js';
 export { expandSchedule, type ScheduledSend } from './engine/send-schedule.js';
 export { startPunch, type PunchAttempt, type PunchComponents, type PunchOptions } from './engine/start-punch.js';
+export {
+  DEFAULT_SERIES_ATTEMPTS,
+  isRepeatable,
+  MAX_SERIES_ATTEMPTS,
+  SERIES_GAP_MS,
+  seriesDurationMs,
+  seriesSuccessProbability,
+  startPunchSeries,
+  type PunchSeries,
+  type PunchSeriesOptions,
+  type PunchSeriesResult,
+} from './engine/punch-series.js';
 export type { PunchFailure, PunchFailureReason, PunchResult, PunchStats, PunchSuccess } from './engine/punch-result.js';
 export { PunchError, type PunchErrorCode } from './errors.js';

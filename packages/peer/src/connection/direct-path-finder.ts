@@ -22,6 +22,8 @@ export interface DirectPathFinder {
   readonly strategy: string;
   /** Why this strategy (the punch planner's reason), for logs and the CLI. */
   readonly reason?: string;
+  /** The longest one start() sends from the fire time (all its attempts): no re-probe cuts it short. */
+  readonly maxDurationMs?: number;
   /** Starts an attempt; returns a function that stops it (idempotent). */
   start(attempt: DirectAttempt, clock: Clock): () => void;
 }

@@ -102,7 +102,7 @@ export class PeerConnection extends ConnectionEvents {
     if (finder === null || this.#closed !== null || directTargets.length === 0) return;
     this.#stopFinder?.();
     this.#stopFinder = finder.start({ targets: directTargets, fireAt, sendProbe: (to, socket) => this.#probe(socket === undefined ? { via: 'socket', to } : { via: 'socket', to, socket }) }, clock);
-    this.#scheduleReprobe();
+    this.#scheduleReprobe(Math.max(0, fireAt - clock.now()) + (finder.maxDurationMs ?? 0));
   }
 
   /** A session packet for this connection arrived over `route`. */
@@ -269,11 +269,14 @@ export class PeerConnection extends ConnectionEvents {
     if (this.#direct !== null) this.#probe(this.#relayRoute);
   }
 
-  /** The next direct attempt, after the backoff: asks the peer (through the relay) to fire with us. */
-  #scheduleReprobe(): void {
+  /**
+   * The next direct attempt, after the backoff (and never before `runningMs`, the rest of the
+   * attempt under way): asks the peer (through the relay) to fire with us.
+   */
+  #scheduleReprobe(runningMs = 0): void {
     if (this.#init.finder === null || this.#init.directTargets.length === 0 || this.#closed !== null) return;
     this.#reprobe?.cancel();
-    const delay = this.#consent.nextReprobeDelay();
+    const delay = Math.max(this.#consent.nextReprobeDelay(), runningMs);
     this.#reprobe = this.#init.clock.setTimeout(() => {
       this.#reprobe = null;
       if (this.#closed !== null || this.#direct !== null) return;

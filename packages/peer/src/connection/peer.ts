@@ -236,7 +236,8 @@ export class Peer {
     if (this.#options.directPath === false || !this.#relay.udpWorks) return null;
     if (this.#options.finder !== undefined) return targets.length === 0 ? null : this.#options.finder;
     const me = { observed: this.#rendezvous.observed, nat: this.#nat.nat, candidates: this.#candidates };
-    const finder = (ownShift: number): DirectPathFinder => this.#punchFinder(planIntroduction(intro, me, { mine: this.#relay.allocation !== null, peers: this.#peerRelays(intro).length > 0 }, this.#options.punchLimits, ownShift), intro, session, logger);
+    const plan = (ownShift: number) => (): PunchPlan => planIntroduction(intro, me, { mine: this.#relay.allocation !== null, peers: this.#peerRelays(intro).length > 0 }, this.#options.punchLimits, ownShift);
+    const finder = (ownShift: number): DirectPathFinder => this.#punchFinder(plan(ownShift), intro, session, logger);
     const provisional = finder(0);
     logger.info('direct path plan', { strategy: provisional.strategy, reason: provisional.reason });
     const entry = this.#introductions.get(intro.peer.peerId);
@@ -247,9 +248,10 @@ export class Peer {
     }));
   }
 
-  #punchFinder(plan: PunchPlan, intro: Introduction, session: Session, logger: Logger): DirectPathFinder {
+  /** `plan` plans the pair (a new seed each call): once for the first attempt, again for a repeated one. */
+  #punchFinder(plan: () => PunchPlan, intro: Introduction, session: Session, logger: Logger): DirectPathFinder {
     return punchFinder({
-      plan, role: intro.role === 'initiator' ? 'controlling' : 'controlled', socket: this.#socket, network: this.#network,
+      plan: plan(), replan: plan, role: intro.role === 'initiator' ? 'controlling' : 'controlled', socket: this.#socket, network: this.#network,
       key: session.punchKey, logger, adopt: (socket) => this.#punched.adopt(session.localId, socket, !this.#closed && this.#connections.has(session.localId)),
       admitExtraSockets: () => this.#punched.admit(), onAttemptEnd: () => this.#afterPunch(),
     });

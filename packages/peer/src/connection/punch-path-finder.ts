@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { familyOf, formatEndpoint, type Endpoint, type Logger, type Network, type UdpSocket } from '@natkit/net';
-import { createHmacAuthenticator, planPunch, startPunch, type Candidate, type PeerDescription, type PunchLimits, type PunchPlan } from '@natkit/punch';
+import { createHmacAuthenticator, DEFAULT_SERIES_ATTEMPTS, planPunch, seriesDurationMs, startPunchSeries, type Candidate, type PeerDescription, type PunchLimits, type PunchPlan, type PunchResult } from '@natkit/punch';
 import type { Introduction, Candidate as WireCandidate, NatProfile, WireEndpoint } from '@natkit/rendezvous';
 import type { DirectPathFinder } from './direct-path-finder.js';
 import { punchProfiles } from './nat-measurement.js';
@@ -60,6 +60,14 @@ export function planIntroduction(intro: Introduction, me: RendezvousSide, relays
 
 export interface PunchFinderInput {
   readonly plan: PunchPlan;
+  /**
+   * Plans the pair again for a repeated attempt (a new seed: new probe ports); without it the
+   * same plan is run again. A birthday attempt that times out is followed at once by another, up
+   * to `maxAttempts` (default 2: P(direct) = 1 - (1 - p)², 0.9999 for the 0.99 plan); then the
+   * connection's re-probe backoff takes over.
+   */
+  readonly replan?: () => PunchPlan;
+  readonly maxAttempts?: number;
   /** Controlling: the side the rendezvous introduced as initiator (it nominates the pair). */
   readonly role: 'controlling' | 'controlled';
   /** The peer's main UDP socket: the one whose server-reflexive address the other side got. */
@@ -86,7 +94,8 @@ const VALIDATION_INTERVAL_MS = 150;
 
 /**
  * A DirectPathFinder that runs @natkit/punch's engine with the plan of this pair: simultaneous
- * open, port prediction, birthday paradox or same NAT; with 'relay' it sends nothing and logs why.
+ * open, port prediction, birthday paradox (a failed attempt followed at once by a second one,
+ * see startPunchSeries) or same NAT; with 'relay' it sends nothing and logs why.
  * When the engine selects a pair, authenticated session probes go over it (from the extra socket
  * when the punch won there), and their answers make it the connection's direct path.
  */
@@ -95,6 +104,7 @@ export function punchFinder(input: PunchFinderInput): DirectPathFinder {
   return {
     strategy: plan.strategy,
     reason: plan.reason,
+    maxDurationMs: seriesDurationMs(plan, input.maxAttempts),
     start(attempt, clock) {
       if (plan.strategy === 'relay') {
         logger.info('no direct path attempt: relay', { reason: plan.reason });
@@ -108,15 +118,19 @@ export function punchFinder(input: PunchFinderInput): DirectPathFinder {
       }
       logger.info('punching', { strategy: plan.strategy, reason: plan.reason, family: plan.family ?? 0 });
       const abort = new AbortController();
-      const run = startPunch(
-        { plan, socket: input.socket, fireAt: attempt.fireAt, role: input.role, authenticator: createHmacAuthenticator(input.key), signal: abort.signal },
+      const replan = (n: number): PunchPlan => (n === 0 ? plan : (input.replan?.() ?? plan));
+      const onAttemptEnd = (n: number, result: PunchResult): void => {
+        if (!result.ok && result.reason === 'timeout' && n + 1 < (input.maxAttempts ?? DEFAULT_SERIES_ATTEMPTS)) logger.info('punch attempt failed, trying again at once', { strategy: result.strategy, attempt: n + 1 });
+      };
+      const run = startPunchSeries(
+        { plan: replan, ...(input.maxAttempts === undefined ? {} : { maxAttempts: input.maxAttempts }), onAttemptEnd, socket: input.socket, fireAt: attempt.fireAt, role: input.role, authenticator: createHmacAuthenticator(input.key), signal: abort.signal },
         { network: input.network, clock, logger },
       );
       void run.result.then((result) => {
         release();
         input.onAttemptEnd?.();
         if (!result.ok) {
-          logger.info('punch ended without a direct path', { strategy: result.strategy, reason: result.reason, detail: result.detail, sent: result.stats.sent });
+          logger.info('punch ended without a direct path', { strategy: result.strategy, reason: result.reason, detail: result.detail, sent: result.stats.sent, attempts: result.attempts });
           return;
         }
         if (abort.signal.aborted) {
@@ -125,7 +139,7 @@ export function punchFinder(input: PunchFinderInput): DirectPathFinder {
         }
         const extra = result.ownsSocket ? result.socket : undefined;
         if (extra !== undefined) input.adopt(extra);
-        logger.debug('punched', { strategy: result.strategy, remote: formatEndpoint(result.remote), elapsedMs: Math.round(result.elapsedMs), extraSocket: extra !== undefined });
+        logger.debug('punched', { strategy: result.strategy, remote: formatEndpoint(result.remote), elapsedMs: Math.round(result.elapsedMs), extraSocket: extra !== undefined, attempt: result.attempts });
         validate(result.remote, extra);
       });
       const validate = (to: Endpoint, socket: UdpSocket | undefined): void => {

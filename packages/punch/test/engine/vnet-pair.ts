@@ -12,10 +12,12 @@ import {
   createHmacAuthenticator,
   planPunch,
   startPunch,
+  startPunchSeries,
   type Candidate,
   type NatProfile,
   type PeerDescription,
   type PunchLimits,
+  type PunchOptions,
   type PunchPlan,
   type PunchResult,
 } from '../../src/index.js';
@@ -42,6 +44,10 @@ export interface PairOptions {
   readonly dualStack?: boolean;
   /** B's IPv4 profile as both sides believe it, instead of the one of `natB` (a wrong diagnosis). */
   readonly claimedProfileB?: NatProfile;
+  /** Runs a series of up to this many attempts (startPunchSeries); attempt n plans with seed `seed + n * 7919`. */
+  readonly attempts?: number;
+  /** Called with the open sockets of both hosts every 10 ms of the run (a bound on what the punch holds). */
+  readonly sampleSockets?: (open: number) => void;
 }
 
 export interface PairOutcome {
@@ -55,6 +61,9 @@ export interface PairOutcome {
   readonly sentA: readonly Endpoint[];
   readonly sentB: readonly Endpoint[];
   readonly openSocketsAfter: number;
+  /** With `attempts`: each side's results in attempt order. */
+  readonly attemptsA: readonly PunchResult[];
+  readonly attemptsB: readonly PunchResult[];
 }
 
 /** The planner's profile of a vnet NAT configuration (what `diagnose` reports for it). */
@@ -101,9 +110,26 @@ export async function runPair(o: PairOptions): Promise<PairOutcome> {
     b.record.length = 0;
     const abort = new AbortController();
     const authB = o.tokenB === undefined ? common.authenticator : createHmacAuthenticator(o.tokenB);
-    const attemptA = startPunch({ ...common, plan: planA, socket: a.sockets, role: 'controlling', signal: abort.signal }, { network: a.network, clock });
     const fireB = fireAt + (o.skewMs ?? 0);
-    const attemptB = startPunch({ ...common, fireAt: fireB, authenticator: authB, plan: planB, socket: b.sockets, role: 'controlled', signal: abort.signal }, { network: b.network, clock });
+    const attemptsA: PunchResult[] = [];
+    const attemptsB: PunchResult[] = [];
+    const start = (me: PeerDescription, peer: PeerDescription, first: PunchPlan, rest: Omit<PunchOptions, 'plan'>, record: PunchResult[], network: Network): { result: Promise<PunchResult> } => {
+      if (o.attempts === undefined) return startPunch({ ...rest, plan: first }, { network, clock });
+      const plan = (n: number): PunchPlan => (n === 0 ? first : planPunch(me, peer, { ...options, seed: o.seed + n * 7919 }));
+      return startPunchSeries({ ...rest, plan, maxAttempts: o.attempts, onAttemptEnd: (_n, r) => record.push(r) }, { network, clock });
+    };
+    const attemptA = start(a.description, b.description, planA, { ...common, socket: a.sockets, role: 'controlling', signal: abort.signal }, attemptsA, a.network);
+    const attemptB = start(b.description, a.description, planB, { ...common, fireAt: fireB, authenticator: authB, socket: b.sockets, role: 'controlled', signal: abort.signal }, attemptsB, b.network);
+    if (o.sampleSockets !== undefined) {
+      const sample = o.sampleSockets;
+      let settled = false;
+      void Promise.all([attemptA.result, attemptB.result]).then(() => (settled = true));
+      const every = (): void => {
+        sample(hostA.openSockets + hostB.openSockets);
+        if (!settled) clock.setTimeout(every, 10);
+      };
+      every();
+    }
     if (o.abortAfterMs !== undefined) clock.setTimeout(() => abort.abort(), fireAt - clock.now() + o.abortAfterMs);
     const [resultA, resultB] = await clock.runUntil(Promise.all([attemptA.result, attemptB.result]), { maxMs: 120_000 });
     const outcome = await checkPath(resultA, resultB, clock);
@@ -113,7 +139,7 @@ export async function runPair(o: PairOptions): Promise<PairOutcome> {
     for (const socket of [...a.sockets, ...b.sockets]) await socket.close();
     await server.close();
     await server6?.close();
-    return { planA, planB, resultA, resultB, outcome, sentA, sentB, openSocketsAfter: hostA.openSockets + hostB.openSockets };
+    return { planA, planB, resultA, resultB, outcome, sentA, sentB, openSocketsAfter: hostA.openSockets + hostB.openSockets, attemptsA, attemptsB };
   } finally {
     await vnet.close();
   }
