@@ -7,29 +7,23 @@
 import { randomBytes } from 'node:crypto';
 import { Identity } from '@natkit/identity';
 import { createNodeNetwork } from '@natkit/net';
-import { connectRendezvous, RENDEZVOUS_PATH } from '@natkit/rendezvous';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createPeer, HandshakeInitiator, PacketType, type PeerConnection } from '../../src/index.js';
-import { startNatkitServe, type RunningServe } from './natkit-serve.js';
+import { connectRendezvous } from '@natkit/rendezvous';
+import { expect, it } from 'vitest';
+import { createPeer, HandshakeInitiator, PacketType } from '../../src/index.js';
+import { accepted, useNatkitServe } from './natkit-serve.js';
 
 const network = createNodeNetwork();
-let serve: RunningServe;
-beforeAll(async () => {
-  serve = await startNatkitServe();
-}, 20_000);
-afterAll(async () => {
-  await serve.stop();
-});
+const serve = useNatkitServe();
 
 it('an init that arrives before the introduction, retransmitted after it, opens the connection on the responder', async () => {
-  const server = { address: '127.0.0.1', port: serve.port };
+  const server = serve.server;
   const aliceId = Identity.fromSeed(randomBytes(32));
   const bobId = Identity.fromSeed(randomBytes(32));
   const bob = await createPeer({ server, identity: bobId }, { network });
   const sock = await network.bindUdp({ family: 4, address: '127.0.0.1' });
-  const rendezvous = await connectRendezvous({ url: `ws://127.0.0.1:${serve.port}${RENDEZVOUS_PATH}`, identity: aliceId, nat: { ipv4: null, ipv6: null }, candidates: [{ type: 'host', address: '127.0.0.1', port: sock.local.port }], timeoutMs: 5000 });
+  const rendezvous = await connectRendezvous({ url: serve.rendezvousUrl, identity: aliceId, nat: { ipv4: null, ipv6: null }, candidates: [{ type: 'host', address: '127.0.0.1', port: sock.local.port }], timeoutMs: 5000 });
   try {
-    const accepted = new Promise<PeerConnection>((ok) => bob.onConnection(ok));
+    const incoming = accepted(bob);
     let responses = 0;
     sock.onMessage((d) => d[0] === PacketType.HandshakeResponse && responses++);
     const init = new HandshakeInitiator({ identity: aliceId, remotePeerId: bobId.peerId, localId: 5, timestamp: Date.now() });
@@ -43,7 +37,7 @@ it('an init that arrives before the introduction, retransmitted after it, opens 
       await new Promise((r) => setTimeout(r, 250));
     }
     expect(responses, 'Bob answered the retransmitted init').toBeGreaterThan(0);
-    const c = await Promise.race([accepted, new Promise<null>((ok) => setTimeout(() => ok(null), 2000))]);
+    const c = await Promise.race([incoming, new Promise<null>((ok) => setTimeout(() => ok(null), 2000))]);
     expect(c, 'Bob answered the handshake but opened no connection').not.toBeNull();
   } finally {
     await rendezvous.close();

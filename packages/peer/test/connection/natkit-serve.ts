@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import { RENDEZVOUS_PATH } from '@natkit/rendezvous';
+import { afterAll, beforeAll } from 'vitest';
+import type { Peer, PeerConnection } from '../../src/index.js';
 
 const BIN = resolve(import.meta.dirname, '../../../../apps/cli/bin/natkit.js');
 
@@ -41,4 +44,52 @@ export async function startNatkitServe(extra: readonly string[] = []): Promise<R
     await stop();
     throw e;
   }
+}
+
+/** The `natkit serve` of a test file (see useNatkitServe); read it inside tests, after beforeAll. */
+export interface NatkitServeFixture {
+  readonly port: number;
+  /** `{ address: '127.0.0.1', port }`: createPeer's `server`. */
+  readonly server: { readonly address: string; readonly port: number };
+  /** The rendezvous WebSocket URL (`ws://127.0.0.1:PORT/...`). */
+  readonly rendezvousUrl: string;
+}
+
+/**
+ * One real `natkit serve` for the test file: started in beforeAll, stopped (by its pid) in
+ * afterAll, also when a test failed.
+ */
+export function useNatkitServe(extra: readonly string[] = []): NatkitServeFixture {
+  let serve: RunningServe | undefined;
+  beforeAll(async () => {
+    serve = await startNatkitServe(extra);
+  }, 20_000);
+  afterAll(async () => {
+    await serve?.stop();
+  });
+  const port = (): number => {
+    if (serve === undefined) throw new Error('natkit serve is not running: use the fixture inside a test');
+    return serve.port;
+  };
+  return {
+    get port() {
+      return port();
+    },
+    get server() {
+      return { address: '127.0.0.1', port: port() };
+    },
+    get rendezvousUrl() {
+      return `ws://127.0.0.1:${port()}${RENDEZVOUS_PATH}`;
+    },
+  };
+}
+
+/** The next connection `peer` accepts. */
+export function accepted(peer: Peer): Promise<PeerConnection> {
+  return new Promise((resolve) => {
+    const off = peer.onConnection((c) => {
+      off();
+      resolve(c);
+    });
+  });
 }

@@ -1,29 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Identity } from '@natkit/identity';
 import { createNodeNetwork } from '@natkit/net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPeer, type ConnectionClosed, type Peer, type PeerConnection, type PeerOptions } from '../../src/index.js';
 import { mutableNetwork } from './mutable-network.js';
-import { startNatkitServe, type RunningServe } from './natkit-serve.js';
+import { accepted, useNatkitServe } from './natkit-serve.js';
 
 const network = createNodeNetwork();
-let serve: RunningServe;
-
-beforeAll(async () => {
-  serve = await startNatkitServe();
-}, 20_000);
-afterAll(async () => {
-  await serve.stop();
-});
-
-function accepted(p: Peer): Promise<PeerConnection> {
-  return new Promise((ok) => {
-    const off = p.onConnection((c) => {
-      off();
-      ok(c);
-    });
-  });
-}
+const serve = useNatkitServe();
 
 function waitFor<T>(what: string, timeoutMs: number, subscribe: (done: (v: T) => void) => () => void): Promise<T> {
   return new Promise((ok, fail) => {
@@ -45,7 +29,7 @@ const closedWith = (c: PeerConnection, ms: number): Promise<ConnectionClosed> =>
 const nextMessage = (c: PeerConnection, ms = 5000): Promise<string> => waitFor('message', ms, (done) => c.onMessage((m) => done(new TextDecoder().decode(m))));
 
 async function peers(timing: Partial<PeerOptions>, bobRelay: 'udp' | 'tcp'): Promise<{ alice: Peer; bob: Peer; cut: ReturnType<typeof mutableNetwork> }> {
-  const server = { address: '127.0.0.1', port: serve.port };
+  const server = serve.server;
   const cut = mutableNetwork();
   const alice = await createPeer({ server, identity: Identity.fromSeed(randomBytes(32)), ...timing }, { network });
   const bob = await createPeer({ server, identity: Identity.fromSeed(randomBytes(32)), relay: bobRelay, ...timing }, { network: cut.network });

@@ -1,25 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { Identity } from '@natkit/identity';
 import { createNodeNetwork } from '@natkit/net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPeer, type Peer, type PeerConnection, type PeerOptions } from '../../src/index.js';
 import { mutableNetwork } from './mutable-network.js';
 import { rebindableNetwork } from './rebindable-network.js';
-import { startNatkitServe, type RunningServe } from './natkit-serve.js';
+import { accepted, useNatkitServe } from './natkit-serve.js';
 
 const network = createNodeNetwork();
 
-let serve: RunningServe;
-
-beforeAll(async () => {
-  serve = await startNatkitServe();
-}, 20_000);
-afterAll(async () => {
-  await serve.stop();
-});
+const serve = useNatkitServe();
 
 async function pair(options: Partial<PeerOptions> = {}, bobOptions: Partial<PeerOptions> = options): Promise<{ alice: Peer; bob: Peer; close: () => Promise<void> }> {
-  const server = { address: '127.0.0.1', port: serve.port };
+  const server = serve.server;
   const alice = await createPeer({ server, identity: Identity.fromSeed(randomBytes(32)), ...options }, { network });
   const bob = await createPeer({ server, identity: Identity.fromSeed(randomBytes(32)), ...bobOptions }, { network });
   return { alice, bob, close: async () => { await alice.close(); await bob.close(); } };
@@ -32,15 +25,6 @@ function nextMessage(c: PeerConnection, timeoutMs = 5000): Promise<string> {
       clearTimeout(timer);
       off();
       ok(new TextDecoder().decode(m));
-    });
-  });
-}
-
-function accepted(p: Peer): Promise<PeerConnection> {
-  return new Promise((ok) => {
-    const off = p.onConnection((c) => {
-      off();
-      ok(c);
     });
   });
 }
@@ -148,7 +132,7 @@ describe('@natkit/peer connections over loopback with a real natkit serve', () =
   }, 20_000);
 
   it('falls back to the relay when the direct path goes silent, on the same session', async () => {
-    const server = { address: '127.0.0.1', port: serve.port };
+    const server = serve.server;
     const muted = mutableNetwork();
     const timing = { directTimeoutMs: 600, keepaliveMs: 200, reprobeMs: 60_000 };
     const alice = await createPeer({ server, identity: Identity.fromSeed(randomBytes(32)), ...timing }, { network });
@@ -173,7 +157,7 @@ describe('@natkit/peer connections over loopback with a real natkit serve', () =
   }, 20_000);
 
   it('follows the peer to its new address when its NAT mapping changes (rebinding), on the same session', async () => {
-    const server = { address: '127.0.0.1', port: serve.port };
+    const server = serve.server;
     const moving = rebindableNetwork(network);
     const timing = { directTimeoutMs: 5000, keepaliveMs: 150, reprobeMs: 60_000 };
     const alice = await createPeer({ server, identity: Identity.fromSeed(randomBytes(32)), ...timing }, { network });
@@ -210,7 +194,7 @@ describe('@natkit/peer connections over loopback with a real natkit serve', () =
   }, 20_000);
 
   it('a peer whose UDP is blocked falls back to TCP for its relay and still connects', async () => {
-    const server = { address: '127.0.0.1', port: serve.port };
+    const server = serve.server;
     const blocked = mutableNetwork();
     blocked.mute();
     const alice = await createPeer({ server, identity: Identity.fromSeed(randomBytes(32)) }, { network: blocked.network });

@@ -10,6 +10,7 @@ import { connectRendezvous, type Introduction, type NatProfile } from '@natkit/r
 import { natPresets, type NatOptions, type VirtualHost } from '@natkit/vnet';
 import { describe, expect, it } from 'vitest';
 import type { Peer, PeerConnection } from '../../src/index.js';
+import { accepted } from './natkit-serve.js';
 import { SERVER, startVnetSite, type VnetSite } from './vnet-site.js';
 
 /** What `diagnose` reports for a vnet NAT (the diagnosis itself is tested apart, below). */
@@ -42,15 +43,6 @@ function waitDirect(c: PeerConnection, ms: number): Promise<boolean> {
       clearTimeout(timer);
       off();
       resolve(true);
-    });
-  });
-}
-
-function accepted(peer: Peer): Promise<PeerConnection> {
-  return new Promise((resolve) => {
-    const off = peer.onConnection((c) => {
-      off();
-      resolve(c);
     });
   });
 }

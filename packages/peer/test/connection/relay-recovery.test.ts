@@ -8,19 +8,13 @@
 import { randomBytes } from 'node:crypto';
 import { Identity } from '@natkit/identity';
 import { createNodeNetwork } from '@natkit/net';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createPeer, type PeerConnection } from '../../src/index.js';
-import { startNatkitServe, type RunningServe } from './natkit-serve.js';
+import { expect, it } from 'vitest';
+import { createPeer } from '../../src/index.js';
+import { accepted, useNatkitServe } from './natkit-serve.js';
 import { rebindableNetwork } from './rebindable-network.js';
 
 const network = createNodeNetwork();
-let serve: RunningServe;
-beforeAll(async () => {
-  serve = await startNatkitServe();
-}, 20_000);
-afterAll(async () => {
-  await serve.stop();
-});
+const serve = useNatkitServe();
 
 async function until<T>(what: string, get: () => T | null, timeoutMs: number): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -33,7 +27,7 @@ async function until<T>(what: string, get: () => T | null, timeoutMs: number): P
 }
 
 it('after its NAT rebinds, a peer allocates its relay again and is reachable through the new one', async () => {
-  const server = { address: '127.0.0.1', port: serve.port };
+  const server = serve.server;
   const moving = rebindableNetwork(network);
   // Relay only (no direct path), keepalives every 300 ms; nat 'skip': the rebindable network models one socket.
   const bob = await createPeer({ server, identity: Identity.fromSeed(randomBytes(32)), relay: 'udp', nat: 'skip', directPath: false, keepaliveMs: 300, watchNetworkMs: false }, { network: moving.network });
@@ -48,7 +42,7 @@ it('after its NAT rebinds, a peer allocates its relay again and is reachable thr
     }, 8000);
     expect(after.port).not.toBe(before?.port);
     expect(bob.relayProblem).toBeNull();
-    const incoming = new Promise<PeerConnection>((ok) => bob.onConnection(ok));
+    const incoming = accepted(bob);
     const a = await alice.connect(bob.peerId, { signal: AbortSignal.timeout(10_000) });
     const b = await incoming;
     expect(a.path.kind).toBe('relay');

@@ -10,20 +10,14 @@
 import { randomBytes } from 'node:crypto';
 import { Identity } from '@natkit/identity';
 import { createNodeNetwork, type UdpSocket } from '@natkit/net';
-import { connectRendezvous, RENDEZVOUS_PATH, type Candidate, type NatProfile, type RendezvousClient } from '@natkit/rendezvous';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPeer, decodeControl, encodeControl, HandshakeInitiator, PacketType, readReceiverId, type PeerConnection, type Session } from '../../src/index.js';
-import { startNatkitServe, type RunningServe } from './natkit-serve.js';
+import { connectRendezvous, type Candidate, type NatProfile, type RendezvousClient } from '@natkit/rendezvous';
+import { describe, expect, it } from 'vitest';
+import { createPeer, decodeControl, encodeControl, HandshakeInitiator, PacketType, readReceiverId, type Session } from '../../src/index.js';
+import { accepted, useNatkitServe } from './natkit-serve.js';
 
 const network = createNodeNetwork();
 const CANARY_ADDRESS = '127.0.0.3';
-let serve: RunningServe;
-beforeAll(async () => {
-  serve = await startNatkitServe();
-}, 20_000);
-afterAll(async () => {
-  await serve.stop();
-});
+const serve = useNatkitServe();
 
 interface Canary {
   readonly socket: UdpSocket;
@@ -48,7 +42,7 @@ function registerMallory(identity: Identity, socket: UdpSocket, lies: readonly C
   const honest: Candidate[] = [{ type: 'host', address: '127.0.0.1', port: socket.local.port }];
   if (honestSrflx) honest.push({ type: 'srflx', address: '127.0.0.1', port: socket.local.port });
   const candidates: Candidate[] = [...honest, ...lies];
-  return connectRendezvous({ url: `ws://127.0.0.1:${serve.port}${RENDEZVOUS_PATH}`, identity, nat: OPEN_NAT, candidates, timeoutMs: 5000 });
+  return connectRendezvous({ url: serve.rendezvousUrl, identity, nat: OPEN_NAT, candidates, timeoutMs: 5000 });
 }
 
 describe('a peer announcing candidates at addresses it was never seen at gets no probe there', () => {
@@ -56,7 +50,7 @@ describe('a peer announcing candidates at addresses it was never seen at gets no
     ['with her real srflx too: Bob probes her real socket', true],
     ['whose only srflx is spoofed', false],
   ])('Mallory (%s) connects to Bob: nothing reaches the spoofed srflx/predicted canaries', async (_name, honestSrflx) => {
-    const server = { address: '127.0.0.1', port: serve.port };
+    const server = serve.server;
     const [c1, c2] = [await canary(), await canary()];
     const malloryId = Identity.fromSeed(randomBytes(32));
     const msock = await network.bindUdp({ family: 4, address: '127.0.0.1' });
@@ -70,7 +64,7 @@ describe('a peer announcing candidates at addresses it was never seen at gets no
     try {
       rendezvous = await registerMallory(malloryId, msock, lies, honestSrflx);
       expect(rendezvous.observed.address).toBe('127.0.0.1');
-      const accepted = new Promise<PeerConnection>((ok) => bob.onConnection(ok));
+      const incoming = accepted(bob);
       const intro = await rendezvous.connect(bob.peerId);
       expect(intro.role).toBe('initiator');
       // Mallory's side of the session, by hand: the init to Bob's host candidate, then she
@@ -103,7 +97,7 @@ describe('a peer announcing candidates at addresses it was never seen at gets no
       }
       expect(session).toBeDefined();
       msock.send(session!.seal(encodeControl({ type: 'data', payload: new TextEncoder().encode('hi bob') }), performance.now()), { address: bobHost.address, port: bobHost.port });
-      const c = await Promise.race([accepted, new Promise<never>((_ok, fail) => setTimeout(() => fail(new Error('Bob answered the handshake but opened no connection')), 5000))]);
+      const c = await Promise.race([incoming, new Promise<never>((_ok, fail) => setTimeout(() => fail(new Error('Bob answered the handshake but opened no connection')), 5000))]);
       expect(c.remotePeerId).toBe(malloryId.peerId);
       // Bob's direct-path attempt (2.5 s of rounds) and keepalives every 100 ms run meanwhile.
       await new Promise((r) => setTimeout(r, 3000));
@@ -121,7 +115,7 @@ describe('a peer announcing candidates at addresses it was never seen at gets no
   }, 20_000);
 
   it('Bob connects to Mallory: his handshake attempt goes nowhere near the spoofed srflx/predicted/relay canaries', async () => {
-    const server = { address: '127.0.0.1', port: serve.port };
+    const server = serve.server;
     const [c1, c2, c3] = [await canary(), await canary(), await canary()];
     const malloryId = Identity.fromSeed(randomBytes(32));
     const msock = await network.bindUdp({ family: 4, address: '127.0.0.1' });

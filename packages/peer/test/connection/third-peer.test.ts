@@ -10,11 +10,11 @@
 import { randomBytes } from 'node:crypto';
 import { Identity } from '@natkit/identity';
 import { createNodeNetwork, type Endpoint, type Network } from '@natkit/net';
-import { connectRendezvous, RENDEZVOUS_PATH, RendezvousRefusedError } from '@natkit/rendezvous';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectRendezvous, RendezvousRefusedError } from '@natkit/rendezvous';
+import { describe, expect, it } from 'vitest';
 import { createPeer, HandshakeResponder, PacketType, type Peer, type PeerConnection } from '../../src/index.js';
 import { establish } from '../session/pair.js';
-import { startNatkitServe, type RunningServe } from './natkit-serve.js';
+import { accepted, useNatkitServe } from './natkit-serve.js';
 
 const network = createNodeNetwork();
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -51,17 +51,11 @@ function waitFor(check: () => boolean, what: string, timeoutMs = 5000): Promise<
   });
 }
 
-let serve: RunningServe;
-beforeAll(async () => {
-  serve = await startNatkitServe();
-}, 20_000);
-afterAll(async () => {
-  await serve.stop();
-});
+const serve = useNatkitServe();
 
 describe('a third peer against a live connection (real natkit serve, real sockets)', () => {
   it('can neither inject (replayed, tampered or own-key packets, direct or through the relay) nor read; the connection keeps its paths', async () => {
-    const server = { address: '127.0.0.1', port: serve.port };
+    const server = serve.server;
     const [aliceId, bobId, malloryId] = [0, 1, 2].map(() => Identity.fromSeed(randomBytes(32))) as [Identity, Identity, Identity];
     const wire: Sent[] = [];
     const heard: number[] = [];
@@ -163,22 +157,22 @@ describe('a third peer against a live connection (real natkit serve, real socket
   }, 30_000);
 
   it("registering with someone else's peer id (signed with one's own key) is refused with a clear error; the owner stays reachable", async () => {
-    const server = { address: '127.0.0.1', port: serve.port };
+    const server = serve.server;
     const [aliceId, malloryId] = [Identity.fromSeed(randomBytes(32)), Identity.fromSeed(randomBytes(32))];
     const alice = await createPeer({ server, identity: aliceId }, { network });
     const mallory = await createPeer({ server, identity: malloryId }, { network });
     try {
       const impostor = { peerId: aliceId.peerId, sign: (context: string, message: Uint8Array) => malloryId.sign(context, message) };
-      const url = `ws://127.0.0.1:${serve.port}${RENDEZVOUS_PATH}`;
+      const url = serve.rendezvousUrl;
       const attempt = connectRendezvous({ url, identity: impostor, nat: { ipv4: null, ipv6: null }, candidates: [], timeoutMs: 5000 });
       const error = await attempt.then(() => null, (e: unknown) => e);
       expect(error).toBeInstanceOf(RendezvousRefusedError);
       expect(error).toMatchObject({ code: 'bad-signature', message: expect.stringMatching(/does not verify with the key of this peer id/) });
       // Alice's registration was not displaced: a connection to her id reaches her key.
-      const accepted = new Promise<PeerConnection>((ok) => alice.onConnection(ok));
+      const incoming = accepted(alice);
       const c = await mallory.connect(aliceId.peerId, { signal: AbortSignal.timeout(10_000) });
       expect(c.remotePeerId).toBe(aliceId.peerId);
-      expect((await accepted).remotePeerId).toBe(malloryId.peerId);
+      expect((await incoming).remotePeerId).toBe(malloryId.peerId);
     } finally {
       await alice.close();
       await mallory.close();

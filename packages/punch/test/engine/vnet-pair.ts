@@ -53,8 +53,9 @@ export interface PairOptions {
 export interface PairOutcome {
   readonly planA: PunchPlan;
   readonly planB: PunchPlan;
-  readonly resultA: PunchResult;
-  readonly resultB: PunchResult;
+  /** With `attempts`: the series' result (the last attempt's, and how many ran). */
+  readonly resultA: PunchResult & { readonly attempts?: number };
+  readonly resultB: PunchResult & { readonly attempts?: number };
   /** 'direct': both selected a pair and data crossed it both ways. */
   readonly outcome: 'direct' | 'relay' | 'inconsistent';
   /** Destinations each side's sockets sent to after planning (punch datagrams only). */
@@ -113,7 +114,7 @@ export async function runPair(o: PairOptions): Promise<PairOutcome> {
     const fireB = fireAt + (o.skewMs ?? 0);
     const attemptsA: PunchResult[] = [];
     const attemptsB: PunchResult[] = [];
-    const start = (me: PeerDescription, peer: PeerDescription, first: PunchPlan, rest: Omit<PunchOptions, 'plan'>, record: PunchResult[], network: Network): { result: Promise<PunchResult> } => {
+    const start = (me: PeerDescription, peer: PeerDescription, first: PunchPlan, rest: Omit<PunchOptions, 'plan'>, record: PunchResult[], network: Network): { result: Promise<PunchResult & { readonly attempts?: number }> } => {
       if (o.attempts === undefined) return startPunch({ ...rest, plan: first }, { network, clock });
       const plan = (n: number): PunchPlan => (n === 0 ? first : planPunch(me, peer, { ...options, seed: o.seed + n * 7919 }));
       return startPunchSeries({ ...rest, plan, maxAttempts: o.attempts, onAttemptEnd: (_n, r) => record.push(r) }, { network, clock });
