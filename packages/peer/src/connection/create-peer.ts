@@ -40,7 +40,8 @@ export async function createPeer(options: PeerOptions, components: PeerComponent
       if (all.length > candidates.length) rendezvous.update(nat.nat, all);
       const readyMs = Math.round(clock.now() - started);
       logger.debug('peer ready', { peer: options.identity.peerId, local: formatEndpoint(local), candidates: all.length, readyMs, diagnosisMs: nat.diagnosisMs ?? -1 });
-      return new Peer(options, { socket, local, rendezvous, relay, nat, candidates: all, network, readyMs }, clock, logger);
+      const wallClock = components.wallClock === undefined ? {} : { wallClock: components.wallClock };
+      return new Peer(options, { socket, local, rendezvous, relay, nat, candidates: all, network, readyMs, ...wallClock }, clock, logger);
     } catch (e) {
       await rendezvous.close();
       throw e;

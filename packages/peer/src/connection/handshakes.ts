@@ -22,6 +22,17 @@ interface Pending {
 
 type Waiter = { resolve: (c: PeerConnection) => void; reject: (e: Error) => void };
 
+export interface HandshakesDeps {
+  readonly identity: Identity;
+  /** Monotonic: retransmission timers and the response's `now`. */
+  readonly clock: Clock;
+  /** Wall-clock milliseconds (Unix epoch) for the Noise init timestamp, which the responder orders inits by. */
+  readonly wallClock: () => number;
+  readonly logger: Logger;
+  readonly send: (bytes: Uint8Array, route: Route) => void;
+  readonly allocateId: () => number;
+}
+
 /**
  * The initiator side of connection setup: sends the Noise IK init through the relay route (or,
  * without one, to the direct targets), retransmits it, and opens the connection on the response.
@@ -32,7 +43,7 @@ export class Handshakes {
   readonly #waiters = new Map<string, Waiter>();
   readonly #failed = new Map<string, Error>();
 
-  constructor(private readonly deps: { readonly identity: Identity; readonly clock: Clock; readonly logger: Logger; readonly send: (bytes: Uint8Array, route: Route) => void; readonly allocateId: () => number }) {}
+  constructor(private readonly deps: HandshakesDeps) {}
 
   has(id: number): boolean {
     return this.#pending.has(id);
@@ -40,7 +51,7 @@ export class Handshakes {
 
   start(intro: Introduction, relayRoute: Route | null, directTargets: readonly Endpoint[], _now: number, onOpen: (session: Session, route: Route) => PeerConnection): void {
     if (this.#pending.size >= MAX_PENDING) return;
-    const initiator = new HandshakeInitiator({ identity: this.deps.identity, remotePeerId: intro.peer.peerId as PeerId, localId: this.deps.allocateId(), timestamp: Date.now() });
+    const initiator = new HandshakeInitiator({ identity: this.deps.identity, remotePeerId: intro.peer.peerId as PeerId, localId: this.deps.allocateId(), timestamp: this.deps.wallClock() });
     const routes: Route[] = relayRoute !== null ? [relayRoute] : directTargets.map((to) => ({ via: 'socket' as const, to }));
     const pending: Pending = { initiator, connectionId: intro.connectionId, onOpen, timer: null };
     this.#pending.set(initiator.localId, pending);

@@ -41,6 +41,8 @@ export interface PeerOptions extends ConnectionTimingOptions {
 export interface PeerComponents {
   readonly network: Network;
   readonly clock?: Clock;
+  /** Wall-clock milliseconds (Unix epoch) for the handshake timestamps; default Date.now. */
+  readonly wallClock?: () => number;
   readonly logger?: Logger;
 }
 
@@ -55,4 +57,6 @@ export interface PeerSetup {
   readonly network: Network;
   /** Time from the start of createPeer to ready (registered, relay allocated), ms. */
   readonly readyMs: number;
+  /** PeerComponents.wallClock (default Date.now). */
+  readonly wallClock?: () => number;
 }

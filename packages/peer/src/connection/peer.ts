@@ -79,7 +79,7 @@ export class Peer {
       send: (bytes, route) => this.#send(bytes, route),
     };
     this.#responder = new HandshakeResponder({ identity: options.identity, allocateId: () => this.#freeId() });
-    this.#handshakes = new Handshakes({ identity: options.identity, clock, logger, send: (b, r) => this.#send(b, r), allocateId: () => this.#freeId() });
+    this.#handshakes = new Handshakes({ identity: options.identity, clock, wallClock: setup.wallClock ?? Date.now, logger, send: (b, r) => this.#send(b, r), allocateId: () => this.#freeId() });
     if (relay.udpWorks) this.#unsubscribe.push(socket.onMessage((data, from) => this.#receive(data, { via: 'socket', to: from })));
     this.#keeper = new RelayKeeper(relay, {
       server: options.server, credentials: () => rendezvous.relay, socket, network: setup.network, clock, logger,
