@@ -111,6 +111,35 @@ function bytesBeforeDirect(stderr: string): number | null {
   return m === null ? null : Number(m[1]);
 }
 
+/**
+ * `natkit listen` in `listenSite` and a paced `natkit pipe` from `sendSite` (6,400 records, 32
+ * every 25 ms: about 5 s); `settleMs` after the listener logs `ready`, a conntrack flush at the
+ * sender's NAT. Checks that the pipe exits 0, that the flush came mid-transfer, and that data kept
+ * arriving across it: at most a few datagrams in flight at the flush are lost (pipe carries
+ * datagrams, lossy like UDP), and everything after it arrives.
+ */
+async function transferAcrossFlush(s: Setup, listenSite: string, sendSite: string, ready: RegExp, settleMs: number): Promise<{ listener: LabProcess; log: string }> {
+  const records = 6400;
+  const { process: listener, peer } = await listen(s, listenSite);
+  const sender = await pipe(s, sendSite, peer, [records, 32, 25]);
+  await listener.waitForOutput(ready, 15_000);
+  await new Promise((r) => setTimeout(r, settleMs));
+  const beforeFlush = received(listener).length;
+  const flush = await s.lab.exec(s.lab.nats[sendSite]!.ns, ['conntrack', '-F'], { timeoutMs: 10_000 });
+  expect(flush.code, flush.stderr).toBe(0);
+  const exit = await sender.waitForExit(30_000);
+  const log = `pipe exit ${JSON.stringify(exit)}\n${sender.stderr}\nlisten:\n${listener.stderr}`;
+  expect(exit?.code, log).toBe(0);
+  const expected = expectedStream(records);
+  const got = await waitForData(listener, expected.length, 5000);
+  expect(beforeFlush, log).toBeGreaterThan(0);
+  expect(beforeFlush, log).toBeLessThan(expected.length);
+  const missing = missingRecords(got, expected);
+  expect(countOf(missing), `${log}\nmissing records ${missing.join(', ')}`).toBeLessThanOrEqual(records / 100);
+  expect(got.endsWith(expected.slice(-64 * 100)), log).toBe(true);
+  return { listener, log };
+}
+
 describeLab('natkit peer connections: relay to direct mid-transfer, NAT rebinding, relay to relay, a vanished peer, rebinding on the relay', ['conntrack'], () => {
   it('(a) a natkit pipe transfer starts on the relay and keeps flowing, byte for byte, while the path moves to direct', async () => {
     await using s = await setup({ F: { behavior: 'full-cone' }, P: { behavior: 'port-restricted-cone' } });
@@ -142,29 +171,10 @@ describeLab('natkit peer connections: relay to direct mid-transfer, NAT rebindin
 
   it('(b) a conntrack flush at the sender\'s symmetric NAT mid-transfer (new public port) is survived: the listener follows it, every byte arrives', async () => {
     await using s = await setup({ F: { behavior: 'full-cone' }, S: { behavior: 'symmetric-random' } });
-    const records = 6400; // 32 lines every 25 ms: about 5 s
-    const { process: listener, peer } = await listen(s, 'F');
-    const sender = await pipe(s, 'S', peer, [records, 32, 25]);
-    await listener.waitForOutput(/path to \S+ now direct/, 15_000);
-    await new Promise((r) => setTimeout(r, 1000));
-    const beforeFlush = received(listener).length;
-    const flush = await s.lab.exec(s.lab.nats.S!.ns, ['conntrack', '-F'], { timeoutMs: 10_000 });
-    expect(flush.code, flush.stderr).toBe(0);
-    const exit = await sender.waitForExit(30_000);
-    const log = `pipe exit ${JSON.stringify(exit)}\n${sender.stderr}\nlisten:\n${listener.stderr}`;
-    expect(exit?.code, log).toBe(0);
-    const expected = expectedStream(records);
-    const got = await waitForData(listener, expected.length, 5000);
-    expect(beforeFlush, log).toBeGreaterThan(0);
-    expect(beforeFlush, log).toBeLessThan(expected.length); // the flush came mid-transfer
+    const { listener, log } = await transferAcrossFlush(s, 'F', 'S', /path to \S+ now direct/, 1000);
     // The listener moved to the sender's new public address (another port on the same IP).
     const directs = [...listener.stderr.matchAll(/path to \S+ now direct (\S+)/g)].map((m) => m[1]);
     expect(new Set(directs).size, log).toBeGreaterThanOrEqual(2);
-    // Data kept arriving across the flush: at most a few datagrams in flight at the flush are
-    // lost (pipe carries datagrams, lossy like UDP), and everything after it arrives.
-    const missing = missingRecords(got, expected);
-    expect(countOf(missing), `${log}\nmissing records ${missing.join(', ')}`).toBeLessThanOrEqual(records / 100);
-    expect(got.endsWith(expected.slice(-64 * 100)), log).toBe(true);
   }, 90_000);
 
   it.each([
@@ -215,24 +225,7 @@ describeLab('natkit peer connections: relay to direct mid-transfer, NAT rebindin
   }, 90_000);
   it('(e) a relay-only pair (two symmetric random NATs): a conntrack flush at the sender\'s NAT mid-transfer is survived on the relay', async () => {
     await using s = await setup({ RA: { behavior: 'symmetric-random' }, RB: { behavior: 'symmetric-random' } });
-    const records = 6400;
-    const { process: listener, peer } = await listen(s, 'RA');
-    const sender = await pipe(s, 'RB', peer, [records, 32, 25]);
-    await listener.waitForOutput(/connection from \S+ \(relay /, 15_000);
-    await new Promise((r) => setTimeout(r, 1500));
-    const beforeFlush = received(listener).length;
-    const flush = await s.lab.exec(s.lab.nats.RB!.ns, ['conntrack', '-F'], { timeoutMs: 10_000 });
-    expect(flush.code, flush.stderr).toBe(0);
-    const exit = await sender.waitForExit(30_000);
-    const log = `pipe exit ${JSON.stringify(exit)}\n${sender.stderr}\nlisten:\n${listener.stderr}`;
-    expect(exit?.code, log).toBe(0);
-    const expected = expectedStream(records);
-    const got = await waitForData(listener, expected.length, 5000);
-    expect(beforeFlush, log).toBeGreaterThan(0);
-    expect(beforeFlush, log).toBeLessThan(expected.length);
+    const { listener, log } = await transferAcrossFlush(s, 'RA', 'RB', /connection from \S+ \(relay /, 1500);
     expect(listener.stderr, log).not.toMatch(/now direct/);
-    const missing = missingRecords(got, expected);
-    expect(countOf(missing), `${log}\nmissing records ${missing.join(', ')}`).toBeLessThanOrEqual(records / 100);
-    expect(got.endsWith(expected.slice(-64 * 100)), log).toBe(true);
   }, 90_000);
 });
