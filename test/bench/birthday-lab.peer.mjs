@@ -2,14 +2,16 @@
 // (commands), JSON lines on stdout (answers). Uses the built packages (`npx tsc -b` first).
 //   {"type":"prepare"}  -> binds a new UDP socket, asks natkit serve for its mapping (STUN Binding)
 //                          -> {"type":"prepared","host":{...},"srflx":{...}}
-//   {"type":"punch", me, peer, role, token, fireInMs, seed, limits}
-//                       -> planPunch + startPunch over the real socket
-//                          -> {"type":"punched", ok, reason, elapsedMs, strategy, p, probes, extraSockets, stats}
+//   {"type":"punch", me, peer, role, token, fireInMs, seed, limits, attempts?}
+//                       -> planPunch + startPunch over the real socket (with `attempts`: startPunchSeries,
+//                          attempt n planned with seed + n * 7919)
+//                          -> {"type":"punched", ok, reason, elapsedMs, attempts, strategy, p, probes, extraSockets, stats}
+//                          (elapsedMs: from the first fire time, the earlier attempts' planned length included)
 // Exits when stdin closes or the parent is gone.
 // argv: STUN_SERVER_IP STUN_SERVER_PORT HOST_ADDRESS
 import { createNodeNetwork, systemClock } from '../../packages/net/dist/index.js';
 import { readXorMappedAddress, StunClient } from '../../packages/stun/dist/index.js';
-import { createHmacAuthenticator, planPunch, startPunch } from '../../packages/punch/dist/index.js';
+import { createHmacAuthenticator, planPunch, SERIES_GAP_MS, startPunch, startPunchSeries } from '../../packages/punch/dist/index.js';
 
 const [serverIp, serverPort, hostAddress] = process.argv.slice(2);
 const server = { address: serverIp, port: Number(serverPort) };
@@ -37,11 +39,15 @@ async function prepare() {
 async function punch(cmd) {
   const plan = planPunch(cmd.me, cmd.peer, { seed: cmd.seed, limits: cmd.limits });
   const authenticator = createHmacAuthenticator(Buffer.from(cmd.token, 'hex'));
-  const attempt = startPunch({ plan, socket, fireAt: systemClock.now() + cmd.fireInMs, role: cmd.role, authenticator, lingerMs: 1000 }, { network });
+  const common = { socket, fireAt: systemClock.now() + cmd.fireInMs, role: cmd.role, authenticator, lingerMs: 1000 };
+  const replan = (n) => (n === 0 ? plan : planPunch(cmd.me, cmd.peer, { seed: cmd.seed + n * 7919, limits: cmd.limits }));
+  const attempt = cmd.attempts === undefined ? startPunch({ ...common, plan }, { network }) : startPunchSeries({ ...common, plan: replan, maxAttempts: cmd.attempts }, { network });
   const r = await attempt.result;
+  const attempts = r.attempts ?? 1;
   if (r.ok && r.ownsSocket) await r.socket.close();
   say({
-    type: 'punched', ok: r.ok, reason: r.ok ? null : r.reason, detail: r.ok ? null : r.detail, elapsedMs: r.ok ? r.elapsedMs : null,
+    type: 'punched', ok: r.ok, reason: r.ok ? null : r.reason, detail: r.ok ? null : r.detail, attempts,
+    elapsedMs: r.ok ? (attempts - 1) * (plan.durationMs + SERIES_GAP_MS) + r.elapsedMs : null,
     strategy: plan.strategy, p: plan.successProbability, probes: plan.send.targets.length, extraSockets: plan.send.extraSockets, durationMs: plan.durationMs, stats: r.stats,
   });
 }
