@@ -21,10 +21,17 @@ const ALTERNATE = { address: '203.0.113.2', port: 3479 };
 export const SERVER6 = { address: '2001:db8::1', port: 3478 };
 const ALTERNATE6 = { address: '2001:db8::2', port: 3479 };
 
+export interface SiteOptions {
+  readonly loss?: number;
+  readonly ipv6?: boolean;
+  /** A fault made on purpose: the peer's datagrams for which this returns true are not sent. */
+  readonly dropSend?: (data: Uint8Array, to: Endpoint) => boolean;
+}
+
 export interface VnetSite {
   readonly vnet: VirtualNetwork;
   /** A peer behind a new NAT with `nat` behaviors, or behind `router` (same NAT as another peer). */
-  addPeer(nat: NatOptions | Router, options?: Partial<PeerOptions> & { readonly loss?: number; readonly ipv6?: boolean }): Promise<{ peer: Peer; network: Network; sent: Endpoint[]; router: Router; host: VirtualHost }>;
+  addPeer(nat: NatOptions | Router, options?: Partial<PeerOptions> & SiteOptions): Promise<{ peer: Peer; network: Network; sent: Endpoint[]; router: Router; host: VirtualHost }>;
   /** A rendezvous URL whose connections appear to come from behind `router`. */
   rendezvousUrlFor(router: Router): Promise<string>;
   close(): Promise<void>;
@@ -61,12 +68,13 @@ export async function startVnetSite(seed: number): Promise<VnetSite> {
       const v6 = options.ipv6 === true;
       const host = vnet.createHost(router, { ipv6: v6 });
       const sent: Endpoint[] = [];
-      const observed = observingNetwork(host.network, sent);
+      const observed = observingNetwork(host.network, sent, options.dropSend);
       // Over IPv6 (no NAT66: a stateful firewall) the rendezvous sees the host's own address.
       const url = await rendezvousListener(rendezvous, listeners, v6 ? (host.addresses.find((a) => a.includes(':')) ?? '') : publicAddress);
-      const peerOptions: Partial<PeerOptions> & { loss?: number; ipv6?: boolean } = { ...options };
+      const peerOptions: Partial<PeerOptions> & { -readonly [K in keyof SiteOptions]: SiteOptions[K] } = { ...options };
       delete peerOptions.loss;
       delete peerOptions.ipv6;
+      delete peerOptions.dropSend;
       const peer = await createPeer({ server: v6 ? SERVER6 : SERVER, identity: Identity.generate(), rendezvousUrl: url, watchNetworkMs: false, ...peerOptions }, { network: observed });
       peers.push(peer);
       return { peer, network: observed, sent, router, host };
@@ -85,7 +93,7 @@ export async function startVnetSite(seed: number): Promise<VnetSite> {
 }
 
 /** Records every destination the peer's sockets send to (the test checks nothing went astray). */
-function observingNetwork(base: Network, sent: Endpoint[]): Network {
+function observingNetwork(base: Network, sent: Endpoint[], drop?: (data: Uint8Array, to: Endpoint) => boolean): Network {
   return {
     bindUdp: async (o) => {
       const s = await base.bindUdp(o);
@@ -93,6 +101,7 @@ function observingNetwork(base: Network, sent: Endpoint[]): Network {
         local: s.local,
         family: s.family,
         send: (d, to) => {
+          if (drop?.(d, to) === true) return;
           if (sent.length < 100_000) sent.push({ address: to.address, port: to.port });
           s.send(d, to);
         },
