@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { familyOf, formatEndpoint, type Endpoint, type Logger, type Network, type UdpSocket } from '@natkit/net';
-import { createHmacAuthenticator, DEFAULT_SERIES_ATTEMPTS, planPunch, seriesDurationMs, startPunchSeries, type Candidate, type PeerDescription, type PunchLimits, type PunchPlan, type PunchResult } from '@natkit/punch';
+import { createHmacAuthenticator, DEFAULT_SERIES_ATTEMPTS, planPunch, seriesDurationMs, seriesSuccessProbability, startPunchSeries, type Candidate, type PeerDescription, type PunchLimits, type PunchPlan, type PunchResult } from '@natkit/punch';
 import type { Introduction, Candidate as WireCandidate, NatProfile, WireEndpoint } from '@natkit/rendezvous';
 import type { DirectPathFinder } from './direct-path-finder.js';
 import { punchProfiles } from './nat-measurement.js';
@@ -88,6 +88,13 @@ export interface PunchFinderInput {
   readonly onAttemptEnd?: () => void;
 }
 
+/** The planner's reason, and for a repeated (birthday) plan what the attempts back to back give. */
+function seriesReason(plan: PunchPlan, attempts: number): string {
+  const p = plan.successProbability;
+  if (!(p > 0 && p < 1) || attempts < 2) return plan.reason;
+  return `${plan.reason}; a failed attempt is followed at once by another, up to ${attempts}: P(direct) = ${seriesSuccessProbability(p, attempts).toFixed(4)}`;
+}
+
 /** Session probes sent on the punched pair, to validate it as the connection's direct path. */
 const VALIDATION_PROBES = 3;
 const VALIDATION_INTERVAL_MS = 150;
@@ -103,7 +110,7 @@ export function punchFinder(input: PunchFinderInput): DirectPathFinder {
   const { plan, logger } = input;
   return {
     strategy: plan.strategy,
-    reason: plan.reason,
+    reason: seriesReason(plan, input.maxAttempts ?? DEFAULT_SERIES_ATTEMPTS),
     maxDurationMs: seriesDurationMs(plan, input.maxAttempts),
     start(attempt, clock) {
       if (plan.strategy === 'relay') {

@@ -62,6 +62,7 @@ it('a failed first birthday attempt is followed at once by a second one, which e
       const ca = await a.peer.connect(b.peer.peerId, { signal: AbortSignal.timeout(10_000) });
       await incoming;
       expect(ca.stats().strategy).toBe('birthday');
+      expect(ca.stats().strategyReason).toMatch(/P\(direct\) = 0\.99\d+; a failed attempt is followed at once by another, up to 2: P\(direct\) = 0\.9999/);
       expect(await direct(ca, 2 * ATTEMPT_MS + 3_000), `${ca.stats().strategyReason}; dropped ${dropped}`).toBe(true);
       // The first attempt really sent (and lost) its rounds: 257 sockets, a round every 2 s.
       expect(dropped).toBeGreaterThan(1_000);
