@@ -31,11 +31,8 @@ export interface BuiltCore {
   readonly realm: string;
   readonly ports: { readonly low: number; readonly high: number };
   readonly authModes: readonly TurnAuthMode[];
-  /** The REST secrets in use: the configured ones, or the one generated at start; never empty. */
-  readonly secrets: readonly string[];
-  /** Mints REST credentials from the first secret (remembered for USERHASH where offered). */
+  /** Mints REST credentials from the first secret in use (remembered for USERHASH where offered). */
   readonly mintCredentials: (user: string, ttlSeconds: number) => RestCredentials;
-  readonly wallSeconds: () => number;
 }
 
 /**
@@ -134,5 +131,5 @@ export function buildCore(options: TurnServerOptions, components: TurnServerComp
       maxChannels: q.channelsPerAllocation,
     },
   );
-  return { core, realm: options.realm ?? DEFAULT_REALM, ports: { low: ports.low, high: ports.high }, authModes, secrets, mintCredentials, wallSeconds };
+  return { core, realm: options.realm ?? DEFAULT_REALM, ports: { low: ports.low, high: ports.high }, authModes, mintCredentials };
 }
