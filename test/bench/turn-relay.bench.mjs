@@ -5,8 +5,9 @@
 // to an echo peer (another child). Per server it measures:
 //   - relayed packets/s and Mbit/s at 100 and 1200-byte payloads (8 allocations, closed loop);
 //   - server CPU-seconds per million relayed packets (/proc/PID/stat, the process and its children);
-//   - round-trip time p50/p99 at half that load (open loop), alternating every 250 ms with the same
-//     load sent straight to the echo peers: the difference is the relay's added latency;
+//   - round-trip time p50/p99 at half that load (open loop), one packet in 4 paired with the same
+//     payload sent at the same moment straight to the echo peer: the relay's added latency is
+//     relayed minus direct per pair, whose p50/p99 give the verdict (every column, coturn too);
 //   - allocations/s with authentication and resident memory per allocation at 10,000 allocations
 //     (a fresh server; each allocation is Allocate -> 401 -> signed Allocate from its own socket).
 // `natkit serve` runs with the flags issue 6 fixes; when this tree's natkit has no relay yet, its
@@ -47,6 +48,7 @@ async function measureColumn(column, o) {
     const rtt = await runLatency(SELF, o, server, half);
     out.latency = rtt.relayed;
     out.direct = rtt.direct;
+    out.added = rtt.added;
   } finally {
     await stop(server.child);
   }

@@ -6,7 +6,8 @@ import { cleanupDataChannel, openRelayedPair } from './node-datachannel-pair.js'
 
 /*
  * node-datachannel (libdatachannel + libjuice, an independent TURN client) relay-only through
- * `natkit serve --workers 2`: its UDP Allocate gets 300 ALTERNATE-SERVER from the primary.
+ * `natkit serve --workers 2`: its UDP Allocate gets 300 ALTERNATE-SERVER from the primary, and
+ * it names itself by USERHASH (RFC 8489), which the workers offer and resolve as one process does.
  */
 const TIMEOUT_MS = 10_000;
 
@@ -32,5 +33,8 @@ describeWithTools('node-datachannel through natkit serve --workers 2 (300 redire
     expect(out).toMatch(/natkit serve: relay stopped; .*"responses":\{"300":\d+.*"allocationsCreated":0,/);
     const created = [...out.matchAll(/worker \d relay stopped; .*"allocationsCreated":(\d+)/g)].map((m) => Number(m[1]));
     expect(created.reduce((x, y) => x + y, 0)).toBeGreaterThanOrEqual(2);
+    // libjuice named itself by USERHASH (offered with --user under --workers too) and was found there.
+    const byHash = [...out.matchAll(/worker \d relay stopped; .*"userhash":(\d+)/g)].map((m) => Number(m[1]));
+    expect(byHash.reduce((x, y) => x + y, 0)).toBeGreaterThanOrEqual(2);
   }, 30_000);
 });

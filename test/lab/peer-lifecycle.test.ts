@@ -180,7 +180,7 @@ describeLab('natkit peer connections: relay to direct mid-transfer, NAT rebindin
   it.each([
     ['one process', []],
     // Which worker takes each TCP allocation is node:cluster's choice: this proves the rendezvous and
-    // relay to relay under --workers, not relaying between two workers (a unit test covers that rule).
+    // relay to relay under --workers; relay.test.ts proves relaying between two workers.
     ['--workers 2 (rendezvous in the primary, handed over by the workers)', ['--workers', '2']],
   ])('(c) two UDP-blocked hosts connect relay to relay (both allocations over TCP), with the default peer filter (no --allow-peer), %s', async (_name, serveArgs) => {
     // The server refuses its own address as a peer, except the relayed addresses it holds.

@@ -6,7 +6,7 @@
  * IP, the pinger permits the echo's relayed address.
  */
 import { expect, it } from 'vitest';
-import { createLab, describeLab, inBatches, NATKIT_BIN, natBehaviors, runRelayPing, startRelayEcho, type Lab, type RelayPeerOptions } from './harness/index.js';
+import { createLab, describeLab, inBatches, NATKIT_BIN, natBehaviors, runRelayPing, startRelayEcho, type Lab, type RelayPeerOptions, type RelayPingResult } from './harness/index.js';
 import { certificateUnavailable, makeSelfSignedCertificate } from '../../packages/net/test/self-signed-cert.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -65,5 +65,40 @@ describeLab('relay through natkit serve on real NATs', ['turnserver'], () => {
     const overTlsOnMainPort = await runRelayPing(lab, blocked, echo.relayed, { ...tls, server });
     expect(overTlsOnMainPort, overTlsOnMainPort.raw).toMatchObject({ ok: true, received: 20, transport: 'tls' });
     await echo.process.stop({ graceMs: 2000 });
+  });
+
+  it("relay to relay between the two workers of natkit serve --workers 2, with the default peer filter (no --allow-peer): data both ways", async () => {
+    await using lab: Lab = await createLab({ sites: { A: { behavior: 'symmetric-random' }, B: { behavior: 'port-restricted-cone' } } });
+    const relayIp = lab.serverAddresses[0]!;
+    const serve = await lab.spawn(lab.ns.inet, [
+      process.execPath, NATKIT_BIN, 'serve', '--address', relayIp, '--port', '3478', '--workers', '2',
+      '--user', `${credentials.username}:${credentials.password}`, '--relay-ports', '50000-50199',
+    ]);
+    await serve.waitForOutput(/shared by the 2 workers/, 20_000);
+    // Which worker holds an allocation: its relayed port lies in that worker's slice of the range.
+    const slices = [...serve.output.matchAll(/worker (\d) \(pid \d+\): TURN on UDP \S+, relay ports (\d+)-(\d+)/g)].map((m) => ({ worker: Number(m[1]), low: Number(m[2]), high: Number(m[3]) }));
+    expect(slices, serve.output).toHaveLength(2);
+    const workerOf = (port: number | undefined): number | undefined => slices.find((x) => port !== undefined && port >= x.low && port <= x.high)?.worker;
+    const udp: RelayPeerOptions = { server: { address: relayIp, port: 3478 }, credentials, transport: 'udp' };
+    const echo = await startRelayEcho(lab, lab.hosts.A!.ns, udp, 'own-relayed-address');
+    const echoWorker = workerOf(echo.relayed.port);
+    expect(echoWorker, JSON.stringify(echo.relayed)).toBeDefined();
+    // The pinger's worker follows its 5-tuple (the primary's 300 redirect on Node 20, the kernel's
+    // SO_REUSEPORT hash on newer Node): a new process, a new source port, until it is the other one.
+    let r: RelayPingResult = { ok: false, raw: 'not run' };
+    for (let attempt = 0; attempt < 12 && (r.relayed === undefined || workerOf(r.relayed.port) === echoWorker); attempt++) {
+      r = await runRelayPing(lab, lab.hosts.B!.ns, echo.relayed, { ...udp, count: 10 });
+    }
+    expect(workerOf(r.relayed?.port), r.raw).toBe(1 - echoWorker!);
+    // Every ping crossed from one worker's relay socket to the other's and every echo back.
+    expect(r, r.raw).toMatchObject({ ok: true, sent: 10, received: 10, transport: 'udp' });
+    await echo.process.stop({ graceMs: 2000 });
+    await serve.stop({ graceMs: 5000 });
+    const stopped = [...serve.output.matchAll(/worker \d relay stopped; (.*)/g)].map((m) => JSON.parse(m[1]!) as { allocationsCreated: number; drops: Record<string, number> });
+    expect(stopped, serve.output).toHaveLength(2);
+    for (const w of stopped) {
+      expect(w.allocationsCreated).toBeGreaterThanOrEqual(1);
+      expect(w.drops['peer-denied'] ?? 0).toBe(0);
+    }
   });
 });

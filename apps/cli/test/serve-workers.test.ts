@@ -26,9 +26,10 @@ interface Served {
   waitFor(re: RegExp, ms?: number): Promise<void>;
 }
 
-async function serveWorkers(extra: readonly string[] = []): Promise<Served> {
+/** `natkit serve --workers 2` (or one process, `workers` 1) on loopback, once its startup output is complete. */
+async function serveWorkers(extra: readonly string[] = [], restSecret = true, workers = 2): Promise<Served> {
   const low = 40_000 + Math.floor(Math.random() * 19) * 400;
-  const args = ['serve', '--address', '127.0.0.1', '--port', '0', '--log-level', 'warn', '--workers', '2', '--user', 'alice:pw-alice', '--auth-secret', SECRET];
+  const args = ['serve', '--address', '127.0.0.1', '--port', '0', '--log-level', 'warn', '--workers', String(workers), '--user', 'alice:pw-alice', ...(restSecret ? ['--auth-secret', SECRET] : [])];
   const child = spawn(process.execPath, [BIN, ...args, '--allow-peer', '127.0.0.0/8', '--relay-ports', `${low}-${low + 399}`, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
@@ -41,7 +42,7 @@ async function serveWorkers(extra: readonly string[] = []): Promise<Served> {
       await new Promise((r) => setTimeout(r, 50));
     }
   };
-  await waitFor(/shared by the 2 workers/);
+  await waitFor(workers > 1 ? /shared by the 2 workers/ : /peers: /);
   const port = Number(/STUN .* on UDP 127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
   const workerPids = [...out.matchAll(/worker \d \(pid (\d+)\)/g)].map((m) => Number(m[1]));
   return { child, port, workerPids, output: () => out, waitFor };
@@ -75,7 +76,7 @@ async function libraryRelays(
   port: number,
   transport: TurnTransport,
   credentials = restCredentials({ secret: SECRET, user: 'lib', nowSeconds: Date.now() / 1000, ttlSeconds: 600 }),
-): Promise<{ server: Endpoint; redirects: readonly Endpoint[] }> {
+): Promise<{ server: Endpoint; redirects: readonly Endpoint[]; userhash: boolean }> {
   const network = createNodeNetwork();
   const a = await allocateRelay({ server: { address: '127.0.0.1', port }, credentials, transport }, { network });
   const echo = await network.bindUdp({ family: 4, address: '127.0.0.1', port: 0 });
@@ -84,7 +85,7 @@ async function libraryRelays(
     const back = new Promise<number[]>((r) => a.socket.onMessage((d) => r(Array.from(d))));
     a.socket.send(Uint8Array.of(1, 2, 3), echo.local);
     expect(await back).toEqual([1, 2, 3]);
-    return { server: a.server, redirects: a.redirects };
+    return { server: a.server, redirects: a.redirects, userhash: a.userhash };
   } finally {
     await a.socket.close();
     await echo.close();
@@ -177,6 +178,38 @@ describe('natkit serve --workers 2', () => {
     expect(await exited).toBe(0);
   }, 90_000);
 
+  it('with --user and no --auth-secret offers USERHASH at every worker: static users and the credentials the rendezvous mints in the primary', async () => {
+    const s = await serveWorkers([], false);
+    expect(s.output()).toMatch(/MESSAGE-INTEGRITY-SHA256 and USERHASH offered/);
+    const workerPorts = [...s.output().matchAll(/worker \d \(pid \d+\): TURN on UDP 127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
+    expect(workerPorts).toHaveLength(2);
+    const peer = await connectRendezvous({ url: `ws://127.0.0.1:${s.port}${RENDEZVOUS_PATH}`, identity: Identity.fromSeed(randomBytes(32)), nat: { ipv4: null, ipv6: null }, candidates: [], timeoutMs: 5_000 });
+    try {
+      const minted = { username: peer.relay!.username, password: peer.relay!.password };
+      for (const port of workerPorts) {
+        for (const credentials of [{ username: 'alice', password: 'pw-alice' }, minted]) {
+          const r = await libraryRelays(port, 'udp', credentials);
+          expect({ port: r.server.port, userhash: r.userhash }, credentials.username).toEqual({ port, userhash: true });
+        }
+      }
+      // A worker that restarts is handed the names minted before it started.
+      process.kill(s.workerPids[0]!, 'SIGKILL');
+      await s.waitFor(/worker 0 restarted \(pid \d+\) on UDP 127\.0\.0\.1:\d+/);
+      const restartedPort = Number(/worker 0 restarted \(pid \d+\) on UDP 127\.0\.0\.1:(\d+)/.exec(s.output())?.[1]);
+      const again = await libraryRelays(restartedPort, 'udp', minted);
+      expect({ port: again.server.port, userhash: again.userhash }).toEqual({ port: restartedPort, userhash: true });
+    } finally {
+      await peer.close();
+    }
+    const exited = new Promise<number | null>((r) => s.child.on('exit', (code) => r(code)));
+    s.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const named = [...s.output().matchAll(/worker \d relay stopped; .*"userhash":(\d+)/g)].map((m) => Number(m[1]));
+    expect(named).toHaveLength(2);
+    expect(named.every((n) => n >= 1)).toBe(true); // by hash in each (worker 0's count is its restarted process's)
+    expect(named.reduce((x, y) => x + y, 0)).toBeGreaterThanOrEqual(3);
+  }, 90_000);
+
   it('restarts a worker that dies, and its workers end with a primary that is killed (no orphans)', async () => {
     const s = await serveWorkers();
     const [first] = s.workerPids;
@@ -208,6 +241,42 @@ describe('natkit serve --workers 2', () => {
         expect(r.code, r.out).toBe(0);
       }
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  // Same skip rule as the TLS test above; under CI=true it runs.
+  tlsIt.each([
+    ['--workers 2', 2],
+    ['one process', 1],
+  ])("refuses every process's listening port as a peer, even inside --allow-peer 127.0.0.0/8 (the main UDP/TCP port, each worker's UDP port, TLS): %s", async (_name, workers) => {
+    const why = certificateUnavailable();
+    if (why !== undefined) throw new Error(why);
+    const cert = makeSelfSignedCertificate();
+    const dir = await mkdtemp(join(tmpdir(), 'natkit-workers-tls-'));
+    const network = createNodeNetwork();
+    const echo = await network.bindUdp({ family: 4, address: '127.0.0.1', port: 0 });
+    try {
+      await writeFile(join(dir, 'cert.pem'), cert.cert);
+      await writeFile(join(dir, 'key.pem'), cert.key, { mode: 0o600 });
+      const s = await serveWorkers(['--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem'), '--tls-port', '0'], true, workers);
+      const tlsPort = Number(/TURN on TLS 127\.0\.0\.1:(\d+)/.exec(s.output())?.[1]);
+      const workerPorts = [...s.output().matchAll(/worker \d \(pid \d+\): TURN on UDP 127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
+      expect(workerPorts).toHaveLength(workers > 1 ? workers : 0);
+      const listening = [s.port, ...workerPorts, tlsPort];
+      for (const port of workers > 1 ? workerPorts : [s.port]) {
+        const a = await allocateRelay({ server: { address: '127.0.0.1', port }, credentials: { username: 'alice', password: 'pw-alice' } }, { network });
+        try {
+          for (const peer of listening) {
+            await expect(a.socket.permit([{ address: '127.0.0.1', port: peer }]), `worker :${port} to :${peer}`).rejects.toMatchObject({ code: 'ERR_TURN_FORBIDDEN' });
+          }
+          await a.socket.permit([echo.local]); // control: another port of the opened address
+        } finally {
+          await a.socket.close();
+        }
+      }
+    } finally {
+      await echo.close();
       await rm(dir, { recursive: true, force: true });
     }
   }, 60_000);

@@ -59,5 +59,6 @@ export {
 } from './server/server-options.js';
 export type { TurnDropReason, TurnServerStats } from './server/server-stats.js';
 export { mintRestCredentials, type RestCredentials } from './auth/rest-credentials.js';
+export type { IssuedName } from './auth/credential-store.js';
 export { PeerFilter, type PeerFilterOptions, type PeerVerdict } from './allocation/peer-filter.js';
 export { parseCidr, type Cidr } from './allocation/cidr.js';

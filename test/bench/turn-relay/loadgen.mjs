@@ -9,7 +9,6 @@ import { channelData, FIRST_CHANNEL } from './wire.mjs';
 const TICK_MS = 20;
 const SETUP_CONCURRENCY = 32;
 const HISTOGRAM_MAX_US = 100_000;
-const SLICE_MS = 250;
 
 async function inPool(items, limit, fn) {
   const results = new Array(items.length);
@@ -67,56 +66,87 @@ function throughput(c, targets) {
   return measure(c, tick, () => ({ roundTrips, lost: state.reduce((n, st) => n + st.lost, 0) }), () => (running = false));
 }
 
+/** Pairs whose second half has not come back yet, at most (older ones are forgotten as lost). */
+const MAX_PENDING_PAIRS = 65_536;
+/** One relayed packet in PAIR_EVERY gets a direct twin (the harness's extra load stays small). */
+const PAIR_EVERY = 4;
+const UNPAIRED = 0xffffffff;
+
 /**
- * Open loop at `rate` round trips/s with a timestamp in each payload, alternating every SLICE_MS
- * between the groups (relayed and direct), so that both see the same background load: per group a
- * histogram of round-trip times (µs).
+ * Open loop at `rate` round trips/s through the relay, one packet in PAIR_EVERY paired with the
+ * same payload sent at the same moment straight to the same echo peer: per group a histogram of
+ * round-trip times (µs), and per pair whose halves both came back the relay's added latency,
+ * relayed minus direct (a histogram of signed µs). Both halves of a pair wait for the same load
+ * generator and echo, so a stall of either (a busy machine) is in both and cancels out; what
+ * remains is the relay's.
  */
-function latency(c, groups) {
-  const state = groups.map((g) => ({ ...g, histogram: new Uint32Array(HISTOGRAM_MAX_US + 1), sent: 0, received: 0, next: 0 }));
+function latency(c, relayedTargets, directTargets) {
+  const groups = [relayedTargets, directTargets].map((targets) => ({ targets, histogram: new Uint32Array(HISTOGRAM_MAX_US + 1), sent: 0, received: 0 }));
+  const added = new Uint32Array(2 * HISTOGRAM_MAX_US + 1); // index = added µs + HISTOGRAM_MAX_US
+  const pending = new Map(); // pair sequence -> [group, µs] of the half that came back first
   let running = true;
   let scheduled = 0;
+  let seq = 0;
+  let next = 0;
   let t0 = performance.now();
-  for (const g of state) {
+  groups.forEach((g, gi) => {
     for (const t of g.targets) {
       t.onEcho((bytes, offset) => {
+        if (bytes.length < offset + 12) return; // not one of ours
         g.received++;
         const us = Math.round((performance.now() - bytes.readDoubleLE(offset)) * 1000);
         g.histogram[Math.min(HISTOGRAM_MAX_US, Math.max(0, us))]++;
+        const pair = bytes.readUInt32LE(offset + 8);
+        if (pair === UNPAIRED) return;
+        const first = pending.get(pair);
+        if (first === undefined) {
+          pending.set(pair, [gi, us]);
+          if (pending.size > MAX_PENDING_PAIRS) pending.delete(pending.keys().next().value);
+        } else if (first[0] !== gi) {
+          pending.delete(pair);
+          const diff = gi === 0 ? us - first[1] : first[1] - us;
+          added[Math.min(2 * HISTOGRAM_MAX_US, Math.max(0, diff + HISTOGRAM_MAX_US))]++;
+        }
       });
     }
-  }
+  });
   const tick = () => {
     if (!running) return;
     const now = performance.now();
-    const g = state[Math.floor((now - t0) / SLICE_MS) % state.length];
     // Keep to the schedule, but never burst more than 2 ms worth after a stall (the rest is skipped).
     const due = Math.floor((c.rate * (now - t0)) / 1000);
     const n = Math.min(due - scheduled, Math.ceil(c.rate / 500));
     scheduled = due;
     for (let k = 0; k < n; k++) {
-      const t = g.targets[g.next++ % g.targets.length];
+      const i = next % relayedTargets.length;
+      const paired = next++ % PAIR_EVERY === 0;
       const payload = Buffer.alloc(c.payload);
       payload.writeDoubleLE(performance.now(), 0);
-      t.socket.send(t.wrap(payload), t.dest.port, t.dest.address);
-      g.sent++;
+      payload.writeUInt32LE(paired ? seq++ % UNPAIRED : UNPAIRED, 8);
+      for (const g of paired ? groups : groups.slice(0, 1)) {
+        const t = g.targets[i];
+        t.socket.send(t.wrap(payload), t.dest.port, t.dest.address);
+        g.sent++;
+      }
     }
   };
   const counters = () => {
-    const out = {};
-    for (const g of state) {
-      const histogram = {};
-      g.histogram.forEach((count, us) => count > 0 && (histogram[us] = count));
-      out[g.name] = { sent: g.sent, received: g.received, histogram };
-    }
-    return { groups: out };
+    const sparse = (h, offset) => {
+      const out = {};
+      h.forEach((count, at) => count > 0 && (out[at - offset] = count));
+      return out;
+    };
+    const [relayed, direct] = groups.map((g) => ({ sent: g.sent, received: g.received, histogram: sparse(g.histogram, 0) }));
+    return { groups: { relayed, direct, added: { histogram: sparse(added, HISTOGRAM_MAX_US) } } };
   };
   return measure(c, tick, counters, () => (running = false), 1, () => {
-    for (const g of state) {
+    for (const g of groups) {
       g.histogram.fill(0);
       g.sent = 0;
       g.received = 0;
     }
+    added.fill(0);
+    pending.clear();
     t0 = performance.now();
     scheduled = 0;
   });
@@ -230,7 +260,7 @@ export async function loadgen([json]) {
     const clients = await setUpChannels(c);
     const direct = await directTargets(c);
     closeables = [...clients, ...direct.map((t) => t.socket)];
-    run = () => latency(c, [{ name: 'relayed', targets: turnTargets(clients) }, { name: 'direct', targets: direct }]);
+    run = () => latency(c, turnTargets(clients), direct);
   } else if (c.mode === 'allocate') {
     const sockets = await inPool(Array.from({ length: c.allocations }), 64, (_, k) => bindUdp(sourceAddress(c.index, k)));
     closeables = sockets;

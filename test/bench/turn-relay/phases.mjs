@@ -65,21 +65,27 @@ export async function runThroughput(self, o, server, payload) {
 }
 
 /**
- * Open loop at `rate` round trips/s, alternating (every 250 ms) between the relay and the same
- * load sent straight to the echo peers: p50/p99 round-trip times of both.
+ * Open loop at `rate` round trips/s through the relay, each paired with the same payload sent at
+ * the same moment straight to the echo peer: p50/p99 round-trip times of both, and p50/p99 of
+ * the relay's added latency per pair (relayed minus direct).
  */
 export async function runLatency(self, o, server, rate) {
   const config = { mode: 'latency', server: { address: HOST, port: server.port }, peers: o.peers, allocations: o.allocations, payload: o.latencyPayload, rate, seconds: o.seconds, warmupMs: o.warmupMs, runMs: (o.seconds + 10) * 1000 };
   const { results } = await withLoadgens(self, o.loadgens, config);
   const elapsed = Math.max(...results.map((r) => r.elapsed));
-  const of = (name) => {
+  const histogramOf = (name) => {
     const histogram = new Map();
     for (const r of results) for (const [us, n] of Object.entries(r.groups[name].histogram)) histogram.set(Number(us), (histogram.get(Number(us)) ?? 0) + n);
-    const received = results.reduce((n, r) => n + r.groups[name].received, 0);
-    // Each group has the line half of the time.
-    return { rate, achieved: (received / elapsed) * 2, received, p50: percentile(histogram, 0.5), p99: percentile(histogram, 0.99) };
+    return histogram;
   };
-  return { relayed: of('relayed'), direct: of('direct') };
+  const of = (name) => {
+    const histogram = histogramOf(name);
+    const received = results.reduce((n, r) => n + r.groups[name].received, 0);
+    return { rate, achieved: received / elapsed, received, p50: percentile(histogram, 0.5), p99: percentile(histogram, 0.99) };
+  };
+  const added = histogramOf('added');
+  const pairs = [...added.values()].reduce((a, b) => a + b, 0);
+  return { relayed: of('relayed'), direct: of('direct'), added: { pairs, p50: percentile(added, 0.5), p99: percentile(added, 0.99) } };
 }
 
 /** `count` fresh authenticated allocations: allocations/s, and the server's RSS growth per allocation. */

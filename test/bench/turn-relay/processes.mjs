@@ -82,7 +82,10 @@ export function waitForLine(child, predicate, ms, what) {
 }
 
 export function lastLine(child) {
-  return child.output.trim().split('\n').filter(Boolean).pop()?.slice(0, 300) ?? '(no output)';
+  const lines = child.output.trim().split('\n').filter(Boolean);
+  // A child that died of an exception ends with Node's version line: say the error instead.
+  const error = /^Node\.js v/.test(lines.at(-1) ?? '') ? lines.findLast((l) => /^\w*Error\b/.test(l.trim())) : undefined;
+  return (error ?? lines.at(-1))?.slice(0, 300) ?? '(no output)';
 }
 
 function statOf(pid) {

@@ -30,7 +30,7 @@ try {
 }
 const relay = a.socket;
 if (p.mode === 'echo') {
-  await relay.permit(p.permitAddresses.map((address) => ({ address, port: 1 })));
+  await relay.permit(p.permitOwnRelayed ? [a.relayed] : p.permitAddresses.map((address) => ({ address, port: 1 })));
   relay.onMessage((data, from) => relay.send(data, from));
   out({ type: 'ready', relayed: a.relayed, mapped: a.mapped });
   process.once('SIGTERM', async () => { await relay.close(); process.exit(0); });
@@ -91,11 +91,15 @@ function argv(params: object): string[] {
 /**
  * Starts an echo behind `ns`: resolves with its relayed address once allocated and permitted.
  * It permits the relay's IPs (`permit`, default the server's), where the other end's relayed
- * address lives.
+ * address lives. Permissions go by IP: 'own-relayed-address' permits its own relayed address,
+ * which opens the relay's IP too and which a server with the default peer filter accepts (a
+ * relayed address it holds), where it refuses its IP on any other port.
  */
-export async function startRelayEcho(lab: Lab, ns: string, options: RelayPeerOptions, permit?: readonly string[]): Promise<{ process: LabProcess; relayed: RelayEndpoint }> {
+export async function startRelayEcho(lab: Lab, ns: string, options: RelayPeerOptions, permit?: readonly string[] | 'own-relayed-address'): Promise<{ process: LabProcess; relayed: RelayEndpoint }> {
   const deadlineMs = options.deadlineMs ?? 60_000;
-  const proc = await lab.spawn(ns, argv({ ...options, mode: 'echo', permitAddresses: permit ?? [options.server.address], deadlineMs }));
+  const own = permit === 'own-relayed-address';
+  const params = { ...options, mode: 'echo', permitAddresses: own ? [] : (permit ?? [options.server.address]), permitOwnRelayed: own, deadlineMs };
+  const proc = await lab.spawn(ns, argv(params));
   await proc.waitForOutput(/"type":"(ready|result)"/, 15_000);
   const line = proc.stdout.split('\n').find((l) => l.includes('"type"'));
   const parsed = JSON.parse(line ?? '{}') as { type?: string; relayed?: RelayEndpoint; error?: string };

@@ -153,8 +153,8 @@ export function relayStartupLines(relay: TurnServer, udp: readonly Endpoint[], o
         : 'credentials this server issues itself (to its rendezvous peers), from a secret generated at start',
     );
   }
-  // USERHASH finds static users and the self-issued names of this process (not names minted elsewhere).
-  const anonymity = relay.authModes.includes('static-users') && !relay.authModes.includes('rest-secret') && options.selfIssuedSecret === undefined ? ' and USERHASH' : '';
+  // USERHASH finds static users and self-issued names (not names other servers mint from a --auth-secret).
+  const anonymity = relay.offersUserhash ? ' and USERHASH' : '';
   lines.push(`relay auth: ${modes.join('; ')}; MESSAGE-INTEGRITY-SHA256${anonymity} offered`);
   const allow = options.allowPeers ?? [];
   lines.push(

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { formatEndpoint, familyOf, type Logger, type StreamConnection, type StreamListener, type StreamNetwork, type TlsServerOptions } from '@natkit/net';
+import { formatEndpoint, familyOf, type Endpoint, type Logger, type StreamConnection, type StreamListener, type StreamNetwork, type TlsServerOptions } from '@natkit/net';
 import { StunError } from '@natkit/stun';
 import { createRendezvousServer, RENDEZVOUS_PATH, type RendezvousServer, type RendezvousServerStats } from '@natkit/rendezvous';
 import { createPortMux, createTurnStreamRoute, type PortMuxStats, type TurnClientHandler, type TurnServer, type TurnStreamStats } from '@natkit/turn';
@@ -33,6 +33,8 @@ export interface StreamServeConfig {
 export interface StreamServer {
   /** Lines for the startup output: each listener, its transports. */
   readonly lines: readonly string[];
+  /** Where the listeners listen (the main port, and the TLS port with a certificate). */
+  readonly endpoints: readonly Endpoint[];
   stats(): { mux: PortMuxStats; turn: TurnStreamStats; rendezvous?: RendezvousServerStats };
   close(): Promise<void>;
 }
@@ -65,7 +67,7 @@ export const RENDEZVOUS_RELAY_TTL_SECONDS = 600;
  * each registered peer given short-lived REST credentials minted by this server's relay. `urls`
  * lists the advertised addresses when given; otherwise peers use the address they reached.
  */
-export function createServeRendezvous(relay: TurnServer, advertised: readonly string[], port: number, logger: Logger): RendezvousServer {
+export function createServeRendezvous(relay: Pick<TurnServer, 'mintCredentials'>, advertised: readonly string[], port: number, logger: Logger): RendezvousServer {
   const urls = advertised.map((a) => `turn:${a.includes(':') ? `[${a}]` : a}:${port}`);
   return createRendezvousServer({}, {
     logger,
@@ -111,6 +113,7 @@ export async function startStreamServer(cfg: StreamServeConfig, handler: TurnCli
   }
   return {
     lines,
+    endpoints: listeners.map((l) => l.local),
     stats: () => ({ mux: mux.stats(), turn: turn.stats(), ...(rendezvous === null ? {} : { rendezvous: rendezvous.stats() }) }),
     close: async () => {
       await rendezvous?.close();

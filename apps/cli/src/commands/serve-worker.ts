@@ -1,6 +1,6 @@
 import { createConsoleLogger, createNodeNetwork, type Endpoint, type LogLevel, type TlsServerOptions } from '@natkit/net';
 import { createStunServer } from '@natkit/stun';
-import type { TurnServerOptions, TurnServerStats } from '@natkit/turn';
+import type { IssuedName, TurnServerOptions, TurnServerStats } from '@natkit/turn';
 import { forwardToRendezvous, type HandoffTarget } from './rendezvous-handoff.js';
 import { createRelay, sharingNetwork } from './serve-relay.js';
 import { startStreamServer, type StreamServer } from './serve-streams.js';
@@ -22,13 +22,22 @@ export interface WorkerConfig {
   readonly logLevel: LogLevel;
   /** Where the primary takes rendezvous connections (its presence is the one for all). */
   readonly rendezvous: HandoffTarget;
+  /** Ports the server listens on that are known before the workers start (refused as peers). */
+  readonly listeners: readonly Endpoint[];
 }
 
-export type PrimaryMessage = { readonly type: 'config'; readonly config: WorkerConfig } | { readonly type: 'stop' };
+export type PrimaryMessage =
+  | { readonly type: 'config'; readonly config: WorkerConfig }
+  /** Every process's listening endpoints, once known (ephemeral ports, a restarted worker's). */
+  | { readonly type: 'listeners'; readonly endpoints: readonly Endpoint[] }
+  /** Credentials the primary minted (its rendezvous), for USERHASH lookup here. */
+  | { readonly type: 'issued'; readonly names: readonly IssuedName[] }
+  | { readonly type: 'stop' };
 
 export type WorkerMessage =
   | { readonly type: 'waiting' }
-  | { readonly type: 'ready'; readonly udp: readonly Endpoint[]; readonly lines: readonly string[] }
+  /** `listeners`: its UDP sockets and TCP/TLS listeners. */
+  | { readonly type: 'ready'; readonly udp: readonly Endpoint[]; readonly lines: readonly string[]; readonly listeners: readonly Endpoint[] }
   | { readonly type: 'failed'; readonly message: string }
   | { readonly type: 'stopped'; readonly relay: TurnServerStats };
 
@@ -36,6 +45,9 @@ export type WorkerMessage =
 export interface ServeWorker {
   readonly udp: readonly Endpoint[];
   readonly lines: readonly string[];
+  readonly listeners: readonly Endpoint[];
+  /** Applies a 'listeners' or 'issued' message to its relay. */
+  apply(m: PrimaryMessage): void;
   close(): Promise<TurnServerStats>;
 }
 
@@ -64,9 +76,15 @@ export async function startServeWorker(config: WorkerConfig): Promise<ServeWorke
     throw e;
   }
   const opened = streams;
+  relay.addListeners([...config.listeners, ...opened.endpoints]);
   return {
     udp: server.addresses(),
     lines: opened.lines,
+    listeners: [...server.addresses(), ...opened.endpoints],
+    apply: (m) => {
+      if (m.type === 'listeners') relay.addListeners(m.endpoints);
+      else if (m.type === 'issued') relay.rememberIssued(m.names);
+    },
     close: async () => {
       const stats = relay.stats();
       await opened.close();
@@ -88,6 +106,8 @@ export function runServeWorkerProcess(): void {
       process.send(m, undefined, {}, () => resolve());
     });
   let worker: ServeWorker | undefined;
+  /** 'listeners' and 'issued' messages that came while the worker was starting. */
+  const early: PrimaryMessage[] = [];
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
@@ -98,11 +118,16 @@ export function runServeWorkerProcess(): void {
   };
   process.on('message', (m: PrimaryMessage) => {
     if (m.type === 'stop') void stop();
+    if (m.type === 'listeners' || m.type === 'issued') {
+      if (worker === undefined) early.push(m);
+      else worker.apply(m);
+    }
     if (m.type !== 'config' || worker !== undefined) return;
     startServeWorker(m.config).then(
       (w) => {
         worker = w;
-        void send({ type: 'ready', udp: w.udp, lines: w.lines });
+        for (const e of early.splice(0)) w.apply(e);
+        void send({ type: 'ready', udp: w.udp, lines: w.lines, listeners: w.listeners });
       },
       (e: unknown) => {
         void send({ type: 'failed', message: e instanceof Error ? e.message : String(e) }).then(() => process.exit(1));

@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { familyOf, formatEndpoint, type Endpoint } from '@natkit/net';
-import type { AllocateRedirect } from '@natkit/turn';
+import type { AllocateRedirect, IssuedName, TurnServer } from '@natkit/turn';
 import type { PrimaryMessage, WorkerConfig, WorkerMessage } from './serve-worker.js';
 import { pickWorker } from './worker-plan.js';
 
@@ -18,8 +18,21 @@ interface Slot {
   worker?: Worker;
   /** Its UDP endpoints while it is up; undefined while it is down. */
   udp?: readonly Endpoint[] | undefined;
+  /** Where it listened when last up (UDP, TCP, TLS). */
+  listeners?: readonly Endpoint[];
   restarts: number[];
   stats?: string;
+}
+
+/** The primary's relay as the pool uses it: told every listening port, asked for the names it minted. */
+export type PrimaryRelay = Pick<TurnServer, 'addListeners' | 'issuedNames'>;
+
+export interface WorkerPoolOptions {
+  /** Replaces the address in ALTERNATE-SERVER. */
+  readonly advertised: string | undefined;
+  readonly report: (line: string) => void;
+  readonly reusePort: boolean;
+  readonly primary: PrimaryRelay;
 }
 
 /** The worker processes of `natkit serve --workers N`, run by the primary. */
@@ -27,23 +40,32 @@ export interface WorkerPool {
   readonly lines: readonly string[];
   /** For the primary's relay: where a UDP Allocate goes (undefined: no worker is up, serve it here). */
   readonly redirect: AllocateRedirect;
+  /** Hands credentials the primary minted to every worker (USERHASH finds them there). */
+  shareIssued(names: readonly IssuedName[]): void;
   /** Stops every worker (killed after 5 s); returns their stop lines. */
   close(): Promise<string[]>;
 }
 
+function sendTo(worker: Worker | undefined, m: PrimaryMessage): void {
+  if (worker !== undefined && worker.isConnected()) worker.send(m);
+}
+
 /**
  * Forks one node:cluster worker per config, waits until all serve, and restarts one that exits
- * (up to 5 times a minute; `report` says so). `advertised` replaces the address in ALTERNATE-SERVER.
+ * (up to 5 times a minute; `report` says so). Every worker learns every process's listening
+ * ports (refused as peers) and the credentials the primary mints, also after a restart.
  */
-export async function startWorkerPool(
-  configs: readonly WorkerConfig[],
-  advertised: string | undefined,
-  report: (line: string) => void,
-  reusePort = false,
-): Promise<WorkerPool> {
+export async function startWorkerPool(configs: readonly WorkerConfig[], options: WorkerPoolOptions): Promise<WorkerPool> {
+  const { advertised, report, reusePort, primary } = options;
   cluster.setupPrimary({ exec: fileURLToPath(new URL('../serve-worker-main.js', import.meta.url)), args: [], serialization: 'advanced' });
   const slots: Slot[] = configs.map((config) => ({ config, restarts: [] }));
   let stopping = false;
+  const known = (): Endpoint[] => [...new Map(slots.flatMap((x) => x.listeners ?? []).map((e) => [`${e.address}|${e.port}`, e])).values()];
+  const shareListeners = (): void => {
+    const endpoints = known();
+    primary.addListeners(endpoints);
+    for (const x of slots) sendTo(x.worker, { type: 'listeners', endpoints });
+  };
   const onExit = (slot: Slot, code: number | null, signal: string | null): void => {
     slot.udp = undefined;
     if (stopping) return;
@@ -71,10 +93,17 @@ export async function startWorkerPool(
         reject(e);
       };
       worker.on('message', (m: WorkerMessage) => {
-        if (m.type === 'waiting') worker.send({ type: 'config', config: slot.config } satisfies PrimaryMessage);
-        else if (m.type === 'ready') {
+        if (m.type === 'waiting') {
+          worker.send({ type: 'config', config: slot.config } satisfies PrimaryMessage);
+          // A restarted worker: the names minted so far, the other workers' ephemeral ports.
+          const names = primary.issuedNames();
+          if (names.length > 0) sendTo(worker, { type: 'issued', names });
+          if (known().length > 0) sendTo(worker, { type: 'listeners', endpoints: known() });
+        } else if (m.type === 'ready') {
           clearTimeout(timer);
           slot.udp = m.udp;
+          slot.listeners = m.listeners;
+          shareListeners();
           resolve(m.lines);
         } else if (m.type === 'failed') fail(new Error(`worker ${slot.config.index}: ${m.message}`));
         else slot.stats = `worker ${slot.config.index} relay stopped; ${JSON.stringify(m.relay)}`;
@@ -104,7 +133,10 @@ export async function startWorkerPool(
       : 'UDP Allocates on the main port are answered 300 ALTERNATE-SERVER (signed) with the port of worker hash(5-tuple) mod N: open the worker ports too',
   );
   lines.push(...tcpLines.map((l) => `${l} (one listener shared by the ${slots.length} workers, node:cluster)`));
-  return { lines, redirect: (ctx) => redirectTo(slots, ctx, advertised), close };
+  const shareIssued = (names: readonly IssuedName[]): void => {
+    for (const x of slots) sendTo(x.worker, { type: 'issued', names });
+  };
+  return { lines, redirect: (ctx) => redirectTo(slots, ctx, advertised), shareIssued, close };
 }
 
 function redirectTo(slots: readonly Slot[], ctx: Parameters<AllocateRedirect>[0], advertised: string | undefined): Endpoint | undefined {

@@ -85,8 +85,9 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
     const workerBase = flags.workerPort === undefined ? undefined : parsePort(flags.workerPort, '--worker-port', 0);
     if (workers > 1 && relayOptions === undefined) throw new StunError('ERR_USAGE', '--workers runs TURN relay workers: not with --no-relay');
     if (workers === 1 && flags.workerPort !== undefined) throw new StunError('ERR_USAGE', '--worker-port needs --workers N (N > 1)');
-    // Workers accept the credentials the primary issues itself: one self-issued secret for all.
-    if (workers > 1 && relayOptions !== undefined) relayOptions = { ...relayOptions, selfIssuedSecret: randomBytes(32).toString('base64url') };
+    // Workers accept the credentials the primary issues itself: one self-issued secret for all,
+    // and the primary hands them each name it mints (USERHASH finds it at any worker).
+    if (workers > 1 && relayOptions !== undefined) relayOptions = { ...relayOptions, selfIssuedSecret: randomBytes(32).toString('base64url'), issuedNamesShared: true };
     const tlsFlags = parseTlsFlags(flags, parsePort);
     if (relayOptions === undefined && tlsFlags.tls !== undefined) throw new StunError('ERR_USAGE', '--tls-cert/--tls-key serve TURN over TLS: not with --no-relay');
     // Workers share the main UDP port (SO_REUSEPORT) where this Node can, the port is fixed, there is
@@ -112,21 +113,31 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
       const highest = Math.max(primary.port, ...server.addresses().map((e) => e.port));
       // The rendezvous stays in this process (presence is in memory): the workers hand it their
       // WebSocket connections over loopback; it mints the credentials all workers accept.
-      const rendezvous = createServeRendezvous(relay, relayOptions.advertisedRelayAddresses ?? [], primary.port, logger);
+      const minter = relay;
+      const minting = {
+        mintCredentials: (user: string, ttlSeconds?: number) => {
+          const c = minter.mintCredentials(user, ttlSeconds);
+          pool?.shareIssued([c]);
+          return c;
+        },
+      };
+      const rendezvous = createServeRendezvous(minting, relayOptions.advertisedRelayAddresses ?? [], primary.port, logger);
       try {
         handoff = await startRendezvousHandoff(rendezvous, nodeNetwork, logger);
       } finally {
         if (handoff === undefined) await rendezvous.close();
       }
       handoffRendezvous = rendezvous;
-      const plan = { count: workers, base: workerBase, mainPort: primary.port, ephemeral: port === 0, highestUsed: highest, address, level, tlsFlags, relay: relayOptions, reusePort, rendezvous: handoff.target };
-      pool = await startServeWorkers(plan, advertisedPrimary, (line) => io.stderr(`natkit serve: ${line}\n`));
+      const plan = { count: workers, base: workerBase, mainPort: primary.port, ephemeral: port === 0, highestUsed: highest, address, level, tlsFlags, relay: relayOptions, reusePort, rendezvous: handoff.target, primaryUdp: server.addresses() };
+      pool = await startServeWorkers(plan, relay, advertisedPrimary, (line) => io.stderr(`natkit serve: ${line}\n`));
       // The workers are in the SO_REUSEPORT group now: the primary leaves it (it relays nothing).
       if (reusePort) await server.close();
     } else if (relay !== undefined && primary !== undefined) {
       const rendezvous = createServeRendezvous(relay, relayOptions?.advertisedRelayAddresses ?? [], primary.port, logger);
       try {
         streams = await startStreamServer({ address, port: primary.port, ...tlsFlags }, relay, rendezvous, nodeNetwork, logger);
+        // TCP and TLS ports too are refused as peers (the UDP ones are known from the sockets).
+        relay.addListeners(streams.endpoints);
       } catch (e) {
         await rendezvous.close();
         throw e;

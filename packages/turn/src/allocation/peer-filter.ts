@@ -18,7 +18,10 @@ export interface PeerFilterOptions {
    * though every other rule still applies. Absent: none is.
    */
   readonly isOwnRelayedAddress?: (address: string, port: number) => boolean;
-  /** The server's listening ports (STUN/TURN/TLS/HTTP): never taken as relayed addresses. */
+  /**
+   * The ports the server listens on (STUN/TURN UDP, TCP, TLS, other workers' ports): on one of
+   * its own addresses they are refused, even inside `allow`, and never taken as relayed addresses.
+   */
   readonly listenerPorts?: readonly number[];
 }
 
@@ -32,6 +35,8 @@ export interface PeerFilterOptions {
  * is denied by default (special ranges, own addresses) without being opened by `allow`.
  * One exception to own addresses: a relayed transport address this server holds (relay to relay,
  * two peers that both only reach this relay), exactly as written and never a listening port.
+ * A listening port on an own address is refused even where `allow` opens that address (a
+ * loopback test's --allow-peer 127.0.0.0/8 must not let a client relay into the server itself).
  */
 export class PeerFilter {
   private readonly allow: readonly Cidr[];
@@ -66,18 +71,26 @@ export class PeerFilter {
     const bytes = parseIp(address);
     if (bytes === undefined) return { allowed: false, reason: 'not-ip' };
     // Asked only of an own address (the common peer is not): is it a relayed address we hold?
-    const relayed = (): boolean => port !== undefined && !this.listenerPorts.has(port) && this.isOwnRelayed(address, port);
+    const listener = port !== undefined && this.listenerPorts.has(port);
+    const relayed = (): boolean => port !== undefined && !listener && this.isOwnRelayed(address, port);
     for (const form of addressForms(bytes)) {
-      const verdict = this.checkForm(form, relayed);
+      const verdict = this.checkForm(form, relayed, listener);
       if (!verdict.allowed) return verdict;
     }
     return { allowed: true };
   }
 
-  private checkForm(ip: Uint8Array, ownRelayed: () => boolean): PeerVerdict {
+  /** Whether `port` is one the server listens on (relay sockets are not bound there). */
+  listensOn(port: number): boolean {
+    return this.listenerPorts.has(port);
+  }
+
+  private checkForm(ip: Uint8Array, ownRelayed: () => boolean, listenerPort: boolean): PeerVerdict {
     const metadata = METADATA_RANGES.find((m) => inCidr(ip, m.range));
     if (metadata !== undefined) return { allowed: false, reason: metadata.reason };
     if (this.deny.some((c) => inCidr(ip, c))) return { allowed: false, reason: 'deny-peer' };
+    const ownListener = listenerPort ? this.own.find((s) => inCidr(ip, s.range)) : undefined;
+    if (ownListener !== undefined) return { allowed: false, reason: ownListener.reason };
     if (this.allow.some((c) => inCidr(ip, c))) return { allowed: true };
     const special = DEFAULT_DENIED_RANGES.find((s) => inCidr(ip, s.range));
     if (special !== undefined) return { allowed: false, reason: special.reason };

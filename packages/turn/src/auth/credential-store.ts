@@ -16,6 +16,12 @@ export interface CredentialOptions {
 /** Self-issued user names kept for USERHASH lookup (about 200 bytes each). */
 export const MAX_ISSUED_NAMES = 100_000;
 
+/** A self-issued REST user name and its expiry (Unix seconds). */
+export interface IssuedName {
+  readonly username: string;
+  readonly expiresAt: number;
+}
+
 /** Why a user name has no key. */
 export type KeyLookup = { ok: true; keys: Uint8Array[] } | { ok: false; reason: 'unknown-user' | 'expired' };
 
@@ -28,7 +34,7 @@ export class CredentialStore {
   private readonly byHash = new Map<string, string>();
   private readonly staticKeys = new Map<string, Uint8Array>();
   /** USERHASH -> REST user name of credentials this server minted itself, oldest first. */
-  private readonly issued = new Map<string, { readonly username: string; readonly expiresAt: number }>();
+  private readonly issued = new Map<string, IssuedName>();
 
   constructor(private readonly options: CredentialOptions) {
     for (const name of options.users?.keys() ?? []) {
@@ -66,6 +72,12 @@ export class CredentialStore {
     const hex = Buffer.from(computeUserhash(username, this.options.realm)).toString('hex');
     this.issued.delete(hex);
     this.issued.set(hex, { username, expiresAt });
+  }
+
+  /** The remembered self-issued names that have not expired, oldest first. */
+  issuedNames(): IssuedName[] {
+    const now = this.options.wallSeconds();
+    return [...this.issued.values()].filter((e) => e.expiresAt >= now);
   }
 
   /** Candidate keys of `username` under `algorithm`. */

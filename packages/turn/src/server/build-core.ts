@@ -2,7 +2,7 @@ import { getRandomValues } from 'node:crypto';
 import { silentLogger, systemClock } from '@natkit/net';
 import { software as softwareAttribute } from '@natkit/stun';
 import { Authenticator } from '../auth/authenticate.js';
-import { CredentialStore } from '../auth/credential-store.js';
+import { CredentialStore, type IssuedName } from '../auth/credential-store.js';
 import { mintRestCredentials, type RestCredentials } from '../auth/rest-credentials.js';
 import { TurnError } from '../errors.js';
 import { NONCE_FEATURES, NONCE_FEATURES_NO_ANONYMITY, NonceIssuer } from '../auth/nonce.js';
@@ -31,11 +31,19 @@ export interface BuiltCore {
   readonly realm: string;
   readonly ports: { readonly low: number; readonly high: number };
   readonly authModes: readonly TurnAuthMode[];
-  /** The REST secrets in use: the configured ones, or the one generated at start; never empty. */
-  readonly secrets: readonly string[];
-  /** Mints REST credentials from the first secret (remembered for USERHASH where offered). */
+  /** Mints REST credentials from the first secret in use (remembered for USERHASH where offered). */
   readonly mintCredentials: (user: string, ttlSeconds: number) => RestCredentials;
-  readonly wallSeconds: () => number;
+  /** USERHASH (username anonymity) is offered: every user name that authenticates can be found from its hash. */
+  readonly offersUserhash: boolean;
+  /** The self-issued names remembered for USERHASH (none where it is not offered). */
+  readonly issued: IssuedNames;
+}
+
+/** Self-issued user names known for USERHASH lookup: minted here or handed over by another process. */
+export interface IssuedNames {
+  remember(names: readonly IssuedName[]): void;
+  /** Those not yet expired. */
+  list(): IssuedName[];
 }
 
 /**
@@ -51,9 +59,9 @@ function buildAuth(options: TurnServerOptions, random: (n: number) => Uint8Array
   const secrets = selfIssued ? [options.selfIssuedSecret ?? Buffer.from(random(32)).toString('base64url')] : [...configured];
   const store = new CredentialStore({ realm, users, secrets, wallSeconds });
   // USERHASH (username anonymity) finds static users, and self-issued users by the names this
-  // process minted; not offered with configured REST secrets (others mint those names) nor with
-  // a secret shared with other processes (--workers: the primary mints them).
-  const remembersIssued = users.size > 0 && selfIssued && options.selfIssuedSecret === undefined;
+  // process minted (or was handed: issuedNamesShared); not offered with configured REST secrets
+  // (others mint those names) nor with a secret shared with processes that do not hand theirs over.
+  const remembersIssued = users.size > 0 && selfIssued && (options.selfIssuedSecret === undefined || options.issuedNamesShared === true);
   const features = remembersIssued ? NONCE_FEATURES : NONCE_FEATURES_NO_ANONYMITY;
   const nonces = new NonceIssuer(random(32), (options.nonceLifetimeSeconds ?? DEFAULT_NONCE_LIFETIME_S) * 1000, features);
   const authModes: TurnAuthMode[] = [];
@@ -103,14 +111,15 @@ export function buildCore(options: TurnServerOptions, components: TurnServerComp
   const rate = options.unauthenticatedReplies ?? DEFAULT_UNAUTHENTICATED_REPLIES;
   const q = { ...DEFAULT_QUOTAS, ...options.quotas };
   const { allow, deny, relayAddress, advertised } = parsePeerRanges(options);
-  const relayPorts = new RelayPortRange(components.network, ports.low, ports.high, random);
+  // Never a relay socket on a listening port (e.g. UDP 5349 beside TLS): the filter refuses those as peers.
+  const relayPorts = new RelayPortRange(components.network, ports.low, ports.high, random, (port): boolean => core.filter.listensOn(port));
   // Relay to relay: another allocation's relayed transport address (as bound, or as announced).
   const announced = new Set(advertised.values());
   const sibling = options.siblingRelayPorts;
   const isSiblingPort = (port: number): boolean => sibling !== undefined && port >= sibling.low && port <= sibling.high && (port < ports.low || port > ports.high);
   const isOwnRelayedAddress = (address: string, port: number): boolean =>
     relayPorts.holds(address, port) || (announced.has(address) && relayPorts.holdsPort(port)) || isSiblingPort(port);
-  const core = new TurnCore(
+  const core: TurnCore = new TurnCore(
     components.network,
     components.clock ?? systemClock,
     (components.logger ?? silentLogger).child('turn:server'),
@@ -134,5 +143,11 @@ export function buildCore(options: TurnServerOptions, components: TurnServerComp
       maxChannels: q.channelsPerAllocation,
     },
   );
-  return { core, realm: options.realm ?? DEFAULT_REALM, ports: { low: ports.low, high: ports.high }, authModes, secrets, mintCredentials, wallSeconds };
+  const issued: IssuedNames = {
+    remember: (names) => {
+      if (remembersIssued) for (const n of names) store.rememberIssued(n.username, n.expiresAt);
+    },
+    list: () => store.issuedNames(),
+  };
+  return { core, realm: options.realm ?? DEFAULT_REALM, ports: { low: ports.low, high: ports.high }, authModes, mintCredentials, offersUserhash: remembersIssued, issued };
 }

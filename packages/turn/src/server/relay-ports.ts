@@ -20,7 +20,8 @@ export interface BoundRelay {
 
 /**
  * Binds relay sockets in a port range, starting at a random port and walking the range,
- * skipping ports this server already holds. At most MAX_BIND_ATTEMPTS binds; undefined when
+ * skipping ports this server already holds and those `isReserved` names (its listening
+ * ports, which the peer filter never takes as relayed addresses). At most MAX_BIND_ATTEMPTS binds; undefined when
  * no port (pair) is free: the caller answers 508.
  */
 export class RelayPortRange {
@@ -33,6 +34,7 @@ export class RelayPortRange {
     readonly low: number,
     readonly high: number,
     private readonly random: (n: number) => Uint8Array,
+    private readonly isReserved: (port: number) => boolean = () => false,
   ) {}
 
   async bind(req: RelayBindRequest): Promise<BoundRelay | undefined> {
@@ -45,7 +47,7 @@ export class RelayPortRange {
       let port = this.low + ((start + i) % span);
       if (step === 2 && port % 2 === 1) port = port + 1 > this.high ? port - 1 : port + 1;
       if (port < this.low || (req.reserveNext && port + 1 > this.high)) continue;
-      if (this.isHeld(req.address, port) || (req.reserveNext && this.isHeld(req.address, port + 1))) continue;
+      if (this.isTaken(req.address, port) || (req.reserveNext && this.isTaken(req.address, port + 1))) continue;
       attempts++;
       const bound = await this.tryBind(req, port);
       if (bound !== undefined) return bound;
@@ -98,6 +100,10 @@ export class RelayPortRange {
   /** Whether this server holds a relay socket on `port` on any address. */
   holdsPort(port: number): boolean {
     return this.heldPorts.has(port);
+  }
+
+  private isTaken(address: string, port: number): boolean {
+    return this.isHeld(address, port) || this.isReserved(port);
   }
 
   private isHeld(address: string, port: number): boolean {

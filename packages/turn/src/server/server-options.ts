@@ -60,6 +60,13 @@ export interface TurnServerOptions {
    */
   readonly selfIssuedSecret?: string;
   /**
+   * With `selfIssuedSecret` and static `users`: every process sharing the secret hands the others
+   * each credential it mints (`rememberIssued`), so that USERHASH can be offered here too (a name
+   * is found from its hash only where it is known). Default false: USERHASH is then not offered
+   * with a shared secret, since a name minted elsewhere could not be found.
+   */
+  readonly issuedNamesShared?: boolean;
+  /**
    * The whole relay port range when processes serving one realm split it (`natkit serve
    * --workers`): a port of this range outside `relayPorts`, on this server's own address, is a
    * sibling's relayed address and accepted as a peer (relay to relay across processes).

@@ -1,4 +1,5 @@
-import { isSameEndpoint, type Timer, type UdpSocket } from '@natkit/net';
+import { isSameEndpoint, type Endpoint, type Timer, type UdpSocket } from '@natkit/net';
+import type { IssuedName } from '../auth/credential-store.js';
 import type { RestCredentials } from '../auth/rest-credentials.js';
 import { setAllocateRedirect } from './allocate-redirect.js';
 import { buildCore, type TurnAuthMode } from './build-core.js';
@@ -7,7 +8,7 @@ import { handleClientData } from './handle-client-data.js';
 import type { TurnServerComponents, TurnServerOptions } from './server-options.js';
 import type { TurnServerStats } from './server-stats.js';
 import type { TurnCore } from './turn-core.js';
-import { UdpAttachments } from './udp-attachments.js';
+import { isWildcard, UdpAttachments } from './udp-attachments.js';
 
 export type { TurnAuthMode } from './build-core.js';
 
@@ -22,10 +23,26 @@ export interface TurnServer extends TurnClientHandler {
    * ChannelData). Returns a function that detaches it and deletes the allocations made over it.
    */
   attachUdpSocket(socket: UdpSocket): () => void;
+  /**
+   * Endpoints listened on beyond the attached UDP sockets: its TCP/TLS listeners, and the ports
+   * of processes serving with it (`natkit serve --workers`). Their ports, on this server's own
+   * addresses, are refused as peers (403) even inside `allowPeers`, and never bound as relay ports.
+   */
+  addListeners(endpoints: readonly Endpoint[]): void;
   /** Ephemeral REST credentials from the first secret (or the one generated at start). */
   mintCredentials(user: string, ttlSeconds?: number): RestCredentials;
+  /**
+   * Credentials minted by another process with the same `selfIssuedSecret`
+   * (`issuedNamesShared`): remembered so that a client naming itself by USERHASH is found here.
+   * Ignored where USERHASH is not offered.
+   */
+  rememberIssued(names: readonly IssuedName[]): void;
+  /** The self-issued names this server knows for USERHASH (minted here or handed over), unexpired. */
+  issuedNames(): IssuedName[];
   readonly realm: string;
   readonly authModes: readonly TurnAuthMode[];
+  /** USERHASH (RFC 8489 username anonymity) is offered in the nonce. */
+  readonly offersUserhash: boolean;
   readonly relayPorts: { readonly low: number; readonly high: number };
   stats(): TurnServerStats;
   /** Deletes every allocation, closes relay sockets, detaches; idempotent. */
@@ -62,8 +79,12 @@ export function createTurnServer(options: TurnServerOptions, components: TurnSer
   return {
     realm: built.realm,
     authModes: built.authModes,
+    offersUserhash: built.offersUserhash,
+    rememberIssued: (names) => built.issued.remember(names),
+    issuedNames: () => built.issued.list(),
     relayPorts: built.ports,
     attachUdpSocket: (socket) => sockets.attach(socket),
+    addListeners: (endpoints) => addListeners(core, endpoints),
     handleClientData: (bytes, ctx) => !core.closed && handleClientData(core, bytes, ctx),
     connectionClosed: (ctx) => closeConnection(core, ctx),
     mintCredentials: (user, ttlSeconds = 86_400) => built.mintCredentials(user, ttlSeconds),
@@ -71,6 +92,11 @@ export function createTurnServer(options: TurnServerOptions, components: TurnSer
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+function addListeners(core: TurnCore, endpoints: readonly Endpoint[]): void {
+  const addresses = endpoints.map((e) => e.address).filter((a) => !isWildcard(a));
+  core.filter = core.filter.withOwnAddresses(addresses, endpoints.map((e) => e.port));
 }
 
 /** RFC 8656 §3.1: closing a TCP/TLS control connection deletes its allocation. */

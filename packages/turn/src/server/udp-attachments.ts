@@ -5,6 +5,11 @@ import { handleChannelDataFromClient } from './relay-data.js';
 import { tupleKeyOf } from './request-scope.js';
 import type { TurnCore } from './turn-core.js';
 
+/** Whether a socket's local address is no one address (any, or not an IP literal). */
+export function isWildcard(address: string): boolean {
+  return familyOf(address) === undefined || address === '0.0.0.0' || address === '::';
+}
+
 /** A client of one socket: its context and 5-tuple key, made once rather than per datagram. */
 interface Route {
   readonly ctx: ClientContext;
@@ -42,8 +47,7 @@ export class UdpAttachments {
     });
     this.attached.set(socket, { off, routes });
     const local = socket.local;
-    const wildcard = familyOf(local.address) === undefined || local.address === '0.0.0.0' || local.address === '::';
-    core.filter = core.filter.withOwnAddresses(wildcard ? [] : [local.address], [local.port]);
+    core.filter = core.filter.withOwnAddresses(isWildcard(local.address) ? [] : [local.address], [local.port]);
     return () => this.detach(socket);
   }
 

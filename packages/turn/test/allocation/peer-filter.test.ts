@@ -66,6 +66,19 @@ describe('PeerFilter with --allow-peer / --deny-peer', () => {
     expect(f.check('169.254.169.254')).toEqual({ allowed: false, reason: 'cloud-metadata' });
   });
 
+  it("never opens the server's listening ports on its own addresses (UDP, TCP, TLS, a sibling worker's), in any form", () => {
+    const f = new PeerFilter({ allow: [c('127.0.0.0/8'), c('203.0.113.0/24')], ownAddresses: ['127.0.0.1', '203.0.113.5'] }).withOwnAddresses([], [3478, 5349, 3480]);
+    for (const port of [3478, 5349, 3480]) {
+      expect(f.check('127.0.0.1', port), `127.0.0.1:${port}`).toEqual({ allowed: false, reason: 'server-address' });
+      expect(f.check('::ffff:127.0.0.1', port), `mapped :${port}`).toEqual({ allowed: false, reason: 'server-address' });
+      expect(f.check('203.0.113.5', port), `203.0.113.5:${port}`).toEqual({ allowed: false, reason: 'server-address' });
+      expect(f.check('127.0.0.2', port), `another loopback address :${port}`).toEqual({ allowed: true });
+    }
+    expect(f.check('127.0.0.1', 40000)).toEqual({ allowed: true }); // another port of an opened own address
+    expect(f.listensOn(5349)).toBe(true);
+    expect(f.listensOn(40000)).toBe(false);
+  });
+
   it('--allow-peer ::1/128 opens IPv6 loopback (:: and ::1 are not IPv4-compatible forms)', () => {
     const f = new PeerFilter({ allow: [c('::1/128')] });
     expect(f.check('::1').allowed).toBe(true);

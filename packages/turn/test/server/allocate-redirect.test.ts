@@ -6,7 +6,7 @@ import { requestedTransport, TurnMethod } from '../../src/proto/index.js';
 import { RawTurnClient } from './raw-turn-client.js';
 
 /** A front server that redirects every UDP Allocate to a worker server, both on real loopback sockets. */
-async function frontAndWorker(auth: { selfIssuedSecret?: string; users?: Map<string, string> }): Promise<{ front: TurnServer; worker: TurnServer; frontAt: Endpoint; workerAt: Endpoint; close: () => Promise<void> }> {
+async function frontAndWorker(auth: { selfIssuedSecret?: string; users?: Map<string, string>; issuedNamesShared?: boolean }): Promise<{ front: TurnServer; worker: TurnServer; frontAt: Endpoint; workerAt: Endpoint; close: () => Promise<void> }> {
   const network = createNodeNetwork();
   const frontSocket = await network.bindUdp({ family: 4, address: '127.0.0.1', port: 0 });
   const workerSocket = await network.bindUdp({ family: 4, address: '127.0.0.1', port: 0 });
@@ -61,6 +61,40 @@ describe('Allocate redirect (300 ALTERNATE-SERVER) to a worker', () => {
     } finally {
       await good.socket.close();
       await bad.socket.close();
+      await site.close();
+    }
+  });
+
+  it('USERHASH with static users and a shared self-issued secret: offered where minted names are handed over, found at the worker by hash', async () => {
+    const site = await frontAndWorker({ users: new Map([['bob', 'right-pw']]), selfIssuedSecret: 'shared-by-all-processes', issuedNamesShared: true });
+    const network = createNodeNetwork();
+    try {
+      expect([site.front.offersUserhash, site.worker.offersUserhash]).toEqual([true, true]);
+      const minted = site.front.mintCredentials('peer-1', 600);
+      const unknown = site.front.mintCredentials('peer-2', 600);
+      expect(site.front.issuedNames().map((n) => n.username)).toEqual([minted.username, unknown.username]);
+      site.worker.rememberIssued([minted]); // what natkit serve's primary sends its workers
+      for (const credentials of [{ username: 'bob', password: 'right-pw' }, minted]) {
+        const a = await allocateRelay({ server: site.frontAt, credentials }, { network });
+        expect(a.server, credentials.username).toEqual(site.workerAt);
+        expect(a.userhash, credentials.username).toBe(true);
+        await a.socket.close();
+      }
+      // A name the worker was never handed cannot be found from its hash: that is why they are shared.
+      await expect(allocateRelay({ server: site.workerAt, credentials: unknown }, { network })).rejects.toThrow();
+      expect(site.worker.stats().userhash).toBeGreaterThanOrEqual(2);
+    } finally {
+      await site.close();
+    }
+  });
+
+  it('USERHASH is not offered with a shared secret whose minted names are not handed over', async () => {
+    const site = await frontAndWorker({ users: new Map([['bob', 'right-pw']]), selfIssuedSecret: 'shared-by-all-processes' });
+    try {
+      expect([site.front.offersUserhash, site.worker.offersUserhash]).toEqual([false, false]);
+      site.worker.rememberIssued([site.front.mintCredentials('peer-1', 600)]);
+      expect(site.worker.issuedNames()).toEqual([]);
+    } finally {
       await site.close();
     }
   });

@@ -74,4 +74,18 @@ describe('relay to relay on one server, with the default peer filter', () => {
       expect(errorCodeOf(await site.run(a.client.request(TurnMethod.CreatePermission, [xorPeerAddress({ address: own, port })]))), `port ${port}`).toBe(403);
     }
   });
+
+  it("never takes a listening port for a sibling's relayed address (a TLS or worker port inside the range), nor binds a relay socket there", async () => {
+    const site = await vnetTurnSite({ relayPorts: { low: 50000, high: 50001 }, siblingRelayPorts: { low: 50000, high: 50299 } });
+    const own = site.serverAddress.address;
+    site.server.addListeners([{ address: '0.0.0.0', port: 50200 }, { address: own, port: 50000 }]); // --tls-port 50200, a worker's UDP 50000
+    const a = await allocate(site, 'alice');
+    expect(a.relayed.port).toBe(50001); // 50000 is a listening port: never a relay socket
+    const b = await site.client('bob', 'bob-pw');
+    expect(errorCodeOf(await site.run(b.request(TurnMethod.Allocate, [UDP])))).toBe(508);
+    for (const port of [50200, 50000]) {
+      expect(errorCodeOf(await site.run(a.client.request(TurnMethod.CreatePermission, [xorPeerAddress({ address: own, port })]))), `port ${port}`).toBe(403);
+    }
+    expect(errorCodeOf(await site.run(a.client.request(TurnMethod.CreatePermission, [xorPeerAddress({ address: own, port: 50201 })])))).toBe(0);
+  });
 });
