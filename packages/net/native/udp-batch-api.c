@@ -231,11 +231,23 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return num(env, 0);
 }
 
+/* flush(): sends what is staged now (the JS side calls it on process 'exit') */
+static napi_value js_flush(napi_env env, napi_callback_info info) {
+  ctx_t *c;
+  if (napi_get_cb_info(env, info, NULL, NULL, NULL, (void **)&c) == napi_ok && c->nstage > 0) flush_stage(c);
+  return NULL;
+}
+
+/* The environment ends (process exit, a worker thread's end): every handle is closed, so that its loop can close. */
 static void cleanup(void *arg) {
   ctx_t *c = arg;
+  if (c->nstage > 0) flush_stage(c);
   for (uint32_t i = 0; i < c->nsocks; i++) {
     if (c->socks[i] != NULL) close_sock(c, c->socks[i]);
   }
+  if (c->prepare != NULL) uv_close(c->prepare, free);
+  if (c->check != NULL) uv_close(c->check, free);
+  c->prepare = c->check = NULL;
 }
 
 static int init_ctx(napi_env env, ctx_t *c, napi_value dispatch) {
@@ -296,7 +308,7 @@ NAPI_MODULE_INIT() {
   napi_set_instance_data(env, c, NULL, NULL);
   static const struct { const char *name; napi_callback fn; } fns[] = {
     {"init", js_init}, {"open", js_open}, {"connect", js_connect}, {"local", js_local},
-    {"send", js_send}, {"enqueue", js_enqueue}, {"queued", js_queued}, {"close", js_close},
+    {"send", js_send}, {"enqueue", js_enqueue}, {"queued", js_queued}, {"close", js_close}, {"flush", js_flush},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

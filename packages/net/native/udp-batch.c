@@ -271,6 +271,7 @@ static void receive(sock_t *s) {
       call_js(c, s->id, -errno); /* ECONNREFUSED on a connected socket: reported, reading goes on */
       continue;
     }
+    s->spurious = 0;
     for (int i = 0; i < n; i++) fill_meta(c, i);
     call_js(c, s->id, n);
     if (n < BATCH) return;

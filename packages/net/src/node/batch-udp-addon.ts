@@ -18,6 +18,8 @@ export interface UdpBatchAddon {
   enqueue(id: number, data: Uint8Array, address: string | null, port: number): number;
   queued(id: number): number;
   close(id: number): number;
+  /** Sends what is staged now (on process 'exit', where no loop phase follows). */
+  flush(): void;
 }
 
 /** Whether batched UDP I/O is in use for new sockets, and why not when it is not. */

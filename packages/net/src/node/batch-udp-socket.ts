@@ -32,6 +32,8 @@ class Dispatcher {
     this.#slot = slot;
     this.#textSize = textSize;
     this.#metaInts = metaInts;
+    // A send just before process.exit() still leaves, as with dgram (which sends within the call).
+    process.once('exit', () => addon.flush());
   }
 
   /** `count` datagrams are in the arena for socket `id` (count < 0: -errno of an error). */
