@@ -222,6 +222,26 @@ describeBatch(`batched UDP I/O (${status.available ? 'addon loaded' : (status.re
   });
 });
 
+describeBatch('batched UDP I/O and process exit', () => {
+  it('a datagram sent just before process.exit() still leaves (as with dgram, which sends within the call)', async () => {
+    const { execFile } = await import('node:child_process');
+    await using listener = await createNodeNetwork().bindUdp({ family: 4, address: '127.0.0.1' });
+    const got = new Promise<string>((resolve) => listener.onMessage((d) => resolve(Buffer.from(d).toString())));
+    const index = new URL('../dist/index.js', import.meta.url).pathname;
+    const script = `const { createNodeNetwork, udpBatchStatus } = await import(${JSON.stringify(index)});
+      if (!udpBatchStatus().available) process.exit(3);
+      const s = await createNodeNetwork().bindUdp({ family: 4, address: '127.0.0.1' });
+      s.send(Buffer.from('last words'), { address: '127.0.0.1', port: ${listener.local.port} });
+      process.exit(0);`;
+    const exit = await new Promise<number | null>((resolve) => {
+      const child = execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 10_000 }, (e) => resolve(e === null ? 0 : ((e as { code?: number }).code ?? 1)));
+      child.stdin?.end();
+    });
+    expect(exit).toBe(0);
+    expect(await Promise.race([got, new Promise<string>((r) => setTimeout(() => r('nothing'), 2000))])).toBe('last words');
+  });
+});
+
 describe('createNodeNetwork({ udpBatch: false })', () => {
   it('uses node:dgram sockets', async () => {
     await using s: UdpSocket = await createNodeNetwork({ udpBatch: false }).bindUdp({ family: 4, address: '127.0.0.1' });
