@@ -299,4 +299,5 @@ static void on_poll(void *handle, int status, int events) {
 }
 
 
+/* One translation unit (scripts/build-native.mjs compiles this file only): the JS-facing functions. */
 #include "udp-batch-api.c"
