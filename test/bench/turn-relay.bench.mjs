@@ -16,6 +16,7 @@
 // NATKIT_BENCH_SERVE_ARGS adds flags to natkit serve (e.g. a worker count); NATKIT_BENCH_BIN runs
 // another tree's natkit CLI; NATKIT_BENCH_ALLOCATIONS and NATKIT_BENCH_LOADGENS change those counts;
 // NATKIT_BENCH_ONLY=natkit leaves the coturn columns out (quick before/after runs of natkit alone).
+// NATKIT_BENCH_UDP=both runs natkit with batched UDP I/O ("natkit mmsg") and on node:dgram ("natkit dgram").
 // Only 127.0.0.1 is used (relay ports 20000-31999, below Linux's ephemeral range); every child
 // is killed by pid; a watchdog bounds the whole run.
 import { execFileSync } from 'node:child_process';
@@ -111,16 +112,23 @@ function columnsHere(o) {
   const natkitWhy = natkitUnavailable();
   if (natkitWhy === null) {
     // natkit on this Node, then (NATKIT_BENCH_NODE) on another one: "natkit node24.1.0".
-    const nodes = [{ label: 'natkit', node: process.execPath }];
-    if (OTHER_NODE !== undefined) nodes.push({ label: `natkit node${nodeVersion(OTHER_NODE)}`, node: OTHER_NODE });
-    for (const { label, node } of nodes) {
-      columns.push({ name: label, start: () => startNatkit(RELAY_PORTS, o.holdAllocations, [], node) });
+    const nodes = [{ label: 'natkit', node: process.execPath, env: {}, batched: undefined }];
+    // NATKIT_BENCH_UDP=both: natkit once with its batched UDP I/O (recvmmsg/sendmmsg addon) and once
+    // on node:dgram (NATKIT_UDP_BATCH=0), side by side in the same run.
+    if (process.env.NATKIT_BENCH_UDP === 'both') {
+      nodes[0] = { label: 'natkit mmsg', node: process.execPath, env: { NATKIT_UDP_BATCH: '1' }, batched: true };
+      nodes.push({ label: 'natkit dgram', node: process.execPath, env: { NATKIT_UDP_BATCH: '0' }, batched: false });
+    }
+    if (OTHER_NODE !== undefined) nodes.push({ label: `natkit node${nodeVersion(OTHER_NODE)}`, node: OTHER_NODE, env: {}, batched: undefined });
+    for (const { label, node, env, batched } of nodes) {
+      columns.push({ name: label, start: () => startNatkit(RELAY_PORTS, o.holdAllocations, [], node, env) });
       // A "natkit --workers 2" column: natkit serve with two relay worker processes, sharing the UDP
       // port (SO_REUSEPORT) where that Node can, else the load generator follows the 300
       // ALTERNATE-SERVER redirects to the workers' ports (ephemeral: --worker-port 0, which would
       // also turn SO_REUSEPORT off); NATKIT_BENCH_WORKERS=1 leaves it out.
-      const workerArgs = ['--workers', String(o.workers), ...(hasReusePort(nodeVersion(node)) ? [] : ['--worker-port', '0'])];
-      if (o.workers > 1) columns.push({ name: `${label} --workers ${o.workers}`, start: () => startNatkit(RELAY_PORTS, o.holdAllocations, workerArgs, node) });
+      // (The batched-I/O addon sets SO_REUSEPORT itself, on any Node.)
+      const workerArgs = ['--workers', String(o.workers), ...(batched === true || hasReusePort(nodeVersion(node)) ? [] : ['--worker-port', '0'])];
+      if (o.workers > 1) columns.push({ name: `${label} --workers ${o.workers}`, start: () => startNatkit(RELAY_PORTS, o.holdAllocations, workerArgs, node, env) });
     }
   } else unavailable.push(`natkit: not available (${natkitWhy})`);
   return { columns, unavailable };

@@ -36,6 +36,8 @@ export { checkBindOptions, describeValue, numberProblem, portProblem, sendTarget
 export { NetworkError } from './errors.js';
 export type { NodeNetworkOptions } from './node/node-network.js';
 export { createNodeNetwork, udpReusePortSupported } from './node/node-network.js';
+export type { UdpBatchStatus } from './node/batch-udp-addon.js';
+export { udpBatchStatus } from './node/batch-udp-addon.js';
 export { DEFAULT_MAX_SEND_QUEUE_BYTES } from './node/send-queue.js';
 export type {
   AcceptedConnection,

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createNodeNetwork, udpReusePortSupported, type Endpoint, type UdpSocket } from '../src/index.js';
+import { createNodeNetwork, udpBatchStatus, udpReusePortSupported, type Endpoint, type UdpSocket } from '../src/index.js';
 
-/* SO_REUSEPORT through `reusePorts` (Node >= 22.12 / 23.1). Node 20 has no such option: there the
-   probe says false and a second bind of the port fails, which is what these tests check instead. */
+/* SO_REUSEPORT through `reusePorts`: the batched-I/O addon sets it itself; without it, Node's dgram
+   has it from 22.12 / 23.1. Node 20 without the addon has no such option: there the probe says false
+   and a second bind of the port fails, which is what these tests check instead. */
 
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
-const nodeHasReusePort = major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+const nodeHasReusePort = udpBatchStatus().available || major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
 
 /** A loopback port that was free a moment ago (bound ephemerally, then closed). */
 async function freePort(): Promise<number> {
@@ -16,7 +17,7 @@ async function freePort(): Promise<number> {
 }
 
 describe('Node adapter: reusePorts (SO_REUSEPORT)', () => {
-  it(`udpReusePortSupported() says ${String(nodeHasReusePort)} on Node ${process.versions.node}`, async () => {
+  it(`udpReusePortSupported() says ${String(nodeHasReusePort)} on Node ${process.versions.node} (batched UDP I/O: ${String(udpBatchStatus().available)})`, async () => {
     expect(await udpReusePortSupported()).toBe(nodeHasReusePort);
   });
 

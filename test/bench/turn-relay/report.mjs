@@ -78,6 +78,19 @@ function goalLines(r, one, all, workers) {
   return lines;
 }
 
+/** NATKIT_BENCH_UDP=both: each "natkit mmsg" column (batched UDP I/O) against its "natkit dgram" twin. */
+function batchLines(natkits) {
+  const lines = [];
+  for (const r of natkits.filter((n) => n.name.startsWith('natkit mmsg'))) {
+    const twin = natkits.find((n) => n.name.replace(/ \(.*\)$/, '') === r.name.replace(/ \(.*\)$/, '').replace('natkit mmsg', 'natkit dgram'));
+    if (twin === undefined) continue;
+    const pps = [0, 1].map((i) => ratio(r.throughput[i].relayedPps, twin.throughput[i].relayedPps));
+    const cpu = [0, 1].map((i) => ratio(r.throughput[i].cpuSecondsPerMillion, twin.throughput[i].cpuSecondsPerMillion));
+    lines.push(`batched UDP I/O: ${r.name}/${twin.name}: relayed pkt/s ${pps[0]} (100 B), ${pps[1]} (1200 B); CPU-s per million relayed packets ${cpu[0]} (100 B), ${cpu[1]} (1200 B) (lower is better)`);
+  }
+  return lines;
+}
+
 function ratioLines(results) {
   const one = results.find((r) => r.name === 'coturn -m 1');
   const all = results.find((r) => r.name === 'coturn default');
@@ -94,6 +107,7 @@ function ratioLines(results) {
     const workers = / --workers \d+/.test(r.name);
     lines.push(...goalLines(r, one, all, workers));
   }
+  lines.push(...batchLines(natkits));
   return lines;
 }
 

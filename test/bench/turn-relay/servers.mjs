@@ -133,7 +133,7 @@ function natkitQuotaArgs(allocations) {
  * `natkit serve` with the relay flags of issue 6, quotas raised for the allocation test when it has
  * them; NATKIT_BENCH_SERVE_ARGS adds flags (e.g. workers).
  */
-export async function startNatkit(relayPorts, allocations, workerArgs = [], node = process.execPath) {
+export async function startNatkit(relayPorts, allocations, workerArgs = [], node = process.execPath, env = {}) {
   const port = await freePort();
   const extra = [...(process.env.NATKIT_BENCH_SERVE_ARGS ?? '').split(/\s+/).filter(Boolean), ...workerArgs];
   const child = start(node, [
@@ -142,7 +142,7 @@ export async function startNatkit(relayPorts, allocations, workerArgs = [], node
     '--relay-ports', `${relayPorts.low}-${relayPorts.high}`, '--relay-address', HOST, '--allow-peer', '127.0.0.0/8',
     ...natkitQuotaArgs(allocations),
     ...extra,
-  ]);
+  ], { env: { ...process.env, ...env } });
   try {
     await waitForTurn(port, 15_000, child);
     // With workers the main port answers before they serve: wait for the last startup line.

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createConsoleLogger, createNodeNetwork, familyOf, formatEndpoint, udpReusePortSupported, type Endpoint, type LogLevel } from '@natkit/net';
+import { createConsoleLogger, createNodeNetwork, familyOf, formatEndpoint, udpBatchStatus, udpReusePortSupported, type Endpoint, type LogLevel } from '@natkit/net';
 import { createStunServer, StunError, type StunServer } from '@natkit/stun';
 import type { RendezvousServer } from '@natkit/rendezvous';
 import type { TurnServer, TurnServerOptions } from '@natkit/turn';
@@ -155,6 +155,8 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
   }
   const addresses = udpAddresses.map(formatEndpoint).join(', ');
   io.stdout(`natkit serve: STUN (${server.mode === 'full' ? 'RFC 5780 behavior discovery' : server.mode === 'port-only' ? 'RFC 5780 port changes only' : 'binding only'}) on UDP ${addresses}\n`);
+  const batch = udpBatchStatus();
+  io.stdout(`natkit serve: UDP I/O ${batch.available ? 'batched (recvmmsg/sendmmsg, native addon)' : `node:dgram (${batch.reason ?? 'batched I/O unavailable'})`}\n`);
   if (wildcard) {
     io.stdout('natkit serve: one socket per local address (wildcard), following address changes: answers leave from the address each request came to\n');
   }

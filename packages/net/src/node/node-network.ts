@@ -7,6 +7,8 @@ import { DEFAULT_MAX_SEND_QUEUE_BYTES, SendQueueLimit } from './send-queue.js';
 import { checkBindOptions, numberProblem, sendTargetError } from '../input-check.js';
 import type { StreamNetwork } from '../stream.js';
 import { nodeStreamNetwork } from './node-stream-network.js';
+import { loadUdpBatchAddon } from './batch-udp-addon.js';
+import { BatchUdpSocket } from './batch-udp-socket.js';
 
 /** Options of the Node adapter. */
 export interface NodeNetworkOptions {
@@ -29,6 +31,13 @@ export interface NodeNetworkOptions {
    * second bind then fails.
    */
   readonly reusePorts?: readonly number[];
+  /**
+   * Batched UDP I/O (recvmmsg/sendmmsg, Linux) through natkit's native addon when it is built:
+   * on by default there, off with `false` or the environment `NATKIT_UDP_BATCH=0`. Without the
+   * addon (no C compiler at install, another OS) sockets use `node:dgram`; `udpBatchStatus()`
+   * says which and why. Both behave the same towards callers.
+   */
+  readonly udpBatch?: boolean;
 }
 
 /** The `Network` backed by Node's `dgram` sockets, with TCP and TLS streams (`node:net`, `node:tls`). */
@@ -162,6 +171,19 @@ async function bindNodeSocket(bind: BindOptions, options: NodeNetworkOptions): P
   checkBindOptions(bind);
   const address = bind.address ?? anyAddress(bind.family);
   const port = bind.port ?? 0;
+  const addon = options.udpBatch === false ? undefined : loadUdpBatchAddon();
+  if (addon !== undefined) {
+    return BatchUdpSocket.open(addon, {
+      family: bind.family,
+      address,
+      port,
+      reusePort: port !== 0 && options.reusePorts?.includes(port) === true,
+      ...(bind.connect === undefined ? {} : { connect: bind.connect }),
+      ...(options.receiveBufferSize === undefined ? {} : { receiveBufferSize: options.receiveBufferSize }),
+      ...(options.sendBufferSize === undefined ? {} : { sendBufferSize: options.sendBufferSize }),
+      maxSendQueueBytes: options.maxSendQueueBytes ?? DEFAULT_MAX_SEND_QUEUE_BYTES,
+    });
+  }
   const socketOptions: SocketOptions & { reusePort?: boolean } = {
     type: bind.family === 4 ? 'udp4' : 'udp6',
     ipv6Only: bind.family === 6,
@@ -215,11 +237,13 @@ function literalLookup(address: string, _options: unknown, callback: (err: NodeJ
 }
 
 /**
- * Whether this Node's `dgram` shares a UDP port between sockets (`reusePort`, SO_REUSEPORT:
- * Node >= 22.12 and >= 23.1 on Linux): binds two sockets to one loopback port and reports
- * whether the second bind succeeded. Older Nodes ignore the option, so the second bind fails.
+ * Whether sockets of `createNodeNetwork(options)` can share a UDP port (SO_REUSEPORT): always
+ * with the batched-I/O addon (it sets the option itself); else whether this Node's `dgram` does
+ * (`reusePort`: Node >= 22.12 and >= 23.1 on Linux): binds two sockets to one loopback port and
+ * reports whether the second bind succeeded. Older Nodes ignore the option, so it fails.
  */
-export async function udpReusePortSupported(): Promise<boolean> {
+export async function udpReusePortSupported(options: Pick<NodeNetworkOptions, 'udpBatch'> = {}): Promise<boolean> {
+  if (options.udpBatch !== false && loadUdpBatchAddon() !== undefined) return true;
   const open = (port: number): Promise<Socket | undefined> =>
     new Promise((resolve) => {
       const options: SocketOptions & { reusePort?: boolean } = { type: 'udp4', reusePort: true };
