@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
-import { familyOf, formatEndpoint, type Endpoint, type Logger, type Network, type UdpSocket } from '@natkit/net';
-import { createHmacAuthenticator, planPunch, startPunch, type Candidate, type PeerDescription, type PunchLimits, type PunchPlan } from '@natkit/punch';
+import { familyOf, formatEndpoint, normalizeAddress, type Endpoint, type Logger, type Network, type UdpSocket } from '@natkit/net';
+import { boundIps } from './candidates.js';
+import { createHmacAuthenticator, planPunch, startPunch, type Candidate, type PeerDescription, type PunchLimits, type PunchPlan, type PunchResult } from '@natkit/punch';
 import type { Introduction, Candidate as WireCandidate, NatProfile, WireEndpoint } from '@natkit/rendezvous';
 import type { DirectPathFinder } from './direct-path-finder.js';
 import { punchProfiles } from './nat-measurement.js';
@@ -10,21 +11,25 @@ export interface RendezvousSide {
   readonly observed: WireEndpoint;
   readonly nat: NatProfile;
   readonly candidates: readonly WireCandidate[];
+  /** UDP addresses the rendezvous verified by an address token (protocol v2: a second family). */
+  readonly verified?: readonly WireEndpoint[];
 }
 
 /**
  * The planner's view of one side: its profiles, and the candidates a probe may go to. A candidate
- * is `verified` when its IP is the one the rendezvous saw that side come from; an unverified one
+ * is `verified` when its IP is one the rendezvous saw that side come from (its WebSocket's source,
+ * or a UDP address proved with an address token, see boundIps); an unverified one
  * is kept only when it is a host candidate and both sides came from the same public IP (same NAT),
  * so the punch engine's destination guard never lets a probe go to an address the rendezvous did
  * not bind to the peer.
  */
 export function describeSide(side: RendezvousSide, other: WireEndpoint, allocationsSinceSrflx: number): PeerDescription {
   const sameSite = side.observed.address === other.address;
+  const bound = boundIps(side);
   const candidates: Candidate[] = [];
   for (const c of side.candidates) {
     if (c.type !== 'host' && c.type !== 'srflx') continue;
-    const verified = c.address === side.observed.address;
+    const verified = bound.has(normalizeAddress(c.address));
     if (!verified && !(sameSite && c.type === 'host')) continue;
     const family = familyOf(c.address);
     if (family === undefined) continue;
@@ -62,8 +67,11 @@ export interface PunchFinderInput {
   readonly plan: PunchPlan;
   /** Controlling: the side the rendezvous introduced as initiator (it nominates the pair). */
   readonly role: 'controlling' | 'controlled';
-  /** The peer's main UDP socket: the one whose server-reflexive address the other side got. */
-  readonly socket: UdpSocket;
+  /**
+   * The peer's UDP sockets, one per family (the main one first): those whose server-reflexive
+   * addresses the other side got; the plan's family picks one.
+   */
+  readonly socket: UdpSocket | readonly UdpSocket[];
   /** Opens the birthday plan's extra sockets. */
   readonly network: Network;
   /** A key only both ends of the Noise session have (Session.punchKey): authenticates every probe. */
@@ -101,33 +109,41 @@ export function punchFinder(input: PunchFinderInput): DirectPathFinder {
         return () => {};
       }
       const admit = input.admitExtraSockets;
-      const release = plan.send.extraSockets > 0 && admit !== undefined ? admit() : () => {};
+      const extra = [plan, plan.fallback].some((p) => p !== undefined && p.send.extraSockets > 0);
+      const release = extra && admit !== undefined ? admit() : () => {};
       if (release === null) {
         logger.info('no direct path attempt now: another birthday attempt of this peer is running', { strategy: plan.strategy });
         return () => {};
       }
-      logger.info('punching', { strategy: plan.strategy, reason: plan.reason, family: plan.family ?? 0 });
       const abort = new AbortController();
-      const run = startPunch(
-        { plan, socket: input.socket, fireAt: attempt.fireAt, role: input.role, authenticator: createHmacAuthenticator(input.key), signal: abort.signal },
-        { network: input.network, clock, logger },
-      );
-      void run.result.then((result) => {
-        release();
-        input.onAttemptEnd?.();
+      const run = (current: PunchPlan, fireAt: number): void => {
+        logger.info('punching', { strategy: current.strategy, reason: current.reason, family: current.family ?? 0 });
+        const attemptRun = startPunch(
+          { plan: current, socket: input.socket, fireAt, role: input.role, authenticator: createHmacAuthenticator(input.key), signal: abort.signal },
+          { network: input.network, clock, logger },
+        );
+        void attemptRun.result.then((result) => settle(current, result));
+      };
+      const settle = (current: PunchPlan, result: PunchResult): void => {
         if (!result.ok) {
-          logger.info('punch ended without a direct path', { strategy: result.strategy, reason: result.reason, detail: result.detail, sent: result.stats.sent });
+          logger.info('punch ended without a direct path', { strategy: result.strategy, family: current.family ?? 0, reason: result.reason, detail: result.detail, sent: result.stats.sent });
+          // The other family's plan (IPv4 after IPv6): the peer's mirror plan moves on at the same time.
+          if (current.fallback !== undefined && !abort.signal.aborted && result.reason !== 'aborted') return run(current.fallback, clock.now());
+          release();
+          input.onAttemptEnd?.();
           return;
         }
+        release();
+        input.onAttemptEnd?.();
         if (abort.signal.aborted) {
           if (result.ownsSocket) void result.socket.close();
           return;
         }
-        const extra = result.ownsSocket ? result.socket : undefined;
-        if (extra !== undefined) input.adopt(extra);
-        logger.debug('punched', { strategy: result.strategy, remote: formatEndpoint(result.remote), elapsedMs: Math.round(result.elapsedMs), extraSocket: extra !== undefined });
-        validate(result.remote, extra);
-      });
+        const own = result.ownsSocket ? result.socket : undefined;
+        if (own !== undefined) input.adopt(own);
+        logger.debug('punched', { strategy: result.strategy, remote: formatEndpoint(result.remote), elapsedMs: Math.round(result.elapsedMs), extraSocket: own !== undefined });
+        validate(result.remote, own);
+      };
       const validate = (to: Endpoint, socket: UdpSocket | undefined): void => {
         for (let i = 0; i < VALIDATION_PROBES; i++) {
           clock.setTimeout(() => {
@@ -135,6 +151,7 @@ export function punchFinder(input: PunchFinderInput): DirectPathFinder {
           }, i * VALIDATION_INTERVAL_MS);
         }
       };
+      run(plan, attempt.fireAt);
       return () => abort.abort();
     },
   };
