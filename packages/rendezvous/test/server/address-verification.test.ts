@@ -1,15 +1,32 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createNodeNetwork, type Family, type UdpSocket } from '@natkit/net';
 import { createTransactionId, encodeMessage, StunMethod } from '@natkit/stun';
 import { addressTokenAttribute, type AddressVerified, type Introduction, type RendezvousClient } from '../../src/index.js';
 import { connectClient, newIdentity, RawClient, signedRegister, startServer } from '../fixtures.js';
 
 const network = createNodeNetwork();
+/** Every socket a test binds, closed after it. */
+const sockets: UdpSocket[] = [];
+afterEach(async () => {
+  await Promise.all(sockets.splice(0).map((s) => s.close()));
+});
 
-async function bound(family: Family, sockets: UdpSocket[]): Promise<UdpSocket> {
+async function bound(family: Family): Promise<UdpSocket> {
   const s = await network.bindUdp({ family, address: family === 6 ? '::1' : '127.0.0.1', port: 0 });
   sockets.push(s);
   return s;
+}
+
+/** A server watching a UDP socket of each family in `families`. */
+async function serverWith(families: readonly Family[]): Promise<{ server: Awaited<ReturnType<typeof startServer>>; udp: Map<Family, UdpSocket> }> {
+  const server = await startServer();
+  const udp = new Map<Family, UdpSocket>();
+  for (const f of families) {
+    const s = await bound(f);
+    server.attachUdpSocket(s);
+    udp.set(f, s);
+  }
+  return { server, udp };
 }
 
 function bindingWith(token: string, peerId: string): Uint8Array {
@@ -30,147 +47,117 @@ function nextVerified(client: RendezvousClient): Promise<AddressVerified> {
 
 describe('address verification (protocol v2): a UDP address is bound to a peer only by a token it got over its WebSocket', () => {
   it("binds the source of the token's Binding, tells the peer, and later introductions carry it", async () => {
-    const sockets: UdpSocket[] = [];
-    try {
-      const server = await startServer();
-      const udp6 = await bound(6, sockets);
-      server.attachUdpSocket(udp6);
-      const [alice, bob] = [await connectClient(server.url, newIdentity(), 1), await connectClient(server.url, newIdentity(), 2)];
-      expect(alice.version).toBe(2);
-      const mine = await bound(6, sockets);
-      const { token, expiresInMs, family } = await alice.requestAddressToken(6);
-      expect({ family, expiresInMs }).toEqual({ family: 6, expiresInMs: 10_000 });
-      const verified = nextVerified(alice);
-      mine.send(bindingWith(token, alice.peerId), udp6.local);
-      expect(await verified).toEqual({ type: 'address-verified', family: 6, observed: { address: '::1', port: mine.local.port } });
-      const atBob = new Promise<Introduction>((resolve) => bob.on('introduce', resolve));
-      const atAlice = await alice.connect(bob.peerId);
-      expect((await atBob).peer.verified).toEqual([{ address: '::1', port: mine.local.port }]);
-      expect(atAlice.peer.verified).toBeUndefined();
-      expect(server.stats().addressesVerified).toBe(1);
-    } finally {
-      await Promise.all(sockets.map((s) => s.close()));
-    }
+    const { server, udp } = await serverWith([6]);
+    const udp6 = udp.get(6)!;
+    const [alice, bob] = [await connectClient(server.url, newIdentity(), 1), await connectClient(server.url, newIdentity(), 2)];
+    expect(alice.version).toBe(2);
+    const mine = await bound(6);
+    const { token, expiresInMs, family } = await alice.requestAddressToken(6);
+    expect({ family, expiresInMs }).toEqual({ family: 6, expiresInMs: 10_000 });
+    const verified = nextVerified(alice);
+    mine.send(bindingWith(token, alice.peerId), udp6.local);
+    expect(await verified).toEqual({ type: 'address-verified', family: 6, observed: { address: '::1', port: mine.local.port } });
+    const atBob = new Promise<Introduction>((resolve) => bob.on('introduce', resolve));
+    const atAlice = await alice.connect(bob.peerId);
+    expect((await atBob).peer.verified).toEqual([{ address: '::1', port: mine.local.port }]);
+    expect(atAlice.peer.verified).toBeUndefined();
+    expect(server.stats().addressesVerified).toBe(1);
   });
 
   it('refuses a token it never issued, a token from the other family, a token used twice and a token another peer presents', async () => {
-    const sockets: UdpSocket[] = [];
-    try {
-      const server = await startServer();
-      const [udp4, udp6] = [await bound(4, sockets), await bound(6, sockets)];
-      server.attachUdpSocket(udp4);
-      server.attachUdpSocket(udp6);
-      const [alice, bob] = [await connectClient(server.url, newIdentity(), 1), await connectClient(server.url, newIdentity(), 2)];
-      let events = 0;
-      for (const c of [alice, bob]) c.on('address-verified', () => events++);
-      const [v4, v6] = [await bound(4, sockets), await bound(6, sockets)];
-      const refused = (): Record<string, number> => server.stats().addressTokensRefused;
+    const { server, udp } = await serverWith([4, 6]);
+    const [udp4, udp6] = [udp.get(4)!, udp.get(6)!];
+    const [alice, bob] = [await connectClient(server.url, newIdentity(), 1), await connectClient(server.url, newIdentity(), 2)];
+    let events = 0;
+    for (const c of [alice, bob]) c.on('address-verified', () => events++);
+    const [v4, v6] = [await bound(4), await bound(6)];
+    const refused = (): Record<string, number> => server.stats().addressTokensRefused;
 
-      v6.send(bindingWith(Buffer.alloc(16, 7).toString('base64url'), alice.peerId), udp6.local);
-      await until(() => refused().unknown === 1);
-      const forSix = await alice.requestAddressToken(6);
-      v4.send(bindingWith(forSix.token, alice.peerId), udp4.local);
-      await until(() => refused()['wrong-family'] === 1);
-      const aliceToken = await alice.requestAddressToken(6);
-      v6.send(bindingWith(aliceToken.token, bob.peerId), udp6.local);
-      await until(() => refused()['wrong-peer'] === 1);
-      const once = await alice.requestAddressToken(6);
-      const verified = nextVerified(alice);
-      v6.send(bindingWith(once.token, alice.peerId), udp6.local);
-      await verified;
-      v6.send(bindingWith(once.token, alice.peerId), udp6.local);
-      await until(() => refused().unknown === 2);
+    v6.send(bindingWith(Buffer.alloc(16, 7).toString('base64url'), alice.peerId), udp6.local);
+    await until(() => refused().unknown === 1);
+    const forSix = await alice.requestAddressToken(6);
+    v4.send(bindingWith(forSix.token, alice.peerId), udp4.local);
+    await until(() => refused()['wrong-family'] === 1);
+    const aliceToken = await alice.requestAddressToken(6);
+    v6.send(bindingWith(aliceToken.token, bob.peerId), udp6.local);
+    await until(() => refused()['wrong-peer'] === 1);
+    const once = await alice.requestAddressToken(6);
+    const verified = nextVerified(alice);
+    v6.send(bindingWith(once.token, alice.peerId), udp6.local);
+    await verified;
+    v6.send(bindingWith(once.token, alice.peerId), udp6.local);
+    await until(() => refused().unknown === 2);
 
-      expect(refused()).toEqual({ unknown: 2, 'wrong-family': 1, 'wrong-peer': 1 });
-      expect(server.stats().addressesVerified).toBe(1);
-      expect(events).toBe(1);
-      const atBob = new Promise<Introduction>((resolve) => bob.on('introduce', resolve));
-      await alice.connect(bob.peerId);
-      expect((await atBob).peer.verified).toEqual([{ address: '::1', port: v6.local.port }]);
-    } finally {
-      await Promise.all(sockets.map((s) => s.close()));
-    }
+    expect(refused()).toEqual({ unknown: 2, 'wrong-family': 1, 'wrong-peer': 1 });
+    expect(server.stats().addressesVerified).toBe(1);
+    expect(events).toBe(1);
+    const atBob = new Promise<Introduction>((resolve) => bob.on('introduce', resolve));
+    await alice.connect(bob.peerId);
+    expect((await atBob).peer.verified).toEqual([{ address: '::1', port: v6.local.port }]);
   });
 
   it('a family without an attached UDP socket is refused with address-unverifiable; a detached socket verifies nothing', async () => {
-    const sockets: UdpSocket[] = [];
-    try {
-      const server = await startServer();
-      const alice = await connectClient(server.url);
-      await expect(alice.requestAddressToken(6)).rejects.toMatchObject({ code: 'address-unverifiable' });
-      const udp6 = await bound(6, sockets);
-      const detach = server.attachUdpSocket(udp6);
-      const { token } = await alice.requestAddressToken(6);
-      detach();
-      detach();
-      const mine = await bound(6, sockets);
-      mine.send(bindingWith(token, alice.peerId), udp6.local);
-      await new Promise((r) => setTimeout(r, 100));
-      expect(server.stats().addressesVerified).toBe(0);
-      await expect(alice.requestAddressToken(6)).rejects.toMatchObject({ code: 'address-unverifiable' });
-    } finally {
-      await Promise.all(sockets.map((s) => s.close()));
-    }
+    const server = await startServer();
+    const alice = await connectClient(server.url);
+    await expect(alice.requestAddressToken(6)).rejects.toMatchObject({ code: 'address-unverifiable' });
+    const udp6 = await bound(6);
+    const detach = server.attachUdpSocket(udp6);
+    const { token } = await alice.requestAddressToken(6);
+    detach();
+    detach();
+    const mine = await bound(6);
+    mine.send(bindingWith(token, alice.peerId), udp6.local);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(server.stats().addressesVerified).toBe(0);
+    await expect(alice.requestAddressToken(6)).rejects.toMatchObject({ code: 'address-unverifiable' });
   });
 
   it('an update keeps a verified address only while a candidate still has its IP', async () => {
-    const sockets: UdpSocket[] = [];
-    try {
-      const server = await startServer();
-      const udp6 = await bound(6, sockets);
-      server.attachUdpSocket(udp6);
-      const [alice, bob] = [await connectClient(server.url, newIdentity(), 1), await connectClient(server.url, newIdentity(), 2)];
-      const mine = await bound(6, sockets);
-      const { token } = await alice.requestAddressToken(6);
-      const verified = nextVerified(alice);
-      mine.send(bindingWith(token, alice.peerId), udp6.local);
-      await verified;
-      const introOf = async (): Promise<Introduction> => {
-        let off = (): void => {};
-        const atBob = new Promise<Introduction>((resolve) => (off = bob.on('introduce', resolve)));
-        await alice.connect(bob.peerId);
-        const intro = await atBob;
-        off();
-        return intro;
-      };
-      alice.update({ ipv4: null, ipv6: null }, [{ type: 'srflx', address: '::1', port: mine.local.port }]);
-      expect((await introOf()).peer.verified).toEqual([{ address: '::1', port: mine.local.port }]);
-      alice.update({ ipv4: null, ipv6: null }, [{ type: 'srflx', address: '2001:db8::99', port: 4000 }]);
-      expect((await introOf()).peer.verified).toBeUndefined();
-    } finally {
-      await Promise.all(sockets.map((s) => s.close()));
-    }
+    const { server, udp } = await serverWith([6]);
+    const udp6 = udp.get(6)!;
+    const [alice, bob] = [await connectClient(server.url, newIdentity(), 1), await connectClient(server.url, newIdentity(), 2)];
+    const mine = await bound(6);
+    const { token } = await alice.requestAddressToken(6);
+    const verified = nextVerified(alice);
+    mine.send(bindingWith(token, alice.peerId), udp6.local);
+    await verified;
+    const introOf = async (): Promise<Introduction> => {
+      let off = (): void => {};
+      const atBob = new Promise<Introduction>((resolve) => (off = bob.on('introduce', resolve)));
+      await alice.connect(bob.peerId);
+      const intro = await atBob;
+      off();
+      return intro;
+    };
+    alice.update({ ipv4: null, ipv6: null }, [{ type: 'srflx', address: '::1', port: mine.local.port }]);
+    expect((await introOf()).peer.verified).toEqual([{ address: '::1', port: mine.local.port }]);
+    alice.update({ ipv4: null, ipv6: null }, [{ type: 'srflx', address: '2001:db8::99', port: 4000 }]);
+    expect((await introOf()).peer.verified).toBeUndefined();
   });
 });
 
 describe('protocol v1 sessions next to v2', () => {
   it('a v1 client registers as before, gets no verify-address, and its introductions carry no verified field', async () => {
-    const sockets: UdpSocket[] = [];
-    try {
-      const server = await startServer();
-      const udp6 = await bound(6, sockets);
-      server.attachUdpSocket(udp6);
-      const alice = await connectClient(server.url, newIdentity(), 1);
-      const mine = await bound(6, sockets);
-      const { token } = await alice.requestAddressToken(6);
-      const verified = nextVerified(alice);
-      mine.send(bindingWith(token, alice.peerId), udp6.local);
-      await verified;
-      const old = await RawClient.open(server.url, ['natkit-rendezvous.v1']);
-      expect(old.ws.protocol).toBe('natkit-rendezvous.v1');
-      const hello = await old.next('hello');
-      expect(hello.version).toBe(1);
-      const identity = newIdentity();
-      old.send(signedRegister(identity, hello.challenge, 3));
-      await old.next('registered');
-      old.send({ type: 'verify-address', requestId: 'r1', family: 6 });
-      expect(await old.next('error')).toMatchObject({ code: 'unknown-type', requestId: 'r1' });
-      old.send({ type: 'connect', requestId: 'r2', to: alice.peerId });
-      const intro = await old.next('introduce');
-      expect(intro.peer.peerId).toBe(alice.peerId);
-      expect('verified' in intro.peer).toBe(false);
-    } finally {
-      await Promise.all(sockets.map((s) => s.close()));
-    }
+    const { server, udp } = await serverWith([6]);
+    const udp6 = udp.get(6)!;
+    const alice = await connectClient(server.url, newIdentity(), 1);
+    const mine = await bound(6);
+    const { token } = await alice.requestAddressToken(6);
+    const verified = nextVerified(alice);
+    mine.send(bindingWith(token, alice.peerId), udp6.local);
+    await verified;
+    const old = await RawClient.open(server.url, ['natkit-rendezvous.v1']);
+    expect(old.ws.protocol).toBe('natkit-rendezvous.v1');
+    const hello = await old.next('hello');
+    expect(hello.version).toBe(1);
+    const identity = newIdentity();
+    old.send(signedRegister(identity, hello.challenge, 3));
+    await old.next('registered');
+    old.send({ type: 'verify-address', requestId: 'r1', family: 6 });
+    expect(await old.next('error')).toMatchObject({ code: 'unknown-type', requestId: 'r1' });
+    old.send({ type: 'connect', requestId: 'r2', to: alice.peerId });
+    const intro = await old.next('introduce');
+    expect(intro.peer.peerId).toBe(alice.peerId);
+    expect('verified' in intro.peer).toBe(false);
   });
 });
