@@ -36,7 +36,7 @@ function peerIo(io: Io, stdin: boolean): PeerIo {
 }
 
 const SERVER_HELP = 'the natkit server (`natkit serve`: STUN, relay and rendezvous on one port; 3478 by default)';
-const SERVER6_HELP = "the same server's IPv6 address (its STUN port) when --server is IPv4: a second socket, proved to the server, and a direct IPv6 path preferred with dual-stack peers ([addr]:port; default: the --server name's IPv6 address when it has one)";
+const SERVER6_HELP = "the same server's IPv6 address (its STUN port) when --server is IPv4: a second socket, proved to the server, and a direct IPv6 path preferred with dual-stack peers ([addr]:port or a name; the port defaults to --server's)";
 const KEY_HELP = 'key file (created, mode 0600, when missing; default ~/.config/natkit/key.pem)';
 
 /** `natkit listen`, `natkit ping`, `natkit pipe` (issue 7: scripts depend on these exact forms). */

@@ -31,28 +31,25 @@ export async function resolvePeerServer(text: string | undefined): Promise<Endpo
 
 /**
  * `--server` and `--server6`: the server's address, and its IPv6 one for a dual-stack peer (see
- * PeerOptions.server6). A `--server` name with both an IPv4 and an IPv6 address gives both.
+ * PeerOptions.server6). Only an explicit `--server6` makes the peer dual stack: a server name with
+ * an AAAA record may belong to a server without IPv6 STUN, and probing it would delay every start.
  */
 export async function resolvePeerServers(text: string | undefined, text6: string | undefined): Promise<{ server: Endpoint; server6?: Endpoint }> {
   if (text === undefined) throw new UsageError('--server HOST[:PORT] is required: the natkit server (`natkit serve`) both peers use');
   const parsed = parseHostPort(text, 3478);
   if (!parsed.ok) throw new UsageError(`bad server '${text}': ${parsed.reason}`);
-  const explicit6 = text6 === undefined ? undefined : await resolveServer6(text6, parsed.port);
+  const server6 = text6 === undefined ? undefined : await resolveServer6(text6, parsed.port);
   let server: Endpoint;
-  let named6: Endpoint | undefined;
   if (familyOf(parsed.host) !== undefined) server = { address: parsed.host, port: parsed.port };
   else {
     try {
-      const all = await lookup(parsed.host, { all: true });
-      const v4 = all.find((a) => a.family === 4);
-      const v6 = all.find((a) => a.family === 6);
-      server = { address: (v4 ?? v6 ?? all[0]!).address, port: parsed.port };
-      if (v4 !== undefined && v6 !== undefined) named6 = { address: v6.address, port: parsed.port };
+      // With --server6 the main server must be IPv4: prefer the name's IPv4 address then.
+      const { address } = await lookup(parsed.host, server6 === undefined ? {} : { family: 4 });
+      server = { address, port: parsed.port };
     } catch {
       throw new UsageError(`cannot resolve '${parsed.host}': check the name, or give an IP address`);
     }
   }
-  const server6 = explicit6 ?? named6;
   if (server6 !== undefined && familyOf(server.address) !== 4) throw new UsageError('--server6 goes with an IPv4 --server (an IPv6 --server needs no --server6)');
   return server6 === undefined ? { server } : { server, server6 };
 }
