@@ -2,7 +2,7 @@ import { formatEndpoint, type Clock, type Endpoint, type Family, type Logger, ty
 import { addressTokenAttribute, type AddressVerified, type Candidate, type RendezvousClient, type WireEndpoint } from '@natkit/rendezvous';
 import { readXorMappedAddress, StunClient } from '@natkit/stun';
 import { directCandidates } from './candidates.js';
-import { measureNat, type NatMeasurement, type NatSource } from './nat-measurement.js';
+import { latestMapping, measureNat, type NatMeasurement, type NatSource } from './nat-measurement.js';
 
 /**
  * A dual-stack peer's socket of the other family than its server's (`PeerOptions.server6`): its
@@ -48,6 +48,13 @@ export async function openSecondFamily(server: Endpoint, source: NatSource, deps
     const localAddress = await deps.network.localAddressFor(server);
     if (localAddress === undefined) {
       deps.logger.info('no second address family: no route', { server: formatEndpoint(server) });
+      await socket.close();
+      return null;
+    }
+    // One Binding first (about 1.6 s when nothing answers), so that a server without STUN on this
+    // family does not cost a whole diagnosis's timeouts before the peer is ready.
+    if ((await latestMapping(server, family, deps)) === null) {
+      deps.logger.info('no second address family: the server did not answer over it', { server: formatEndpoint(server) });
       await socket.close();
       return null;
     }

@@ -86,4 +86,27 @@ describe('dual-stack peers over loopback with a real natkit serve (--address6 ::
       await bob.close();
     }
   }, 30_000);
+
+  it('server6 names a server without IPv6 STUN: the peer has no second family and connects over IPv4 as before', async () => {
+    const plain = await startNatkitServe();
+    try {
+      const server = { address: '127.0.0.1', port: plain.port };
+      const options = { server, server6: { address: '::1', port: plain.port }, nat: 'skip' as const };
+      const alice = await createPeer({ ...options, identity: Identity.fromSeed(randomBytes(32)) }, { network });
+      const bob = await createPeer({ ...options, identity: Identity.fromSeed(randomBytes(32)) }, { network });
+      try {
+        expect(alice.addresses.second).toBeNull();
+        const incoming = accepted(bob);
+        const a = await alice.connect(bob.peerId, { signal: AbortSignal.timeout(10_000) });
+        await incoming;
+        await waitDirect(a);
+        expect(a.path).toMatchObject({ kind: 'direct', family: 4, remote: { address: '127.0.0.1', port: bob.addresses.local.port } });
+      } finally {
+        await alice.close();
+        await bob.close();
+      }
+    } finally {
+      await plain.stop();
+    }
+  }, 30_000);
 });
