@@ -40,7 +40,7 @@ export async function createPeer(options: PeerOptions, components: PeerComponent
       options.server6 === undefined ? null : openSecondFamily(options.server6, options.nat ?? 'diagnose', deps),
     ]);
     second = opened;
-    const nat = second === null ? measured : { ...measured, nat: { ipv4: measured.nat.ipv4, ipv6: second.nat.nat.ipv6 } };
+    const nat = second === null ? measured : { ...measured, nat: { ipv4: measured.nat.ipv4, ipv6: second.nat.nat.ipv6 }, notes: [...measured.notes, ...second.nat.notes.map((n) => `IPv6: ${n}`)] };
     for (const note of nat.notes) logger.info('nat', { note });
     const host = server.address.includes(':') ? `[${server.address}]` : server.address;
     const url = options.rendezvousUrl ?? `ws://${host}:${server.port}${RENDEZVOUS_PATH}`;
