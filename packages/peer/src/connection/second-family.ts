@@ -1,6 +1,6 @@
 import { formatEndpoint, type Clock, type Endpoint, type Family, type Logger, type Network, type UdpSocket } from '@natkit/net';
-import { addressTokenAttribute, type AddressVerified, type Candidate, type RendezvousClient, type WireEndpoint } from '@natkit/rendezvous';
-import { readXorMappedAddress, StunClient } from '@natkit/stun';
+import { addressTokenAttribute, readAddressProof, type AddressVerified, type Candidate, type RendezvousClient, type WireEndpoint } from '@natkit/rendezvous';
+import { decodeMessage, readXorMappedAddress, StunClient } from '@natkit/stun';
 import { directCandidates } from './candidates.js';
 import { latestMapping, measureNat, type NatMeasurement, type NatSource } from './nat-measurement.js';
 
@@ -78,7 +78,9 @@ export function secondCandidates(second: SecondFamily | null): Candidate[] {
 
 /**
  * Proves the second socket's address to the rendezvous: a token over the WebSocket, echoed in a
- * STUN Binding from that socket to the server's port of that family. Resolves with the address the
+ * STUN Binding from that socket to the server's port of that family; the server's proof, sent
+ * back to that address in a Binding indication, returned over the WebSocket (so the server knows
+ * we send from and receive at that address). Resolves with the address the
  * server bound, or null (server of protocol v1, no UDP port of that family, no answer: logged).
  */
 export async function verifySecondFamily(second: SecondFamily, rendezvous: RendezvousClient, deps: SecondFamilyDeps): Promise<WireEndpoint | null> {
@@ -93,9 +95,20 @@ export async function verifySecondFamily(second: SecondFamily, rendezvous: Rende
     });
   });
   const client = new StunClient({ policy: BINDING_POLICY }, { socket: second.socket, clock: deps.clock, logger: deps.logger });
+  // The server's proof arrives at this socket (a Binding indication): returned over the WebSocket.
+  const family = second.family === 6 ? 6 : 4;
+  let proved = false;
+  const offProof = second.socket.onMessage((data) => {
+    if (proved || data.length < 20 || data[0] !== 0x00 || data[1] !== 0x11) return;
+    const decoded = decodeMessage(data);
+    const proof = decoded.ok && decoded.value.class === 'indication' ? readAddressProof(decoded.value) : undefined;
+    if (proof === undefined) return;
+    proved = true;
+    rendezvous.proveAddress(family, proof);
+  });
   try {
     const signal = deps.signal === undefined ? {} : { signal: deps.signal };
-    const { token } = await rendezvous.requestAddressToken(second.family === 6 ? 6 : 4, { timeoutMs: TOKEN_TIMEOUT_MS, ...signal });
+    const { token } = await rendezvous.requestAddressToken(family, { timeoutMs: TOKEN_TIMEOUT_MS, ...signal });
     const attribute = addressTokenAttribute(new Uint8Array(Buffer.from(token, 'base64url')), rendezvous.peerId);
     const response = await client.request(second.server, { attributes: [attribute], ...signal });
     const mapped = readXorMappedAddress(response.message);
@@ -107,6 +120,7 @@ export async function verifySecondFamily(second: SecondFamily, rendezvous: Rende
     return null;
   } finally {
     off();
+    offProof();
     client.close();
   }
 }

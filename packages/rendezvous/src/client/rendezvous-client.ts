@@ -106,7 +106,8 @@ export class RendezvousClient extends TypedEmitter<RendezvousClientEvents> {
   /**
    * (v2) Asks for a single-use token to prove our UDP address of `family`: send it in a STUN
    * Binding request (addressTokenAttribute) from that socket to the server's UDP port of that
-   * family; the `address-verified` event follows when the server saw it. Rejects with a
+   * family; the server answers with a Binding indication carrying a proof to that address, which
+   * proveAddress() returns; the `address-verified` event follows. Rejects with a
    * RendezvousRefusedError (`address-unverifiable`, `rate-limited`) or on timeout.
    */
   requestAddressToken(family: 4 | 6, options: { readonly signal?: AbortSignal; readonly timeoutMs?: number } = {}): Promise<AddressToken> {
@@ -117,6 +118,15 @@ export class RendezvousClient extends TypedEmitter<RendezvousClientEvents> {
     const answer = this.#tokens.wait(requestId, timeoutMs, () => new RendezvousConnectionError('ERR_RENDEZVOUS_TIMEOUT', `no address token within ${timeoutMs} ms`), options.signal);
     this.#send({ type: 'verify-address', requestId, family });
     return answer;
+  }
+
+  /**
+   * (v2) Returns the ADDRESS-PROOF bytes the server sent, in a Binding indication, to the address
+   * our token came from (readAddressProof on that socket's datagrams): the server binds the
+   * address then, and `address-verified` follows.
+   */
+  proveAddress(family: 4 | 6, proof: Uint8Array): void {
+    this.#send({ type: 'address-proof', family, proof: Buffer.from(proof).toString('base64url') });
   }
 
   /** Announces a new NAT profile and candidates (after a network change). */

@@ -8,7 +8,14 @@ import { getAttribute, type AttributeSpec, type StunMessage } from '@natkit/stun
  * 0xC4E7 is not registered with IANA (no private-use range exists for STUN attributes).
  */
 export const ADDRESS_TOKEN_ATTRIBUTE = 0xc4e7;
-/** Random bytes of a token. */
+/**
+ * ADDRESS-PROOF: the server's answer to a valid ADDRESS-TOKEN, in a Binding indication sent to the
+ * source the token came from: 16 random bytes the peer repeats over its WebSocket
+ * (`address-proof`), which shows it receives at that address too (return routability: a sender
+ * that only spoofs the source never sees them). Comprehension-optional, not IANA-registered.
+ */
+export const ADDRESS_PROOF_ATTRIBUTE = 0xc4e8;
+/** Random bytes of a token, and of a proof. */
 export const ADDRESS_TOKEN_BYTES = 16;
 /** A peer id is 58 ASCII characters; a little room, never more. */
 const MAX_PEER_ID_BYTES = 128;
@@ -34,4 +41,10 @@ export function readAddressToken(message: StunMessage): AddressTokenValue | unde
   const id = a.value.subarray(ADDRESS_TOKEN_BYTES);
   for (const byte of id) if (byte < 0x21 || byte > 0x7e) return undefined;
   return { token: a.value.slice(0, ADDRESS_TOKEN_BYTES), peerId: Buffer.from(id).toString('latin1') };
+}
+
+/** The ADDRESS-PROOF bytes of a decoded message; undefined when absent or not ADDRESS_TOKEN_BYTES long. */
+export function readAddressProof(message: StunMessage): Uint8Array | undefined {
+  const a = getAttribute(message, ADDRESS_PROOF_ATTRIBUTE);
+  return a === undefined || a.value.length !== ADDRESS_TOKEN_BYTES ? undefined : a.value.slice();
 }

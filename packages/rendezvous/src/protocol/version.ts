@@ -13,7 +13,7 @@ export function subprotocolOf(version: number): string {
 
 /**
  * The WebSocket subprotocol of this version: `natkit-rendezvous.v2`. v2 adds address verification
- * (`verify-address`, `address-token`, `address-verified`, PeerInfo `verified`); a v1 session gets
+ * (`verify-address`, `address-token`, `address-proof`, `address-verified`, PeerInfo `verified`); a v1 session gets
  * none of them (its `introduce` carries no `verified`, `verify-address` is `unknown-type` to it).
  */
 export const SUBPROTOCOL = subprotocolOf(PROTOCOL_VERSION);

@@ -6,6 +6,18 @@ export type TokenCheck =
   | { readonly ok: true; readonly sessionId: string }
   | { readonly ok: false; readonly reason: 'unknown' | 'expired' | 'wrong-family' | 'wrong-peer' };
 
+/** What checking a returned proof found. */
+export type ProofCheck =
+  | { readonly ok: true; readonly observed: { readonly address: string; readonly port: number } }
+  | { readonly ok: false; readonly reason: 'no-proof-pending' | 'expired' | 'wrong-family' | 'wrong-proof' };
+
+interface Pending {
+  readonly family: Family;
+  readonly observed: { readonly address: string; readonly port: number };
+  readonly expiresAt: number;
+  readonly bytes: Buffer;
+}
+
 interface Issued {
   readonly sessionId: string;
   readonly peerId: string;
@@ -18,11 +30,14 @@ interface Issued {
  * The address tokens the server issued and not yet seen (pure state, `now` as argument): at most
  * one live token per session (a new one replaces it), at most `maxTokens` in all (the oldest goes
  * first), each single-use and valid for `ttlMs`. A token binds an address only when it comes back
- * from the family it was issued for, naming the peer it was issued to.
+ * from the family it was issued for, naming the peer it was issued to, and then only once the
+ * proof the server sent to that address came back over the session (return routability): at most
+ * one pending proof per session, `maxTokens` in all, valid `ttlMs`.
  */
 export class AddressTokens {
   readonly #byToken = new Map<string, Issued>();
   readonly #bySession = new Map<string, string>();
+  readonly #pending = new Map<string, Pending>();
 
   constructor(
     readonly ttlMs: number,
@@ -57,16 +72,47 @@ export class AddressTokens {
     return { ok: true, sessionId: issued.sessionId };
   }
 
-  /** Forgets the session's token (its connection closed). */
+  /** After a redeemed token: `proof` (base64url) was sent to `observed`; the session must return it. */
+  pend(sessionId: string, family: Family, observed: Pending['observed'], proof: string, now: number): void {
+    this.#pending.delete(sessionId);
+    while (this.#pending.size >= this.maxTokens) {
+      const oldest = this.#pending.keys().next().value;
+      if (oldest === undefined) break;
+      this.#pending.delete(oldest);
+    }
+    this.#pending.set(sessionId, { family, observed, expiresAt: now + this.ttlMs, bytes: Buffer.from(proof, 'base64url') });
+  }
+
+  /** The session returned `bytes` for `family`: the address to bind, or why not. The pending proof is used up either way. */
+  confirm(sessionId: string, bytes: Uint8Array, family: Family, now: number): ProofCheck {
+    const pending = this.#pending.get(sessionId);
+    if (pending === undefined) return { ok: false, reason: 'no-proof-pending' };
+    this.#pending.delete(sessionId);
+    if (pending.expiresAt <= now) return { ok: false, reason: 'expired' };
+    if (pending.family !== family) return { ok: false, reason: 'wrong-family' };
+    if (pending.bytes.length !== bytes.length || !timingSafeEqual(pending.bytes, bytes)) return { ok: false, reason: 'wrong-proof' };
+    return { ok: true, observed: pending.observed };
+  }
+
+  /** Forgets the session's token and pending proof (its connection closed). */
   revoke(sessionId: string): void {
+    this.#pending.delete(sessionId);
     const key = this.#bySession.get(sessionId);
     const issued = key === undefined ? undefined : this.#byToken.get(key);
     if (key !== undefined && issued !== undefined) this.#delete(key, issued);
     this.#bySession.delete(sessionId);
   }
 
-  /** Removes up to `limit` expired tokens; returns how many. */
+  /** Removes up to `limit` expired tokens (and as many expired proofs); returns how many tokens. */
   sweep(now: number, limit: number): number {
+    let proofs = 0;
+    for (const [sessionId, pending] of this.#pending) {
+      if (proofs >= limit) break;
+      if (pending.expiresAt <= now) {
+        this.#pending.delete(sessionId);
+        proofs++;
+      }
+    }
     let removed = 0;
     for (const [key, issued] of this.#byToken) {
       if (removed >= limit) break;

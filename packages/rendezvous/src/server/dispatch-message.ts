@@ -3,6 +3,7 @@ import { handleConnect } from './handle-connect.js';
 import { handleRegister } from './handle-register.js';
 import { handleUpdate } from './handle-update.js';
 import { handleVerifyAddress } from './handle-verify-address.js';
+import { handleAddressProof } from './verify-binding.js';
 import type { ServerContext } from './server-context.js';
 import type { Session } from './session.js';
 import { takeToken } from './token-bucket.js';
@@ -45,6 +46,14 @@ export function dispatchMessage(ctx: ServerContext, session: Session, data: Buff
       return;
     case 'connect':
       run(ctx, handleConnect(ctx, session, message));
+      return;
+    case 'address-proof':
+      if (session.version < 2) {
+        ctx.counters.refuse('unknown-type');
+        session.refuse('unknown-type', 'address-proof is a natkit-rendezvous.v2 message');
+        return;
+      }
+      handleAddressProof(ctx, session, message);
       return;
     case 'verify-address':
       if (session.version < 2) {

@@ -82,7 +82,7 @@ export function createRendezvousServer(options: RendezvousServerOptions = {}, co
     attachUdpSocket(socket) {
       const family = socket.family;
       ctx.udpFamilies.set(family, (ctx.udpFamilies.get(family) ?? 0) + 1);
-      const off = socket.onMessage((data, from) => verifyBinding(ctx, data, from, family));
+      const off = socket.onMessage((data, from) => verifyBinding(ctx, socket, data, from, family));
       let attached = true;
       return () => {
         if (!attached) return;

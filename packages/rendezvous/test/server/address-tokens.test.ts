@@ -42,6 +42,24 @@ describe('address tokens (pure state)', () => {
     expect(tokens.redeem(bytes(T2), 'peerA', 6, 2)).toEqual({ ok: false, reason: 'unknown' });
   });
 
+  it('a proof binds its address once, from its session, for its family, before it expires', () => {
+    const tokens = new AddressTokens(10_000, 100);
+    const observed = { address: '2001:db8::5', port: 4000 };
+    tokens.pend('s1', 6, observed, T1, 0);
+    expect(tokens.confirm('s2', bytes(T1), 6, 1)).toEqual({ ok: false, reason: 'no-proof-pending' });
+    expect(tokens.confirm('s1', bytes(T1), 6, 1)).toEqual({ ok: true, observed });
+    expect(tokens.confirm('s1', bytes(T1), 6, 1)).toEqual({ ok: false, reason: 'no-proof-pending' });
+    tokens.pend('s1', 6, observed, T1, 0);
+    expect(tokens.confirm('s1', bytes(T2), 6, 1)).toEqual({ ok: false, reason: 'wrong-proof' });
+    tokens.pend('s1', 6, observed, T1, 0);
+    expect(tokens.confirm('s1', bytes(T1), 4, 1)).toEqual({ ok: false, reason: 'wrong-family' });
+    tokens.pend('s1', 6, observed, T1, 0);
+    expect(tokens.confirm('s1', bytes(T1), 6, 10_000)).toEqual({ ok: false, reason: 'expired' });
+    tokens.pend('s1', 6, observed, T1, 0);
+    tokens.revoke('s1');
+    expect(tokens.confirm('s1', bytes(T1), 6, 1)).toEqual({ ok: false, reason: 'no-proof-pending' });
+  });
+
   it('bounded: past maxTokens the oldest goes; expired ones are swept', () => {
     const tokens = new AddressTokens(1_000, 8);
     for (let i = 0; i < 50; i++) tokens.issue(Buffer.alloc(16, i).toString('base64url'), `s${i}`, `p${i}`, 6, i);

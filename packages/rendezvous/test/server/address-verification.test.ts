@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNodeNetwork, type Family, type UdpSocket } from '@natkit/net';
-import { createTransactionId, encodeMessage, StunMethod } from '@natkit/stun';
-import { addressTokenAttribute, type AddressVerified, type Introduction, type RendezvousClient } from '../../src/index.js';
+import { createTransactionId, decodeMessage, encodeMessage, StunMethod } from '@natkit/stun';
+import { addressTokenAttribute, readAddressProof, type AddressVerified, type Introduction, type RendezvousClient } from '../../src/index.js';
 import { connectClient, newIdentity, RawClient, signedRegister, startServer } from '../fixtures.js';
 
 const network = createNodeNetwork();
@@ -41,6 +41,22 @@ async function until(check: () => boolean, ms = 2_000): Promise<void> {
   for (let waited = 0; !check() && waited < ms; waited += 10) await new Promise((r) => setTimeout(r, 10));
 }
 
+/**
+ * Returns (as the peer library does) the ADDRESS-PROOF each Binding indication brings to
+ * `socket`, over `client`'s WebSocket; `proofs` counts them.
+ */
+function answerProofs(socket: UdpSocket, client: RendezvousClient, family: Family = 6): { proofs: number } {
+  const seen = { proofs: 0 };
+  socket.onMessage((data) => {
+    const decoded = decodeMessage(data);
+    const proof = decoded.ok && decoded.value.class === 'indication' ? readAddressProof(decoded.value) : undefined;
+    if (proof === undefined) return;
+    seen.proofs++;
+    client.proveAddress(family === 6 ? 6 : 4, proof);
+  });
+  return seen;
+}
+
 function nextVerified(client: RendezvousClient): Promise<AddressVerified> {
   return new Promise((resolve) => client.on('address-verified', resolve));
 }
@@ -52,6 +68,7 @@ describe('address verification (protocol v2): a UDP address is bound to a peer o
     const [alice, bob] = [await connectClient(server.url, newIdentity(), 1), await connectClient(server.url, newIdentity(), 2)];
     expect(alice.version).toBe(2);
     const mine = await bound(6);
+    answerProofs(mine, alice);
     const { token, expiresInMs, family } = await alice.requestAddressToken(6);
     expect({ family, expiresInMs }).toEqual({ family: 6, expiresInMs: 10_000 });
     const verified = nextVerified(alice);
@@ -71,6 +88,7 @@ describe('address verification (protocol v2): a UDP address is bound to a peer o
     let events = 0;
     for (const c of [alice, bob]) c.on('address-verified', () => events++);
     const [v4, v6] = [await bound(4), await bound(6)];
+    answerProofs(v6, alice);
     const refused = (): Record<string, number> => server.stats().addressTokensRefused;
 
     v6.send(bindingWith(Buffer.alloc(16, 7).toString('base64url'), alice.peerId), udp6.local);
@@ -96,6 +114,30 @@ describe('address verification (protocol v2): a UDP address is bound to a peer o
     expect((await atBob).peer.verified).toEqual([{ address: '::1', port: v6.local.port }]);
   });
 
+  it('return routability: a token whose proof never comes back over the WebSocket, or comes back wrong, binds nothing', async () => {
+    const { server, udp } = await serverWith([6]);
+    const udp6 = udp.get(6)!;
+    const alice = await connectClient(server.url);
+    let events = 0;
+    alice.on('address-verified', () => events++);
+    // A sender that spoofs alice's source would never see the proof: here nobody returns it.
+    const silent = await bound(6);
+    const indications: number[] = [];
+    silent.onMessage((d) => indications.push(d.length));
+    const first = await alice.requestAddressToken(6);
+    silent.send(bindingWith(first.token, alice.peerId), udp6.local);
+    await until(() => indications.length > 0);
+    expect(indications.length).toBeGreaterThan(0);
+    // A wrong proof is refused and uses the pending one up.
+    alice.proveAddress(6, new Uint8Array(16).fill(9));
+    await until(() => server.stats().addressTokensRefused['wrong-proof'] === 1);
+    alice.proveAddress(6, new Uint8Array(16).fill(9));
+    await until(() => server.stats().addressTokensRefused['no-proof-pending'] === 1);
+    expect(server.stats().addressTokensRefused).toEqual({ 'wrong-proof': 1, 'no-proof-pending': 1 });
+    expect(server.stats().addressesVerified).toBe(0);
+    expect(events).toBe(0);
+  });
+
   it('a family without an attached UDP socket is refused with address-unverifiable; a detached socket verifies nothing', async () => {
     const server = await startServer();
     const alice = await connectClient(server.url);
@@ -117,6 +159,7 @@ describe('address verification (protocol v2): a UDP address is bound to a peer o
     const udp6 = udp.get(6)!;
     const [alice, bob] = [await connectClient(server.url, newIdentity(), 1), await connectClient(server.url, newIdentity(), 2)];
     const mine = await bound(6);
+    answerProofs(mine, alice);
     const { token } = await alice.requestAddressToken(6);
     const verified = nextVerified(alice);
     mine.send(bindingWith(token, alice.peerId), udp6.local);
@@ -142,6 +185,7 @@ describe('protocol v1 sessions next to v2', () => {
     const udp6 = udp.get(6)!;
     const alice = await connectClient(server.url, newIdentity(), 1);
     const mine = await bound(6);
+    answerProofs(mine, alice);
     const { token } = await alice.requestAddressToken(6);
     const verified = nextVerified(alice);
     mine.send(bindingWith(token, alice.peerId), udp6.local);
