@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createTransactionId, decodeMessage, encodeMessage, StunMethod, type StunMessage } from '@natkit/stun';
-import { ADDRESS_TOKEN_ATTRIBUTE, addressTokenAttribute, readAddressToken } from '../../src/index.js';
+import { ADDRESS_PROOF_ATTRIBUTE, ADDRESS_TOKEN_ATTRIBUTE, addressTokenAttribute, readAddressProof, readAddressToken } from '../../src/index.js';
 
 function binding(attributes: { type: number; value: Uint8Array }[]): StunMessage {
   const decoded = decodeMessage(encodeMessage({ method: StunMethod.Binding, class: 'request', transactionId: createTransactionId(), attributes }));
@@ -33,5 +33,14 @@ describe('ADDRESS-TOKEN attribute', () => {
       }),
     );
     expect(readAddressToken(binding([]))).toBeUndefined();
+  });
+
+  it('ADDRESS-PROOF: exactly 16 bytes or no proof, never a throw', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (value) => {
+        const read = readAddressProof(binding([{ type: ADDRESS_PROOF_ATTRIBUTE, value }]));
+        expect(read).toEqual(value.length === 16 ? value : undefined);
+      }),
+    );
   });
 });
