@@ -36,6 +36,7 @@ function peerIo(io: Io, stdin: boolean): PeerIo {
 }
 
 const SERVER_HELP = 'the natkit server (`natkit serve`: STUN, relay and rendezvous on one port; 3478 by default)';
+const SERVER6_HELP = "the same server's IPv6 address (its STUN port) when --server is IPv4: a second socket, proved to the server, and a direct IPv6 path preferred with dual-stack peers ([addr]:port or a name; the port defaults to --server's)";
 const KEY_HELP = 'key file (created, mode 0600, when missing; default ~/.config/natkit/key.pem)';
 
 /** `natkit listen`, `natkit ping`, `natkit pipe` (issue 7: scripts depend on these exact forms). */
@@ -44,6 +45,7 @@ function addPeerCommands(program: Command, io: Io, setExit: (code: number) => vo
     .command('listen')
     .description('register at a natkit server and stay up: answer pings, print what a `natkit pipe` peer sends (stdin goes back to it)')
     .option('--server <host[:port]>', SERVER_HELP)
+    .option('--server6 <host[:port]>', SERVER6_HELP)
     .option('--key <file>', KEY_HELP)
     .option('--json', 'first stdout line: {"type":"listening","peer":"nk1..."}')
     .option('--log-level <level>', 'debug for connection details on stderr')
@@ -56,10 +58,11 @@ function addPeerCommands(program: Command, io: Io, setExit: (code: number) => vo
     .description('connect to a peer (relay first, then direct) and ping it: one line per pong with its path and RTT')
     .argument('<peer>', 'peer id (nk1...) as `natkit listen` prints it')
     .option('--server <host[:port]>', SERVER_HELP)
+    .option('--server6 <host[:port]>', SERVER6_HELP)
     .option('--key <file>', KEY_HELP)
     .option('--count <n>', 'pings to send (default 4)')
     .option('--interval <ms>', 'time between pings (default 1000)')
-    .option('--json', 'one JSON object per line: type "pong" (seq, rttMs, path), then type "summary" (sent, received, path, connectMs, directMs)')
+    .option('--json', 'one JSON object per line: type "pong" (seq, rttMs, path, address, family), then type "summary" (sent, received, path, family, address, connectMs, directMs)')
     .option('--log-level <level>', 'debug for connection details on stderr')
     .addHelpText('after', '\nExit codes: 0 pongs came back, 1 error, 2 usage, 6 the peer could not be reached or no pong came back.')
     .action(async (target: string, flags: PingFlags) => {
@@ -70,6 +73,7 @@ function addPeerCommands(program: Command, io: Io, setExit: (code: number) => vo
     .description('netcat between peers: stdin to the peer, what it sends to stdout (datagrams: unordered, may be lost)')
     .argument('<peer>', 'peer id (nk1...) of a `natkit listen`')
     .option('--server <host[:port]>', SERVER_HELP)
+    .option('--server6 <host[:port]>', SERVER6_HELP)
     .option('--key <file>', KEY_HELP)
     .option('--log-level <level>', 'debug for connection details on stderr')
     .addHelpText('after', '\nExit codes: 0 done, 1 error, 2 usage, 6 the peer could not be reached.')
@@ -109,6 +113,8 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     .description('run the self-hosted server: STUN (RFC 5780 behavior discovery with two addresses) and the TURN relay on the same port')
     .option('--address <ip>', 'address to serve on (default 0.0.0.0: every IPv4 address, a socket each, following changes; :: for IPv6)')
     .option('--alternate-address <ip>', 'second IP for RFC 5780 tests (enables CHANGE-REQUEST, OTHER-ADDRESS)')
+    .option('--address6 <ip>', 'also serve STUN on this IPv6 address, same port (with an IPv4 --address): dual-stack peers prove their IPv6 address to the rendezvous there')
+    .option('--alternate-address6 <ip>', 'second IPv6 address for RFC 5780 tests over IPv6 (with --address6)')
     .option('--port <port>', 'UDP port (default 3478)')
     .option('--alternate-port <port>', 'second port for RFC 5780 tests (default: port + 1)')
     .option('--other-address <mode>', "OTHER-ADDRESS on the alternate IP: rfc5780 (default) or coturn (what turnutils_natdiscovery expects)")

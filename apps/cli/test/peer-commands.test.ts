@@ -109,6 +109,8 @@ describe('natkit listen / ping / pipe over loopback (spawned processes, a real n
     [['ping', 'PEER'], /not a peer id/],
     [['listen'], /--server HOST\[:PORT\] is required/],
     [['ping', '--count', 'x', '--server', '127.0.0.1:1', 'nk17lwk7ou65mr5xqgfbh6ewvhqvw5bqo6xvfqrwgw7lpwjds6pg5yrryq'], /--count takes a whole number/],
+    [['listen', '--server', '127.0.0.1:1', '--server6', '127.0.0.1:1'], /--server6 takes an IPv6 address/],
+    [['listen', '--server', '[::1]:1', '--server6', '[::1]:1'], /--server6 goes with an IPv4 --server/],
   ])('usage errors exit 2: %j', async (args, message) => {
     const r = await run([...args, ...(args[0] === 'listen' ? ['--key', join(dir, 'x.pem')] : [])]);
     expect(r.code).toBe(2);

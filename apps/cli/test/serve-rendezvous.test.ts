@@ -18,7 +18,7 @@ describe('natkit serve: the rendezvous on the TCP port', () => {
         const timer = setTimeout(() => fail(new Error(`no rendezvous line: ${out}`)), 10_000);
         child.stdout.on('data', (d: Buffer) => {
           out += d.toString();
-          const m = /the rendezvous \(WebSocket, natkit-rendezvous\.v1\) there at (ws:\/\/127\.0\.0\.1:\d+\/rendezvous)/.exec(out);
+          const m = /the rendezvous \(WebSocket, natkit-rendezvous\.v\d+\) there at (ws:\/\/127\.0\.0\.1:\d+\/rendezvous)/.exec(out);
           if (m?.[1] !== undefined) {
             clearTimeout(timer);
             ok(m[1]);

@@ -156,7 +156,7 @@ describe('natkit serve --workers 2', () => {
 
   it('serves the rendezvous on the shared TCP port: peers on different workers find each other, and its relay credentials work at every worker', async () => {
     const s = await serveWorkers();
-    expect(s.output()).toMatch(/the rendezvous \(WebSocket, natkit-rendezvous\.v1\) there at ws:\/\/127\.0\.0\.1:\d+\/\S* .*presence kept by the primary process/);
+    expect(s.output()).toMatch(/the rendezvous \(WebSocket, natkit-rendezvous\.v\d+\) there at ws:\/\/127\.0\.0\.1:\d+\/\S* .*presence kept by the primary process/);
     const clients: RendezvousClient[] = [];
     try {
       // Four registrations: node:cluster hands TCP connections to the 2 workers round robin; every

@@ -43,4 +43,17 @@ describe('natkit serve (the built binary)', () => {
     expect(code).toBe(2);
     expect(err).toMatch(/--address takes an IP address literal/);
   });
+
+  it.each([
+    [['--address', '127.0.0.1', '--address6', '127.0.0.2'], /--address6 takes an IPv6 address, next to an IPv4 --address/],
+    [['--address', '::1', '--address6', '::1'], /--address6 takes an IPv6 address, next to an IPv4 --address/],
+    [['--address', '127.0.0.1', '--alternate-address6', '::1'], /--alternate-address6 takes an IPv6 address, with --address6/],
+  ])('refuses a bad dual-stack combination with exit code 2: %j', async (args, message) => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(code).toBe(2);
+    expect(err).toMatch(message);
+  });
 });

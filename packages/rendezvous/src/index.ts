@@ -3,7 +3,7 @@
  * The natkit rendezvous: peers register under their peer id by signing a server challenge, keep
  * presence, and ask for a connection to a peer id; the server passes each side's candidates and
  * NAT profile to the other and tells both when to fire (RTT-timed, DCUtR-style). JSON over
- * WebSocket, subprotocol `natkit-rendezvous.v1`, every message validated (valibot).
+ * WebSocket, subprotocol `natkit-rendezvous.v2` (and v1), every message validated (valibot).
  *
  * @example
  * ```ts

@@ -251,7 +251,9 @@ export async function createLab<K extends string>(options: LabOptions<K>): Promi
     }
     await Promise.all(built.plan.namespaces.map((ns) => mustRun([tools.ip, '-n', ns, 'link', 'set', 'lo', 'up'])));
     if (built.plan.ipv6) {
-      const routers = new Set(built.plan.sites.flatMap((site) => [site.nat?.ns, site.cgn?.ns]));
+      // The internet namespace routes too: it holds the routes to the sites' routed IPv6 LANs, so
+      // one site's IPv6 traffic to another's (a direct IPv6 path between peers) goes through it.
+      const routers = new Set([built.ns.inet, ...built.plan.sites.flatMap((site) => [site.nat?.ns, site.cgn?.ns])]);
       await Promise.all(built.plan.namespaces.map((ns) => prepareIpv6(tools, ns, { forwarding: routers.has(ns) })));
     }
     await buildInet(tools, built.ns.inet, built.plan.ipv6);

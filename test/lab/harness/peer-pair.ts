@@ -21,6 +21,13 @@ export interface PeerServer {
   readonly process: LabProcess;
   /** `203.0.113.1:3478` */
   readonly endpoint: string;
+  /** `[2001:db8::1]:3478` when the server also serves IPv6 (dual-stack peers get `--server6`). */
+  readonly endpoint6?: string;
+}
+
+/** `--server S` and, for a dual-stack server, `--server6 S6`. */
+function serverArgs(server: PeerServer): string[] {
+  return ['--server', server.endpoint, ...(server.endpoint6 === undefined ? [] : ['--server6', server.endpoint6])];
 }
 
 /** `natkit ping --json`'s last line (issue 7: `sent`, `received`, `path`, `connectMs`, `directMs`). */
@@ -92,12 +99,18 @@ export interface PeerPairRun {
 /** The CIDR peers live in: the lab's internet range, refused by a default `natkit serve`. */
 const LAB_PEERS = '203.0.113.0/24';
 
-/** `natkit serve --address A --alternate-address B --port 3478 --allow-peer 203.0.113.0/24`; resolves when the rendezvous serves. */
-export async function startPeerServer(lab: Lab, options: { port?: number; extraArgs?: readonly string[] } = {}): Promise<PeerServer> {
+/**
+ * `natkit serve --address A --alternate-address B --port 3478 --allow-peer 203.0.113.0/24`
+ * (with `dualStack`, also `--address6 2001:db8::1 --alternate-address6 2001:db8::2`); resolves
+ * when the rendezvous serves.
+ */
+export async function startPeerServer(lab: Lab, options: { port?: number; extraArgs?: readonly string[]; dualStack?: boolean } = {}): Promise<PeerServer> {
   const port = options.port ?? 3478;
-  const serve = await startNatkitServe(lab, { port, extraArgs: ['--allow-peer', LAB_PEERS, ...(options.extraArgs ?? [])] });
+  const six = options.dualStack === true ? ['--address6', lab.serverAddresses6[0]!, '--alternate-address6', lab.serverAddresses6[1]!] : [];
+  const serve = await startNatkitServe(lab, { port, extraArgs: ['--allow-peer', LAB_PEERS, ...six, ...(options.extraArgs ?? [])] });
   await serve.waitForOutput(/rendezvous \(WebSocket/, 10_000);
-  return { process: serve, endpoint: `${lab.serverAddresses[0]!}:${port}` };
+  const endpoint = `${lab.serverAddresses[0]!}:${port}`;
+  return options.dualStack === true ? { process: serve, endpoint, endpoint6: `[${lab.serverAddresses6[0]!}]:${port}` } : { process: serve, endpoint };
 }
 
 async function freshKeyFile(lab: Lab, name: string): Promise<string> {
@@ -109,7 +122,7 @@ async function freshKeyFile(lab: Lab, name: string): Promise<string> {
 /** `natkit listen --json` in `ns`; resolves with its peer id once registered. */
 export async function startPeerListener(lab: Lab, ns: string, server: PeerServer, options: { keyFile?: string; debug?: boolean } = {}): Promise<PeerListener> {
   const key = options.keyFile ?? (await freshKeyFile(lab, 'listener'));
-  const argv = [process.execPath, NATKIT_BIN, 'listen', '--server', server.endpoint, '--key', key, '--json', ...(options.debug === true ? ['--log-level', 'debug'] : [])];
+  const argv = [process.execPath, NATKIT_BIN, 'listen', ...serverArgs(server), '--key', key, '--json', ...(options.debug === true ? ['--log-level', 'debug'] : [])];
   const listener = await lab.spawn(ns, argv);
   try {
     await listener.waitForOutput(/"type":"listening"/, 20_000);
@@ -170,7 +183,7 @@ export async function runPeerPing(lab: Lab, ns: string, server: PeerServer, peer
   const intervalMs = options.intervalMs ?? 250;
   const key = options.keyFile ?? (await freshKeyFile(lab, 'pinger'));
   const argv = [
-    process.execPath, NATKIT_BIN, 'ping', '--server', server.endpoint, '--key', key,
+    process.execPath, NATKIT_BIN, 'ping', ...serverArgs(server), '--key', key,
     '--count', String(count), '--interval', String(intervalMs), '--json', ...(options.debug === true ? ['--log-level', 'debug'] : []), peer,
   ];
   // Connecting is bounded by the CLI at 15 s, the last pong at 2 s; the rest is process start.

@@ -13,7 +13,7 @@ export interface PeerIo extends Io {
 
 export function describePath(c: PeerConnection): string {
   const p = c.path;
-  return p.kind === 'direct' ? `direct ${formatEndpoint(p.remote)}` : `relay ${formatEndpoint(p.relay)}${p.transport === 'udp' ? '' : ` over ${p.transport.toUpperCase()}`}`;
+  return p.kind === 'direct' ? `direct ${formatEndpoint(p.remote)}${p.family === 6 ? ' (IPv6)' : ''}` : `relay ${formatEndpoint(p.relay)}${p.transport === 'udp' ? '' : ` over ${p.transport.toUpperCase()}`}`;
 }
 
 /** Sends `data` to `c` as pipe datagrams of at most PIPE_CHUNK bytes. */

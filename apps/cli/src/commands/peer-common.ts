@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { IdentityError, isPeerId, loadOrCreateIdentity, type Identity } from '@natkit/identity';
-import { createConsoleLogger, createNodeNetwork, familyOf, parseHostPort, type Endpoint } from '@natkit/net';
+import { createConsoleLogger, createNodeNetwork, familyOf, formatEndpoint, parseHostPort, type Endpoint } from '@natkit/net';
 import { createPeer, type Peer, type PeerConnection } from '@natkit/peer';
 import { RendezvousRefusedError } from '@natkit/rendezvous';
 import type { Io } from './diagnose.js';
@@ -10,6 +10,7 @@ import type { Io } from './diagnose.js';
 /** Flags every peer command takes (issue 7: scripts depend on these exact names). */
 export interface PeerFlags {
   readonly server?: string;
+  readonly server6?: string;
   readonly key?: string;
   readonly json?: boolean;
   readonly logLevel?: string;
@@ -25,15 +26,44 @@ export function defaultKeyPath(): string {
 }
 
 export async function resolvePeerServer(text: string | undefined): Promise<Endpoint> {
+  return (await resolvePeerServers(text, undefined)).server;
+}
+
+/**
+ * `--server` and `--server6`: the server's address, and its IPv6 one for a dual-stack peer (see
+ * PeerOptions.server6). Only an explicit `--server6` makes the peer dual stack: a server name with
+ * an AAAA record may belong to a server without IPv6 STUN, and probing it would delay every start.
+ */
+export async function resolvePeerServers(text: string | undefined, text6: string | undefined): Promise<{ server: Endpoint; server6?: Endpoint }> {
   if (text === undefined) throw new UsageError('--server HOST[:PORT] is required: the natkit server (`natkit serve`) both peers use');
   const parsed = parseHostPort(text, 3478);
   if (!parsed.ok) throw new UsageError(`bad server '${text}': ${parsed.reason}`);
-  if (familyOf(parsed.host) !== undefined) return { address: parsed.host, port: parsed.port };
+  const server6 = text6 === undefined ? undefined : await resolveServer6(text6, parsed.port);
+  let server: Endpoint;
+  if (familyOf(parsed.host) !== undefined) server = { address: parsed.host, port: parsed.port };
+  else {
+    try {
+      // With --server6 the main server must be IPv4: prefer the name's IPv4 address then.
+      const { address } = await lookup(parsed.host, server6 === undefined ? {} : { family: 4 });
+      server = { address, port: parsed.port };
+    } catch {
+      throw new UsageError(`cannot resolve '${parsed.host}': check the name, or give an IP address`);
+    }
+  }
+  if (server6 !== undefined && familyOf(server.address) !== 4) throw new UsageError('--server6 goes with an IPv4 --server (an IPv6 --server needs no --server6)');
+  return server6 === undefined ? { server } : { server, server6 };
+}
+
+async function resolveServer6(text: string, defaultPort: number): Promise<Endpoint> {
+  const parsed = parseHostPort(text, defaultPort);
+  if (!parsed.ok) throw new UsageError(`bad --server6 '${text}': ${parsed.reason}`);
+  if (familyOf(parsed.host) === 6) return { address: parsed.host, port: parsed.port };
+  if (familyOf(parsed.host) === 4) throw new UsageError(`--server6 takes an IPv6 address, not '${parsed.host}'`);
   try {
-    const { address } = await lookup(parsed.host);
+    const { address } = await lookup(parsed.host, { family: 6 });
     return { address, port: parsed.port };
   } catch {
-    throw new UsageError(`cannot resolve '${parsed.host}': check the name, or give an IP address`);
+    throw new UsageError(`cannot resolve '${parsed.host}' to an IPv6 address: check the name, or give an IPv6 address in brackets`);
   }
 }
 
@@ -57,13 +87,14 @@ export async function loadKey(path: string | undefined, io: Io): Promise<Identit
 
 /** Registers at the server; the error says what failed and what to do. */
 export async function startPeer(flags: PeerFlags, io: Io, signal: AbortSignal): Promise<{ peer: Peer; server: Endpoint }> {
-  const server = await resolvePeerServer(flags.server);
+  const { server, server6 } = await resolvePeerServers(flags.server, flags.server6);
   const identity = await loadKey(flags.key, io);
   const logger = createConsoleLogger({ level: flags.logLevel === 'debug' ? 'debug' : 'warn', write: io.stderr });
   try {
-    const peer = await createPeer({ server, identity, signal }, { network: createNodeNetwork(), logger });
+    const peer = await createPeer({ server, ...(server6 === undefined ? {} : { server6 }), identity, signal }, { network: createNodeNetwork(), logger });
     if (peer.relayProblem !== null) io.stderr(`natkit: no relay (${peer.relayProblem}); only direct paths can work\n`);
     io.stderr(`natkit: ${describeNat(peer)}\n`);
+    if (server6 !== undefined) io.stderr(`natkit: ${describeSecond(peer)}\n`);
     return { peer, server };
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
@@ -79,6 +110,13 @@ export function describeNat(peer: Peer): string {
   const timing = `${diagnosisMs === null ? 'no diagnosis' : `diagnosis ${diagnosisMs} ms`}, ready in ${peer.readyMs} ms`;
   const note = notes.length === 0 ? '' : `; ${notes.join('; ')}`;
   return `${behavior}; public address ${srflx === null ? 'unknown (no UDP answer)' : `${srflx.address}:${srflx.port}`}; ${timing}${note}`;
+}
+
+/** The second address family (dual stack): whether the server verified it. */
+export function describeSecond(peer: Peer): string {
+  const second = peer.addresses.second;
+  if (second === null) return 'IPv6: not available (no IPv6 route, or no answer from the server over IPv6); IPv4 only';
+  return second.verified === null ? `IPv6: ${formatEndpoint(second.local)}, not verified by the server: IPv4 only` : `IPv6: ${formatEndpoint(second.verified)} verified by the server`;
 }
 
 /** The direct-path strategy of a connection and why (the punch planner's reason). */

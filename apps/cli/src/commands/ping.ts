@@ -76,7 +76,7 @@ export async function runPing(flags: PingFlags, target: string | undefined, io: 
     tally.connectMs ??= Math.round(now - t0);
     if (path.kind === 'direct') tally.directMs ??= Math.round(now - t0);
     const rttMs = Math.round((now - at) * 100) / 100;
-    if (flags.json === true) io.stdout(`${JSON.stringify({ type: 'pong', seq: m.seq, rttMs, path: path.kind, address: describePath(c).split(' ')[1] })}\n`);
+    if (flags.json === true) io.stdout(`${JSON.stringify({ type: 'pong', seq: m.seq, rttMs, path: path.kind, address: describePath(c).split(' ')[1], family: path.family })}\n`);
     else io.stdout(`pong from ${peerId.slice(0, 16)}… seq ${m.seq} via ${describePath(c)} in ${rttMs} ms\n`);
   });
   try {
@@ -90,7 +90,7 @@ export async function runPing(flags: PingFlags, target: string | undefined, io: 
   } catch {
     // interrupted: the summary says what came back
   }
-  const summary = { type: 'summary', peer: peerId, sent: tally.sent, received: tally.received, path: c.path.kind, connectMs: tally.connectMs, directMs: tally.directMs, strategy: c.stats().strategy, strategyReason: c.stats().strategyReason };
+  const summary = { type: 'summary', peer: peerId, sent: tally.sent, received: tally.received, path: c.path.kind, family: c.path.family, address: describePath(c).split(' ')[1], connectMs: tally.connectMs, directMs: tally.directMs, strategy: c.stats().strategy, strategyReason: c.stats().strategyReason };
   if (flags.json === true) io.stdout(`${JSON.stringify(summary)}\n`);
   else io.stdout(`${tally.sent} sent, ${tally.received} received; path ${describePath(c)}; first pong after ${tally.connectMs ?? '-'} ms, direct after ${tally.directMs ?? '-'} ms\n`);
   c.close();

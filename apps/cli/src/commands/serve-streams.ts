@@ -99,7 +99,7 @@ export async function startStreamServer(cfg: StreamServeConfig, handler: TurnCli
     listeners.push(main);
     mux.attach(main);
     const where = `${formatEndpoint(main.local)}${cfg.tls === undefined ? '' : ' (and TLS on the same port)'}`;
-    const served = `the rendezvous (WebSocket, natkit-rendezvous.v1) there at ws://${formatEndpoint(main.local)}${RENDEZVOUS_PATH}, relay credentials minted per peer (${RENDEZVOUS_RELAY_TTL_SECONDS} s)`;
+    const served = `the rendezvous (WebSocket, natkit-rendezvous.v2) there at ws://${formatEndpoint(main.local)}${RENDEZVOUS_PATH}, relay credentials minted per peer (${RENDEZVOUS_RELAY_TTL_SECONDS} s)`;
     lines.push(`TURN on TCP ${where}; ${served}${rendezvous === null ? ' (presence kept by the primary process: connections handed to it over loopback)' : ''}`);
     if (cfg.tls !== undefined) {
       const tlsListener = await network.listenTcp({ family, address: cfg.address, port: cfg.tlsPort, ...limits });

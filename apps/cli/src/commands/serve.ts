@@ -10,10 +10,13 @@ import { createServeRendezvous, parseTlsFlags, startStreamServer, type StreamSer
 import { startRendezvousHandoff, type HandoffTarget } from './rendezvous-handoff.js';
 import { startServeWorkers, type WorkerPool } from './serve-workers-start.js';
 import { parseWorkers } from './worker-plan.js';
+import { ServeUdpSockets } from './serve-udp-sockets.js';
 
 export interface ServeFlags extends RelayServeFlags, StreamServeFlags {
   readonly address?: string;
   readonly alternateAddress?: string;
+  readonly address6?: string;
+  readonly alternateAddress6?: string;
   readonly port?: string;
   readonly alternatePort?: string;
   readonly logLevel?: string;
@@ -52,6 +55,8 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
   let streams: StreamServer | undefined;
   let pool: WorkerPool | undefined;
   let started: StunServer | undefined;
+  let server6: StunServer | undefined;
+  const udpSockets = new ServeUdpSockets();
   let udpAddresses: Endpoint[] = [];
   let handoff: { close: () => Promise<void>; target: HandoffTarget } | undefined;
   let handoffRendezvous: RendezvousServer | undefined;
@@ -61,6 +66,10 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
     const address = parseAddress(flags.address, '--address') ?? '0.0.0.0';
     wildcard = /^[0.:]+$/.test(address);
     const alternateAddress = parseAddress(flags.alternateAddress, '--alternate-address');
+    const address6 = parseAddress(flags.address6, '--address6');
+    const alternateAddress6 = parseAddress(flags.alternateAddress6, '--alternate-address6');
+    if (address6 !== undefined && (familyOf(address6) !== 6 || familyOf(address) !== 4)) throw new StunError('ERR_USAGE', '--address6 takes an IPv6 address, next to an IPv4 --address');
+    if (alternateAddress6 !== undefined && (address6 === undefined || familyOf(alternateAddress6) !== 6)) throw new StunError('ERR_USAGE', '--alternate-address6 takes an IPv6 address, with --address6');
     const port = parsePort(flags.port, '--port', 3478);
     const alternatePort = parsePort(flags.alternatePort, '--alternate-port', port === 0 ? 0 : port + 1);
     const logger = createConsoleLogger({ level, write: io.stderr });
@@ -99,14 +108,27 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
     // including those a wildcard server opens and closes as local addresses come and go. With
     // reusePort the primary only holds the port until its workers have joined the group.
     const shared = reusePort ? undefined : relay;
-    const network = shared === undefined ? nodeNetwork : sharingNetwork(nodeNetwork, (s) => shared.attachUdpSocket(s));
+    // The rendezvous watches the STUN sockets of both families for address tokens (one process only).
+    const network = shared === undefined ? nodeNetwork : sharingNetwork(nodeNetwork, (s) => {
+      const detachRelay = shared.attachUdpSocket(s);
+      const detachWatch = udpSockets.bound(s);
+      return () => {
+        detachWatch();
+        detachRelay();
+      };
+    });
     server = createStunServer(
       { primary: { address, port }, ...(alternate === undefined ? {} : { alternate }), software: 'natkit', otherAddressOnAlternate, advertised },
       { network, logger },
     );
     await server.start();
     started = server;
-    udpAddresses = server.addresses();
+    if (address6 !== undefined) {
+      const alternate6 = alternateAddress6 === undefined ? undefined : { address: alternateAddress6, port: alternatePort };
+      server6 = createStunServer({ primary: { address: address6, port }, ...(alternate6 === undefined ? {} : { alternate: alternate6 }), software: 'natkit', otherAddressOnAlternate }, { network, logger });
+      await server6.start();
+    }
+    udpAddresses = [...server.addresses(), ...(server6?.addresses() ?? [])];
     // TURN over TCP on the same port number (and TLS there and on --tls-port), told apart by first bytes.
     const primary = server.addresses()[0];
     if (relay !== undefined && primary !== undefined && relayOptions !== undefined && workers > 1) {
@@ -134,6 +156,7 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
       if (reusePort) await server.close();
     } else if (relay !== undefined && primary !== undefined) {
       const rendezvous = createServeRendezvous(relay, relayOptions?.advertisedRelayAddresses ?? [], primary.port, logger);
+      udpSockets.watchWith((s) => rendezvous.attachUdpSocket(s));
       try {
         streams = await startStreamServer({ address, port: primary.port, ...tlsFlags }, relay, rendezvous, nodeNetwork, logger);
         // TCP and TLS ports too are refused as peers (the UDP ones are known from the sockets).
@@ -149,6 +172,7 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
     await handoff?.close();
     await streams?.close();
     await relay?.close();
+    await server6?.close();
     await started?.close();
     io.stderr(`natkit serve: ${e instanceof Error ? e.message : String(e)}\n`);
     return e instanceof StunError && (e.code === 'ERR_USAGE' || e.code === 'ERR_STUN_SERVER_CONFIG') ? ExitCode.Usage : ExitCode.Error;
@@ -166,6 +190,11 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
   if (relay !== undefined && relayOptions !== undefined) {
     for (const line of relayStartupLines(relay, udpAddresses, relayOptions)) io.stdout(`natkit serve: ${line}\n`);
     for (const line of streams?.lines ?? pool?.lines ?? []) io.stdout(`natkit serve: ${line}\n`);
+    if (server6 !== undefined) {
+      io.stdout(streams !== undefined
+        ? `natkit serve: dual stack: the rendezvous binds peers' IPv6 addresses (address tokens in STUN Bindings) on UDP ${server6.addresses().map(formatEndpoint).join(', ')}\n`
+        : 'natkit serve: dual stack: IPv6 STUN only; with --workers the rendezvous does not verify IPv6 addresses\n');
+    }
   } else {
     io.stdout('natkit serve: TURN relay off (--no-relay)\n');
   }
@@ -181,6 +210,7 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
   await handoff?.close();
   await streams?.close();
   await relay?.close();
+  await server6?.close();
   await server.close();
   io.stdout(`natkit serve: stopped; ${JSON.stringify(stats)}\n`);
   if (relayStats !== undefined) io.stdout(`natkit serve: relay stopped; ${JSON.stringify(relayStats)}\n`);

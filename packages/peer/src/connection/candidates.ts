@@ -1,21 +1,35 @@
-import { isSameEndpoint, normalizeAddress, type Endpoint } from '@natkit/net';
+import { familyOf, isSameEndpoint, normalizeAddress, type Endpoint, type Family } from '@natkit/net';
 import type { Candidate, WireEndpoint } from '@natkit/rendezvous';
 import type { NatMeasurement } from './nat-measurement.js';
 import type { RelaySetup } from './relay-setup.js';
 
 const MAX_DIRECT_TARGETS = 8;
 
+/** A peer as the rendezvous describes it: where it came from, its claims, the addresses it proved (v2). */
+export interface VerifiedPeer {
+  readonly observed: WireEndpoint;
+  readonly candidates: readonly Candidate[];
+  readonly verified?: readonly WireEndpoint[];
+}
+
+/** The IPs the rendezvous bound to the peer: its WebSocket's source, and its verified UDP addresses. */
+export function boundIps(peer: Pick<VerifiedPeer, 'observed' | 'verified'>): Set<string> {
+  return new Set([peer.observed, ...(peer.verified ?? [])].map((e) => normalizeAddress(e.address)));
+}
+
 /**
  * Where direct probes may go: only addresses the rendezvous tied to the peer. Its candidates
- * (claims) count when their IP is the one the server saw the peer come from (`observed`), and
- * its host candidates too when both peers came from the same public IP (same NAT or host).
+ * (claims) count when their IP is one the server saw the peer come from (`observed`, or a UDP
+ * address it verified with an address token), and its host candidates too when both peers came
+ * from the same public IP (same NAT or host). Only families we have a socket of (`families`).
  */
-export function directTargets(peer: { readonly observed: WireEndpoint; readonly candidates: readonly Candidate[] }, ourObserved: WireEndpoint): Endpoint[] {
+export function directTargets(peer: VerifiedPeer, ourObserved: WireEndpoint, families: readonly Family[] = [4, 6]): Endpoint[] {
   const sameSite = peer.observed.address === ourObserved.address;
+  const bound = boundIps(peer);
   const out: Endpoint[] = [];
   for (const c of peer.candidates) {
-    if (c.type === 'relay') continue;
-    if (c.address !== peer.observed.address && !(sameSite && c.type === 'host')) continue;
+    if (c.type === 'relay' || !families.includes(familyOf(c.address) ?? 4)) continue;
+    if (!bound.has(normalizeAddress(c.address)) && !(sameSite && c.type === 'host')) continue;
     const e = { address: c.address, port: c.port };
     if (!out.some((o) => isSameEndpoint(o, e))) out.push(e);
   }

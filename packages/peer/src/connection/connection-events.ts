@@ -17,6 +17,8 @@ export interface ConnectionStats {
   /** Datagrams not sent: no path yet. */
   readonly dropped: number;
   readonly path: ConnectionPath['kind'];
+  /** The address family of the current path (6: a direct IPv6 path between dual-stack peers). */
+  readonly family: ConnectionPath['family'];
 }
 
 /** Why a connection closed (the `close` event's argument, and `PeerConnection.closeReason`). */

@@ -8,6 +8,8 @@ import type { Route } from './path.js';
 export interface ConnectionTransport {
   send(bytes: Uint8Array, route: Route): void;
   readonly local: Endpoint;
+  /** Our socket's address for a direct path to `to` (the second family's socket when `to` is of its family); default `local`. */
+  readonly localFor?: (to: Endpoint) => Endpoint;
   /** Our relayed address and how we reach its server, when we have an allocation. */
   readonly relay: { readonly relayed: Endpoint; readonly transport: 'udp' | 'tcp' | 'tls' } | null;
 }

@@ -1,4 +1,4 @@
-import { isSameEndpoint, type Endpoint, type UdpSocket } from '@natkit/net';
+import { familyOf, isSameEndpoint, type Endpoint, type Family, type UdpSocket } from '@natkit/net';
 
 /**
  * How a datagram reaches the peer: straight from our UDP socket (`socket`), or through our own
@@ -16,9 +16,15 @@ export interface Route {
 
 /** The path a connection's data takes now. */
 export type ConnectionPath =
-  | { readonly kind: 'direct'; readonly local: Endpoint; readonly remote: Endpoint }
-  /** `relay`: the relayed address carrying the data (the peer's, or ours); `transport`: our leg to the relay. */
-  | { readonly kind: 'relay'; readonly relay: Endpoint; readonly transport: 'udp' | 'tcp' | 'tls'; readonly remote: Endpoint };
+  /** `family`: 6 for a direct IPv6 path (a dual-stack pair, see PeerOptions.server6), else 4. */
+  | { readonly kind: 'direct'; readonly local: Endpoint; readonly remote: Endpoint; readonly family: Family }
+  /** `relay`: the relayed address carrying the data (the peer's, or ours); `transport`: our leg to the relay; `family`: the relayed address's. */
+  | { readonly kind: 'relay'; readonly relay: Endpoint; readonly transport: 'udp' | 'tcp' | 'tls'; readonly remote: Endpoint; readonly family: Family };
+
+/** The family of an address (4 for anything that is not an IPv6 literal). */
+export function familyOfEndpoint(e: Endpoint): Family {
+  return familyOf(e.address) ?? 4;
+}
 
 /** A route is relayed when it uses our allocation or targets one of the peer's relay candidates. */
 export function isRelayRoute(route: Route, peerRelays: readonly Endpoint[]): boolean {

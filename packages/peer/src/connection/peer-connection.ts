@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { formatEndpoint, type Timer } from '@natkit/net';
 import { decodeControl, encodeControl, type ControlMessage } from './control-message.js';
-import { isRelayRoute, sameRoute, type ConnectionPath, type Route } from './path.js';
+import { familyOfEndpoint, isRelayRoute, sameRoute, type ConnectionPath, type Route } from './path.js';
 import { ConnectionEvents, type ConnectionClosed, type ConnectionStats } from './connection-events.js';
 import { checkIntervalMs } from './connection-timing.js';
 import { connectionLostError, ConsentFreshness } from './consent-freshness.js';
@@ -65,10 +65,14 @@ export class PeerConnection extends ConnectionEvents {
     const { transport } = this.#init;
     const direct = this.#directInUse();
     // punchlink: a direct route may leave from a socket the punch opened (birthday), not ours.
-    if (direct !== null) return { kind: 'direct', local: direct.socket === undefined ? transport.local : { address: transport.local.address, port: direct.socket.local.port }, remote: direct.to };
+    if (direct !== null) {
+      const local = transport.localFor?.(direct.to) ?? transport.local;
+      return { kind: 'direct', local: direct.socket === undefined ? local : { address: local.address, port: direct.socket.local.port }, remote: direct.to, family: familyOfEndpoint(direct.to) };
+    }
     const route = this.#relayRoute;
     const relay = transport.relay;
-    return { kind: 'relay', relay: route?.via === 'socket' ? route.to : (relay?.relayed ?? transport.local), transport: route?.via === 'allocation' ? (relay?.transport ?? 'udp') : 'udp', remote: route?.to ?? transport.local };
+    const relayed = route?.via === 'socket' ? route.to : (relay?.relayed ?? transport.local);
+    return { kind: 'relay', relay: relayed, transport: route?.via === 'allocation' ? (relay?.transport ?? 'udp') : 'udp', remote: route?.to ?? transport.local, family: familyOfEndpoint(relayed) };
   }
 
   get closed(): boolean {
@@ -93,7 +97,8 @@ export class PeerConnection extends ConnectionEvents {
   }
 
   stats(): ConnectionStats {
-    return { ...this.counters, path: this.path.kind, rttMs: this.counters.rttMs };
+    const path = this.path;
+    return { ...this.counters, path: path.kind, family: path.family, rttMs: this.counters.rttMs };
   }
 
   /** Starts looking for a direct path (at the rendezvous' fire time); tries again later, with backoff, until one is found. */

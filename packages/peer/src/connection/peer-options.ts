@@ -1,7 +1,8 @@
 import type { Endpoint, Logger, Clock, Network, UdpSocket } from '@natkit/net';
 import type { Identity } from '@natkit/identity';
 import type { PunchLimits } from '@natkit/punch';
-import type { Candidate, RendezvousClient } from '@natkit/rendezvous';
+import type { Candidate, RendezvousClient, WireEndpoint } from '@natkit/rendezvous';
+import type { SecondFamily } from './second-family.js';
 import type { ConnectionTimingOptions } from './connection-timing.js';
 import type { DirectPathFinder } from './direct-path-finder.js';
 import type { NatMeasurement, NatSource } from './nat-measurement.js';
@@ -12,6 +13,15 @@ export interface PeerOptions extends ConnectionTimingOptions {
   /** The natkit server (STUN, TURN and rendezvous on one port number): an IP literal and port. */
   readonly server: Endpoint;
   readonly identity: Identity;
+  /**
+   * The natkit server's IPv6 address and STUN port, when `server` is its IPv4 one (dual stack).
+   * The peer then opens a second UDP socket (IPv6), measures it, offers its candidates too, and
+   * proves its address to the rendezvous (an address token echoed in a STUN Binding from that
+   * socket, protocol v2); two peers with verified IPv6 addresses try a direct IPv6 path first,
+   * then IPv4 punching, then the relay. Without IPv6 on the host, or against a server without
+   * IPv6, the peer works on IPv4 alone, as without this option.
+   */
+  readonly server6?: Endpoint;
   /** Default `ws://SERVER/rendezvous`. */
   readonly rendezvousUrl?: string;
   /** 'auto' (UDP, then TCP when UDP is blocked), 'udp', 'tcp', or false (no relay). */
@@ -54,6 +64,10 @@ export interface PeerSetup {
   readonly relay: RelaySetup;
   readonly nat: NatMeasurement;
   readonly candidates: readonly Candidate[];
+  /** The second-family socket (see PeerOptions.server6), or null. */
+  readonly second: SecondFamily | null;
+  /** Our address of the second family as the rendezvous verified it, or null. */
+  readonly verified: WireEndpoint | null;
   readonly network: Network;
   /** Time from the start of createPeer to ready (registered, relay allocated), ms. */
   readonly readyMs: number;

@@ -1,7 +1,8 @@
 import { randomInt } from 'node:crypto';
-import type { Clock, Endpoint, Logger, Network, UdpSocket } from '@natkit/net';
+import { familyOf, type Clock, type Endpoint, type Family, type Logger, type Network, type UdpSocket } from '@natkit/net';
 import type { PunchPlan } from '@natkit/punch';
-import type { Candidate, Introduction, RendezvousClient } from '@natkit/rendezvous';
+import type { Candidate, Introduction, RendezvousClient, WireEndpoint } from '@natkit/rendezvous';
+import { secondCandidates, type SecondFamily } from './second-family.js';
 import { PeerError } from '../errors.js';
 import { HandshakeResponder } from '../session/handshake-responder.js';
 import { PacketType, readReceiverId } from '../session/packet.js';
@@ -51,6 +52,9 @@ export class Peer {
   readonly #punched = new PunchedSockets((data, route) => this.#receive(data, route));
   #nat: NatMeasurement;
   #candidates: readonly Candidate[];
+  /** The second-family socket (PeerOptions.server6) and our address of it the rendezvous verified. */
+  readonly #second: SecondFamily | null;
+  #verified: WireEndpoint | null;
   #stopWatch: () => void = () => {};
   /** Time createPeer took to be ready (NAT measured, registered, relay allocated), ms. */
   readonly readyMs: number;
@@ -66,12 +70,16 @@ export class Peer {
     this.#network = setup.network;
     this.#nat = setup.nat;
     this.#candidates = setup.candidates;
+    this.#second = setup.second;
+    this.#verified = setup.verified;
     this.readyMs = setup.readyMs;
     this.#clock = clock;
     this.#logger = logger;
     const keeper = (): RelayKeeper => this.#keeper;
+    const second = setup.second;
     this.#transport = {
       local,
+      localFor: (to) => (second !== null && familyOf(to.address) === second.family ? second.local : local),
       get relay() {
         const a = keeper().setup.allocation;
         return a === null ? null : { relayed: a.relayed, transport: a.transport };
@@ -81,6 +89,7 @@ export class Peer {
     this.#responder = new HandshakeResponder({ identity: options.identity, allocateId: () => this.#freeId() });
     this.#handshakes = new Handshakes({ identity: options.identity, clock, wallClock: setup.wallClock ?? Date.now, logger, send: (b, r) => this.#send(b, r), allocateId: () => this.#freeId() });
     if (relay.udpWorks) this.#unsubscribe.push(socket.onMessage((data, from) => this.#receive(data, { via: 'socket', to: from })));
+    if (second !== null) this.#unsubscribe.push(second.socket.onMessage((data, from) => this.#receive(data, { via: 'socket', to: from })));
     this.#keeper = new RelayKeeper(relay, {
       server: options.server, credentials: () => rendezvous.relay, socket, network: setup.network, clock, logger,
       keepaliveMs: relayKeepaliveMs(setup.nat.nat, options),
@@ -88,6 +97,9 @@ export class Peer {
       onChanged: () => this.#relayChanged(),
     });
     rendezvous.on('introduce', (intro) => this.#onIntroduce(intro));
+    rendezvous.on('address-verified', (m) => {
+      if (second !== null && m.family === second.family) this.#verified = m.observed;
+    });
     const every = options.watchNetworkMs ?? 10_000;
     if (every !== false) {
       this.#stopWatch = watchInterfaces(setup.network, clock, every, () => {
@@ -111,21 +123,28 @@ export class Peer {
     const signal = options.signal === undefined ? {} : { signal: options.signal };
     const deps = { network: this.#network, clock: this.#clock, logger: this.#logger, ...signal };
     let nat = await measureNat(this.#options.nat ?? 'diagnose', this.#options.server, this.#socket, deps);
+    // The second family's profile stays as measured at start (its socket is not re-measured here).
+    if (this.#second !== null) nat = { ...nat, nat: this.#second.family === 6 ? { ...nat.nat, ipv6: this.#nat.nat.ipv6 } : { ...nat.nat, ipv4: this.#nat.nat.ipv4 } };
     // Our socket's mapping to the server is an old allocation on a sequential NAT: predictions start from the latest.
     const latest = nat.srflx !== null && isPredictable(nat.nat) ? await latestMapping(this.#options.server, this.#socket.family, deps) : null;
     if (latest !== null) nat = { ...nat, srflx: latest };
     if (this.#closed) return nat;
     this.#nat = nat;
-    this.#candidates = [...directCandidates(this.#transport.local, nat), ...relayCandidate(this.#relay)];
+    this.#candidates = this.#ownCandidates();
     this.#rendezvous.update(nat.nat, this.#candidates);
     this.#logger.debug('nat refreshed', { srflx: nat.srflx === null ? 'none' : `${nat.srflx.address}:${nat.srflx.port}` });
     return nat;
   }
 
-  /** Our UDP socket's address and, when we have one, our relayed address. */
-  get addresses(): { readonly local: Endpoint; readonly relayed: Endpoint | null; readonly mapped: Endpoint | null; readonly relayTransport: string | null } {
+  /**
+   * Our UDP socket's address and, when we have one, our relayed address; `second`: the socket of
+   * the other family (PeerOptions.server6) with its address as the rendezvous verified it (null
+   * when it did not).
+   */
+  get addresses(): { readonly local: Endpoint; readonly relayed: Endpoint | null; readonly mapped: Endpoint | null; readonly relayTransport: string | null; readonly second: { readonly local: Endpoint; readonly verified: Endpoint | null } | null } {
     const a = this.#relay.allocation;
-    return { local: this.#transport.local, relayed: a?.relayed ?? null, mapped: a?.transport === 'udp' ? (a.mapped ?? null) : null, relayTransport: a?.transport ?? null };
+    const second = this.#second === null ? null : { local: this.#second.local, verified: this.#verified };
+    return { local: this.#transport.local, relayed: a?.relayed ?? null, mapped: a?.transport === 'udp' ? (a.mapped ?? null) : null, relayTransport: a?.transport ?? null, second };
   }
 
   /** Why there is no relay, when there is none. */
@@ -159,6 +178,7 @@ export class Peer {
     await this.#rendezvous.close();
     await this.#keeper.close();
     await this.#socket.close();
+    await this.#second?.socket.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -172,7 +192,7 @@ export class Peer {
   /** Our allocation was lost or replaced: announce the candidates, and permit the introduced peers on the new one. */
   #relayChanged(): void {
     if (this.#closed) return;
-    this.#candidates = [...directCandidates(this.#transport.local, this.#nat), ...relayCandidate(this.#relay)];
+    this.#candidates = this.#ownCandidates();
     this.#rendezvous.update(this.#nat.nat, this.#candidates);
     const now = this.#clock.now();
     for (const { intro, until } of this.#introductions.values()) if (until >= now) this.#permit(intro);
@@ -206,7 +226,7 @@ export class Peer {
 
   #directTargets(intro: Introduction): Endpoint[] {
     if (this.#options.directPath === false || !this.#relay.udpWorks) return [];
-    return directTargets(intro.peer, this.#rendezvous.observed);
+    return directTargets(intro.peer, this.#rendezvous.observed, this.#families());
   }
 
   #open(session: Session, intro: Introduction, route: Route, startedAt: number): PeerConnection {
@@ -235,7 +255,7 @@ export class Peer {
   #finderFor(intro: Introduction, session: Session, targets: readonly Endpoint[], logger: Logger): DirectPathFinder | null {
     if (this.#options.directPath === false || !this.#relay.udpWorks) return null;
     if (this.#options.finder !== undefined) return targets.length === 0 ? null : this.#options.finder;
-    const me = { observed: this.#rendezvous.observed, nat: this.#nat.nat, candidates: this.#candidates };
+    const me = { observed: this.#rendezvous.observed, nat: this.#nat.nat, candidates: this.#candidates, verified: this.#verified === null ? [] : [this.#verified] };
     const plan = (ownShift: number) => (): PunchPlan => planIntroduction(intro, me, { mine: this.#relay.allocation !== null, peers: this.#peerRelays(intro).length > 0 }, this.#options.punchLimits, ownShift);
     const finder = (ownShift: number): DirectPathFinder => this.#punchFinder(plan(ownShift), intro, session, logger);
     const provisional = finder(0);
@@ -251,7 +271,7 @@ export class Peer {
   /** `plan` plans the pair (a new seed each call): once for the first attempt, again for a repeated one. */
   #punchFinder(plan: () => PunchPlan, intro: Introduction, session: Session, logger: Logger): DirectPathFinder {
     return punchFinder({
-      plan: plan(), replan: plan, role: intro.role === 'initiator' ? 'controlling' : 'controlled', socket: this.#socket, network: this.#network,
+      plan: plan(), replan: plan, role: intro.role === 'initiator' ? 'controlling' : 'controlled', socket: this.#second === null ? this.#socket : [this.#socket, this.#second.socket], network: this.#network,
       key: session.punchKey, logger, adopt: (socket) => this.#punched.adopt(session.localId, socket, !this.#closed && this.#connections.has(session.localId)),
       admitExtraSockets: () => this.#punched.admit(), onAttemptEnd: () => this.#afterPunch(),
     });
@@ -277,7 +297,7 @@ export class Peer {
   #announceBase(base: Endpoint): void {
     if (this.#closed) return;
     this.#nat = { ...this.#nat, srflx: base };
-    this.#candidates = [...directCandidates(this.#transport.local, this.#nat), ...relayCandidate(this.#relay)];
+    this.#candidates = this.#ownCandidates();
     this.#rendezvous.update(this.#nat.nat, this.#candidates);
   }
 
@@ -322,8 +342,23 @@ export class Peer {
 
   #send(bytes: Uint8Array, route: Route): void {
     if (this.#closed) return;
-    if (route.via === 'socket') (route.socket ?? this.#socket).send(bytes, route.to);
+    if (route.via === 'socket') (route.socket ?? this.#socketFor(route.to)).send(bytes, route.to);
     else this.#relay.allocation?.socket.send(bytes, route.to);
+  }
+
+  /** Our socket of `to`'s family: the second one for its family, else the main one. */
+  #socketFor(to: Endpoint): UdpSocket {
+    return this.#second !== null && familyOf(to.address) === this.#second.family ? this.#second.socket : this.#socket;
+  }
+
+  /** Families we can send direct probes over. */
+  #families(): Family[] {
+    return [this.#socket.family, ...(this.#second === null ? [] : [this.#second.family])];
+  }
+
+  /** Our candidates: the main socket's, the second socket's, our relayed address. */
+  #ownCandidates(): Candidate[] {
+    return [...directCandidates(this.#transport.local, this.#nat), ...secondCandidates(this.#second), ...relayCandidate(this.#relay)];
   }
 
   #freeId(): number {

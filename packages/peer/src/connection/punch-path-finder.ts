@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
-import { familyOf, formatEndpoint, type Endpoint, type Logger, type Network, type UdpSocket } from '@natkit/net';
+import { familyOf, formatEndpoint, normalizeAddress, type Endpoint, type Logger, type Network, type UdpSocket } from '@natkit/net';
+import { boundIps } from './candidates.js';
 import { createHmacAuthenticator, DEFAULT_SERIES_ATTEMPTS, planPunch, seriesDurationMs, seriesSuccessProbability, startPunchSeries, type Candidate, type PeerDescription, type PunchLimits, type PunchPlan, type PunchResult } from '@natkit/punch';
 import type { Introduction, Candidate as WireCandidate, NatProfile, WireEndpoint } from '@natkit/rendezvous';
 import type { DirectPathFinder } from './direct-path-finder.js';
@@ -10,21 +11,25 @@ export interface RendezvousSide {
   readonly observed: WireEndpoint;
   readonly nat: NatProfile;
   readonly candidates: readonly WireCandidate[];
+  /** UDP addresses the rendezvous verified by an address token (protocol v2: a second family). */
+  readonly verified?: readonly WireEndpoint[];
 }
 
 /**
  * The planner's view of one side: its profiles, and the candidates a probe may go to. A candidate
- * is `verified` when its IP is the one the rendezvous saw that side come from; an unverified one
+ * is `verified` when its IP is one the rendezvous saw that side come from (its WebSocket's source,
+ * or a UDP address proved with an address token, see boundIps); an unverified one
  * is kept only when it is a host candidate and both sides came from the same public IP (same NAT),
  * so the punch engine's destination guard never lets a probe go to an address the rendezvous did
  * not bind to the peer.
  */
 export function describeSide(side: RendezvousSide, other: WireEndpoint, allocationsSinceSrflx: number): PeerDescription {
   const sameSite = side.observed.address === other.address;
+  const bound = boundIps(side);
   const candidates: Candidate[] = [];
   for (const c of side.candidates) {
     if (c.type !== 'host' && c.type !== 'srflx') continue;
-    const verified = c.address === side.observed.address;
+    const verified = bound.has(normalizeAddress(c.address));
     if (!verified && !(sameSite && c.type === 'host')) continue;
     const family = familyOf(c.address);
     if (family === undefined) continue;
@@ -70,8 +75,11 @@ export interface PunchFinderInput {
   readonly maxAttempts?: number;
   /** Controlling: the side the rendezvous introduced as initiator (it nominates the pair). */
   readonly role: 'controlling' | 'controlled';
-  /** The peer's main UDP socket: the one whose server-reflexive address the other side got. */
-  readonly socket: UdpSocket;
+  /**
+   * The peer's UDP sockets, one per family (the main one first): those whose server-reflexive
+   * addresses the other side got; the plan's family picks one.
+   */
+  readonly socket: UdpSocket | readonly UdpSocket[];
   /** Opens the birthday plan's extra sockets. */
   readonly network: Network;
   /** A key only both ends of the Noise session have (Session.punchKey): authenticates every probe. */
@@ -111,44 +119,60 @@ export function punchFinder(input: PunchFinderInput): DirectPathFinder {
   return {
     strategy: plan.strategy,
     reason: seriesReason(plan, input.maxAttempts ?? DEFAULT_SERIES_ATTEMPTS),
-    maxDurationMs: seriesDurationMs(plan, input.maxAttempts),
+    // The preferred family's attempts, then the fallback family's (IPv4 after IPv6).
+    maxDurationMs: seriesDurationMs(plan, input.maxAttempts) + (plan.fallback === undefined ? 0 : seriesDurationMs(plan.fallback, input.maxAttempts)),
     start(attempt, clock) {
       if (plan.strategy === 'relay') {
         logger.info('no direct path attempt: relay', { reason: plan.reason });
         return () => {};
       }
       const admit = input.admitExtraSockets;
-      const release = plan.send.extraSockets > 0 && admit !== undefined ? admit() : () => {};
+      const extra = [plan, plan.fallback].some((p) => p !== undefined && p.send.extraSockets > 0);
+      const release = extra && admit !== undefined ? admit() : () => {};
       if (release === null) {
         logger.info('no direct path attempt now: another birthday attempt of this peer is running', { strategy: plan.strategy });
         return () => {};
       }
-      logger.info('punching', { strategy: plan.strategy, reason: plan.reason, family: plan.family ?? 0 });
       const abort = new AbortController();
-      const replan = (n: number): PunchPlan => (n === 0 ? plan : (input.replan?.() ?? plan));
+      // The plan of a stage: the preferred family's, or its fallback (IPv4 after IPv6). A repeated
+      // (birthday) attempt plans the pair again, a new seed, and takes the same stage of it.
+      const stageOf = (p: PunchPlan, fallback: boolean): PunchPlan => (fallback ? (p.fallback ?? plan.fallback ?? p) : p);
       const onAttemptEnd = (n: number, result: PunchResult): void => {
         if (!result.ok && result.reason === 'timeout' && n + 1 < (input.maxAttempts ?? DEFAULT_SERIES_ATTEMPTS)) logger.info('punch attempt failed, trying again at once', { strategy: result.strategy, attempt: n + 1 });
       };
-      const run = startPunchSeries(
-        { plan: replan, ...(input.maxAttempts === undefined ? {} : { maxAttempts: input.maxAttempts }), onAttemptEnd, socket: input.socket, fireAt: attempt.fireAt, role: input.role, authenticator: createHmacAuthenticator(input.key), signal: abort.signal },
-        { network: input.network, clock, logger },
-      );
-      void run.result.then((result) => {
-        release();
-        input.onAttemptEnd?.();
+      const run = (fallback: boolean, fireAt: number): void => {
+        const current = stageOf(plan, fallback);
+        logger.info('punching', { strategy: current.strategy, reason: current.reason, family: current.family ?? 0 });
+        const series = startPunchSeries(
+          {
+            plan: (n) => (n === 0 ? current : stageOf(input.replan?.() ?? plan, fallback)),
+            ...(input.maxAttempts === undefined ? {} : { maxAttempts: input.maxAttempts }),
+            onAttemptEnd, socket: input.socket, fireAt, role: input.role, authenticator: createHmacAuthenticator(input.key), signal: abort.signal,
+          },
+          { network: input.network, clock, logger },
+        );
+        void series.result.then((result) => settle(current, fallback, result));
+      };
+      const settle = (current: PunchPlan, fallback: boolean, result: PunchResult & { readonly attempts: number }): void => {
         if (!result.ok) {
-          logger.info('punch ended without a direct path', { strategy: result.strategy, reason: result.reason, detail: result.detail, sent: result.stats.sent, attempts: result.attempts });
+          logger.info('punch ended without a direct path', { strategy: result.strategy, family: current.family ?? 0, reason: result.reason, detail: result.detail, sent: result.stats.sent, attempts: result.attempts });
+          // The other family's plan (IPv4 after IPv6): the peer's mirror plan moves on at the same time.
+          if (!fallback && current.fallback !== undefined && !abort.signal.aborted && result.reason !== 'aborted') return run(true, clock.now());
+          release();
+          input.onAttemptEnd?.();
           return;
         }
+        release();
+        input.onAttemptEnd?.();
         if (abort.signal.aborted) {
           if (result.ownsSocket) void result.socket.close();
           return;
         }
-        const extra = result.ownsSocket ? result.socket : undefined;
-        if (extra !== undefined) input.adopt(extra);
-        logger.debug('punched', { strategy: result.strategy, remote: formatEndpoint(result.remote), elapsedMs: Math.round(result.elapsedMs), extraSocket: extra !== undefined, attempt: result.attempts });
-        validate(result.remote, extra);
-      });
+        const own = result.ownsSocket ? result.socket : undefined;
+        if (own !== undefined) input.adopt(own);
+        logger.debug('punched', { strategy: result.strategy, remote: formatEndpoint(result.remote), elapsedMs: Math.round(result.elapsedMs), extraSocket: own !== undefined, attempt: result.attempts });
+        validate(result.remote, own);
+      };
       const validate = (to: Endpoint, socket: UdpSocket | undefined): void => {
         for (let i = 0; i < VALIDATION_PROBES; i++) {
           clock.setTimeout(() => {
@@ -156,6 +180,7 @@ export function punchFinder(input: PunchFinderInput): DirectPathFinder {
           }, i * VALIDATION_INTERVAL_MS);
         }
       };
+      run(false, attempt.fireAt);
       return () => abort.abort();
     },
   };

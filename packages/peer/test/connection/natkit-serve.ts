@@ -9,6 +9,8 @@ const BIN = resolve(import.meta.dirname, '../../../../apps/cli/bin/natkit.js');
 export interface RunningServe {
   readonly port: number;
   readonly child: ChildProcess;
+  /** Its stdout so far (startup lines). */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -31,7 +33,7 @@ export async function startNatkitServe(extra: readonly string[] = []): Promise<R
       const timer = setTimeout(() => fail(new Error(`natkit serve did not start: ${out}`)), 15_000);
       child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
-        const m = /rendezvous \(WebSocket, natkit-rendezvous\.v1\) there at ws:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
+        const m = /rendezvous \(WebSocket, natkit-rendezvous\.v\d+\) there at ws:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
         if (m !== null) {
           clearTimeout(timer);
           ok(Number(m[1]));
@@ -39,7 +41,7 @@ export async function startNatkitServe(extra: readonly string[] = []): Promise<R
       });
       child.once('exit', (code) => fail(new Error(`natkit serve exited (${code}): ${out}`)));
     });
-    return { port, child, stop };
+    return { port, child, stop, output: () => out };
   } catch (e) {
     await stop();
     throw e;

@@ -42,7 +42,9 @@ interface Side {
  * profiles and the candidates the rendezvous passed, and returns what the local side does. Pure:
  * both peers compute mirror images of the same plan from the same inputs.
  *
- * - IPv6 is preferred when both sides have it; same public address: host candidates/hairpinning.
+ * - IPv6 is preferred when both sides have it and it can punch, with the IPv4 plan as its `fallback`
+ *   (IPv4 alone when IPv6 cannot: e.g. the peer's IPv6 address is not verified); same public
+ *   address: host candidates/hairpinning.
  * - simultaneous open when both map endpoint-independently, or when the EIM side's filter admits
  *   a port it has not sent to (EIF/ADF: the other side's packet opens the way);
  * - port prediction towards a preserving/sequential allocator (a window of `step * j` guesses),
@@ -52,8 +54,29 @@ interface Side {
  */
 export function planPunch(local: PeerDescription, remote: PeerDescription, options: PlanPunchOptions = {}): PunchPlan {
   const limits = resolveLimits(options.limits);
-  const family = chooseFamily(local, remote);
-  if (family === null) return relay('no address family with a server-reflexive candidate on both sides', limits);
+  const shared = FAMILY_PREFERENCE.filter((f) => side(local, f) !== undefined && side(remote, f) !== undefined);
+  if (shared.length === 0) return relay('no address family with a server-reflexive candidate on both sides', limits);
+  // With two families, one counts only when both sides' addresses of it are verified: each side
+  // sees the same facts, so their plans still mirror each other.
+  const bound = shared.filter((f) => side(local, f)?.srflx.verified === true && side(remote, f)?.srflx.verified === true);
+  const families = shared.length > 1 && bound.length > 0 ? bound : shared;
+  const plans = families.map((f) => planFamily(local, remote, f, options, limits));
+  const direct = plans.filter((p) => p.strategy !== 'relay');
+  const [first, second] = direct;
+  if (first === undefined) return plans.length === 1 ? plans[0]! : relay(plans.map((p, i) => `IPv${families[i]!}: ${p.reason}`).join('; '), limits);
+  if (second === undefined) return first;
+  // Both families can punch: IPv6 first (usually no NAT, a stateful firewall at most), cut short
+  // when it is an exact strategy, then IPv4 as its fallback (the relay carries data meanwhile).
+  const preferred = first.send.extraSockets === 0 && first.durationMs > PREFERRED_FAMILY_MS ? planFamily(local, remote, first.family!, options, { ...limits, maxDurationMs: PREFERRED_FAMILY_MS }) : first;
+  return { ...preferred, limits, fallback: second };
+}
+
+/** IPv6 is tried first when both sides have a verified address of each family. */
+const FAMILY_PREFERENCE = [6, 4] as const;
+/** How long an exact attempt over the preferred family runs before the fallback family's (ms). */
+export const PREFERRED_FAMILY_MS = 2_000;
+
+function planFamily(local: PeerDescription, remote: PeerDescription, family: Family, options: PlanPunchOptions, limits: PunchLimits): PunchPlan {
   const me = side(local, family);
   const peer = side(remote, family);
   const tryUnknown = options.whenUnknown === 'simultaneous-open';
@@ -71,7 +94,7 @@ export function planPunch(local: PeerDescription, remote: PeerDescription, optio
     strategy,
     reason,
     successProbability: 1,
-    send: exactSends(targets, EXACT_DURATION_MS, limits),
+    send: exactSends(targets, Math.min(EXACT_DURATION_MS, limits.maxDurationMs), limits),
     durationMs: Math.min(EXACT_DURATION_MS, limits.maxDurationMs),
   });
   const predicted = (): Endpoint[] =>
@@ -163,13 +186,6 @@ function addressesOf(candidates: readonly Candidate[]): string[] {
 
 function relay(reason: string, limits: PunchLimits): PunchPlan {
   return { strategy: 'relay', reason, family: null, successProbability: 0, send: NO_SENDS, allowedAddresses: [], durationMs: 0, limits };
-}
-
-function chooseFamily(local: PeerDescription, remote: PeerDescription): Family | null {
-  for (const family of [6, 4] as const) {
-    if (side(local, family) !== undefined && side(remote, family) !== undefined) return family;
-  }
-  return null;
 }
 
 function side(peer: PeerDescription, family: Family): Side | undefined {

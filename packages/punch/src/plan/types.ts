@@ -94,4 +94,10 @@ export interface PunchPlan {
   /** The attempt gives up this long after the fire time. */
   readonly durationMs: number;
   readonly limits: PunchLimits;
+  /**
+   * What to run when this attempt ends without a direct path: the plan of the other address
+   * family (IPv4 after a preferred IPv6 attempt). Both sides get mirror plans, so both move on
+   * together (the same duration from the same fire time).
+   */
+  readonly fallback?: PunchPlan;
 }

@@ -125,6 +125,51 @@ describe('planPunch over every pair of RFC 4787 behaviors', () => {
     expect(same.allowedAddresses).toEqual(['198.51.100.1', '10.0.0.3']);
   });
 
+  describe('dual stack: IPv6 preferred, IPv4 the fallback, then the relay', () => {
+    const fw6: NatProfile = { family: 6, mapping: 'endpoint-independent', filtering: 'address-and-port-dependent', allocation: 'preserving', delta: null, hairpinning: null };
+    const pr4 = profileOf({ mapping: 'endpoint-independent', filtering: 'address-and-port-dependent' });
+    const rnd4 = profileOf({ mapping: 'address-and-port-dependent', portAllocation: 'random' });
+    const dual = (v4: NatProfile, ip4: string, ip6: string, verified6 = true): PeerDescription => ({
+      profiles: [v4, fw6],
+      candidates: [...peer(v4, ip4, 40000).candidates, { type: 'host', address: ip6, port: 41000, family: 6 }, { type: 'srflx', address: ip6, port: 41000, family: 6, verified: verified6 }],
+    });
+    const rows: { name: string; a: PeerDescription; b: PeerDescription; family: 4 | 6 | null; strategy: PunchStrategy; fallback: { family: 4; strategy: PunchStrategy } | null }[] = [
+      { name: 'both dual stack behind IPv4 NATs', a: dual(pr4, '198.51.100.1', '2001:db8:1::2'), b: dual(pr4, '198.51.100.2', '2001:db8:2::2'), family: 6, strategy: 'simultaneous-open', fallback: { family: 4, strategy: 'simultaneous-open' } },
+      { name: 'IPv4 has no strategy (random<->random): IPv6 alone', a: dual(rnd4, '198.51.100.1', '2001:db8:1::2'), b: dual(rnd4, '198.51.100.2', '2001:db8:2::2'), family: 6, strategy: 'simultaneous-open', fallback: null },
+      { name: 'one side IPv4-only: IPv4 as before', a: dual(pr4, '198.51.100.1', '2001:db8:1::2'), b: peer(pr4, '198.51.100.2', 50000), family: 4, strategy: 'simultaneous-open', fallback: null },
+      { name: "the peer's IPv6 address not verified: IPv4", a: dual(pr4, '198.51.100.1', '2001:db8:1::2'), b: dual(pr4, '198.51.100.2', '2001:db8:2::2', false), family: 4, strategy: 'simultaneous-open', fallback: null },
+      { name: 'IPv6 not verified and IPv4 random<->random: relay, saying why for each family', a: dual(rnd4, '198.51.100.1', '2001:db8:1::2'), b: dual(rnd4, '198.51.100.2', '2001:db8:2::2', false), family: null, strategy: 'relay', fallback: null },
+    ];
+    for (const row of rows) {
+      it(row.name, () => {
+        const plan = planPunch(row.a, row.b);
+        const mirror = planPunch(row.b, row.a);
+        expect({ family: plan.family, strategy: plan.strategy }, plan.reason).toEqual({ family: row.family, strategy: row.strategy });
+        expect({ family: mirror.family, strategy: mirror.strategy }).toEqual({ family: row.family, strategy: row.strategy });
+        expect(plan.fallback === undefined ? null : { family: plan.fallback.family, strategy: plan.fallback.strategy }).toEqual(row.fallback);
+        expect(plan.durationMs).toBe(mirror.durationMs);
+        // Every destination is an address the peer's verified candidates name, of the plan's family.
+        for (const p of [plan, ...(plan.fallback === undefined ? [] : [plan.fallback])]) {
+          for (const t of p.send.targets) expect(p.allowedAddresses).toContain(t.address);
+          expect(p.send.targets.every((t) => t.address.includes(':') === (p.family === 6))).toBe(true);
+        }
+      });
+    }
+
+    it('the preferred IPv6 attempt is cut to 2 s when IPv4 can follow; alone it keeps the full 5 s', () => {
+      const withFallback = planPunch(dual(pr4, '198.51.100.1', '2001:db8:1::2'), dual(pr4, '198.51.100.2', '2001:db8:2::2'));
+      expect(withFallback.durationMs).toBe(2_000);
+      expect(withFallback.fallback?.durationMs).toBe(5_000);
+      expect(withFallback.send.targets).toEqual([{ address: '2001:db8:2::2', port: 41000 }]);
+      const alone = planPunch(dual(rnd4, '198.51.100.1', '2001:db8:1::2'), dual(rnd4, '198.51.100.2', '2001:db8:2::2'));
+      expect(alone.durationMs).toBe(5_000);
+      expect(planPunch(dual(rnd4, '198.51.100.1', '2001:db8:1::2'), dual(rnd4, '198.51.100.2', '2001:db8:2::2', false)).reason).toMatch(/random ports/);
+      const rnd6: NatProfile = { ...fw6, mapping: 'address-and-port-dependent', allocation: 'random' };
+      const hard = (ip4: string, ip6: string): PeerDescription => ({ ...dual(rnd4, ip4, ip6), profiles: [rnd4, rnd6] });
+      expect(planPunch(hard('198.51.100.1', '2001:db8:1::2'), hard('198.51.100.2', '2001:db8:2::2')).reason).toMatch(/^IPv6: .*random ports.*; IPv4: .*random ports/);
+    });
+  });
+
   it('sends only to verified addresses: an unverified srflx means the relay, an unverified host elsewhere is not allowed', () => {
     const open = profileOf({ mapping: 'endpoint-independent', filtering: 'endpoint-independent' });
     const me = peer(open, '198.51.100.1', 1);

@@ -9,7 +9,7 @@ import type { Hello } from '../protocol/messages/hello.js';
 import type { Registered } from '../protocol/messages/registered.js';
 import type { NatProfile } from '../protocol/nat-profile.js';
 import { REGISTER_CONTEXT, registerSigningPayload } from '../protocol/register-payload.js';
-import { SUBPROTOCOL } from '../protocol/version.js';
+import { SUPPORTED_VERSIONS, subprotocolOf } from '../protocol/version.js';
 
 /** Signs in a domain: `sign(context, message)` of @natkit/identity, bound to the peer's key. */
 export interface RendezvousIdentity {
@@ -37,7 +37,7 @@ export function registerHandshake<T>(input: HandshakeInput, clock: Clock, onRegi
       reject(input.signal.reason as Error);
       return;
     }
-    const ws = new WebSocket(input.url, [SUBPROTOCOL], { maxPayload: HARD_MAX_PAYLOAD_BYTES, perMessageDeflate: false, handshakeTimeout: input.timeoutMs });
+    const ws = new WebSocket(input.url, SUPPORTED_VERSIONS.map(subprotocolOf), { maxPayload: HARD_MAX_PAYLOAD_BYTES, perMessageDeflate: false, handshakeTimeout: input.timeoutMs });
     let hello: Hello | null = null;
     const fail = (error: Error): void => {
       cleanup();

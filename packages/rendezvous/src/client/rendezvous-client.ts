@@ -12,6 +12,7 @@ import type { Introduce } from '../protocol/messages/introduce.js';
 import type { Registered, RelayCredentials } from '../protocol/messages/registered.js';
 import type { NatProfile } from '../protocol/nat-profile.js';
 import type { ClientMessage } from '../protocol/client-message.js';
+import type { AddressToken, AddressVerified } from '../protocol/messages/verify-address.js';
 import { PendingRequests } from './pending-requests.js';
 import { registerHandshake, type RendezvousIdentity } from './register-handshake.js';
 import { TypedEmitter } from './typed-emitter.js';
@@ -45,6 +46,8 @@ export interface RendezvousClientEvents {
   introduce: [Introduction];
   /** A refusal not tied to a request of ours (e.g. `rate-limited`, `superseded`). */
   refused: [RendezvousRefusedError];
+  /** (v2) The server bound a UDP address of ours to our peer id (an address token came back). */
+  'address-verified': [AddressVerified];
   /** The connection is gone; `error` says why when it was not our close(). */
   close: [{ readonly code: number; readonly error: RendezvousRefusedError | null }];
 }
@@ -57,6 +60,7 @@ export class RendezvousClient extends TypedEmitter<RendezvousClientEvents> {
   /** Credentials for the server's relay, or null. */
   readonly relay: RelayCredentials | null;
   readonly #requests: PendingRequests<Introduction>;
+  readonly #tokens: PendingRequests<AddressToken>;
   readonly #requestPrefix = randomBytes(6).toString('base64url');
   #sequence = 0;
   #lastError: RendezvousRefusedError | null = null;
@@ -77,6 +81,7 @@ export class RendezvousClient extends TypedEmitter<RendezvousClientEvents> {
     this.observed = registered.observed;
     this.relay = registered.relay;
     this.#requests = new PendingRequests(clock);
+    this.#tokens = new PendingRequests(clock);
     ws.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(data, isBinary));
     ws.on('error', (error) => logger.debug('websocket error', { error: error.message }));
     ws.once('close', (code) => this.#onClose(code));
@@ -91,6 +96,37 @@ export class RendezvousClient extends TypedEmitter<RendezvousClientEvents> {
     const answer = this.#requests.wait(requestId, timeoutMs, () => new RendezvousConnectionError('ERR_RENDEZVOUS_TIMEOUT', `no introduction to ${peerId} within ${timeoutMs} ms`), options.signal);
     this.#send({ type: 'connect', requestId, to: peerId });
     return answer;
+  }
+
+  /** The protocol version the server speaks with us (`hello.version`). */
+  get version(): number {
+    return this.hello.version;
+  }
+
+  /**
+   * (v2) Asks for a single-use token to prove our UDP address of `family`: send it in a STUN
+   * Binding request (addressTokenAttribute) from that socket to the server's UDP port of that
+   * family; the server answers with a Binding indication carrying a proof to that address, which
+   * proveAddress() returns; the `address-verified` event follows. Rejects with a
+   * RendezvousRefusedError (`address-unverifiable`, `rate-limited`) or on timeout.
+   */
+  requestAddressToken(family: 4 | 6, options: { readonly signal?: AbortSignal; readonly timeoutMs?: number } = {}): Promise<AddressToken> {
+    if (this.#closed) return Promise.reject(new RendezvousConnectionError('ERR_RENDEZVOUS_CLOSED', 'the rendezvous client is closed'));
+    if (this.hello.version < 2) return Promise.reject(new RendezvousConnectionError('ERR_RENDEZVOUS_PROTOCOL', `the server speaks natkit-rendezvous.v${this.hello.version}: no address verification`));
+    const requestId = `${this.#requestPrefix}.${(++this.#sequence).toString(36)}`;
+    const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
+    const answer = this.#tokens.wait(requestId, timeoutMs, () => new RendezvousConnectionError('ERR_RENDEZVOUS_TIMEOUT', `no address token within ${timeoutMs} ms`), options.signal);
+    this.#send({ type: 'verify-address', requestId, family });
+    return answer;
+  }
+
+  /**
+   * (v2) Returns the ADDRESS-PROOF bytes the server sent, in a Binding indication, to the address
+   * our token came from (readAddressProof on that socket's datagrams): the server binds the
+   * address then, and `address-verified` follows.
+   */
+  proveAddress(family: 4 | 6, proof: Uint8Array): void {
+    this.#send({ type: 'address-proof', family, proof: Buffer.from(proof).toString('base64url') });
   }
 
   /** Announces a new NAT profile and candidates (after a network change). */
@@ -138,6 +174,12 @@ export class RendezvousClient extends TypedEmitter<RendezvousClientEvents> {
         return this.#onIntroduce(message);
       case 'error':
         return this.#onError(message);
+      case 'address-token':
+        this.#tokens.resolve(message.requestId, message);
+        return;
+      case 'address-verified':
+        this.emit('address-verified', message);
+        return;
       default:
         return;
     }
@@ -153,7 +195,7 @@ export class RendezvousClient extends TypedEmitter<RendezvousClientEvents> {
   #onError(message: ErrorMessage): void {
     const error = new RendezvousRefusedError(message.code, message.message, message.retryAfterMs ?? null);
     this.#lastError = error;
-    if (message.requestId !== undefined && this.#requests.reject(message.requestId, error)) return;
+    if (message.requestId !== undefined && (this.#requests.reject(message.requestId, error) || this.#tokens.reject(message.requestId, error))) return;
     this.emit('refused', error);
   }
 
@@ -161,6 +203,7 @@ export class RendezvousClient extends TypedEmitter<RendezvousClientEvents> {
     this.#closed = true;
     this.#watchdog?.cancel();
     this.#requests.rejectAll(new RendezvousConnectionError('ERR_RENDEZVOUS_CLOSED', `the rendezvous connection closed (${code})`));
+    this.#tokens.rejectAll(new RendezvousConnectionError('ERR_RENDEZVOUS_CLOSED', `the rendezvous connection closed (${code})`));
     this.emit('close', { code, error: this.#lastError });
   }
 

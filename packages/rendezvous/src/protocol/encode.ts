@@ -9,7 +9,7 @@ export function encodeMessage(message: ClientMessage | ServerMessage): string {
 
 /** The text of a PeerInfo, to be encoded once and sent in many introductions. */
 export function encodePeerInfo(info: PeerInfo): string {
-  return JSON.stringify({ peerId: info.peerId, observed: info.observed, nat: info.nat, candidates: info.candidates });
+  return JSON.stringify({ peerId: info.peerId, observed: info.observed, nat: info.nat, candidates: info.candidates, ...(info.verified === undefined || info.verified.length === 0 ? {} : { verified: info.verified }) });
 }
 
 /**

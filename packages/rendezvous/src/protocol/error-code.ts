@@ -27,6 +27,8 @@ export const ERROR_CODES = [
   'self-connect',
   /** The target of a connect request did not answer the RTT probe in time. */
   'peer-unresponsive',
+  /** `verify-address` for a family the server has no UDP port of (or verification is off). */
+  'address-unverifiable',
   /** Too many requests (per peer or per IP); `retryAfterMs` says when to try again. */
   'rate-limited',
   /** Too many concurrent connections from this IP. Fatal. */

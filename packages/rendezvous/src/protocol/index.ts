@@ -13,6 +13,8 @@ export { PingSchema, PongSchema, type Ping, type Pong } from './messages/ping.js
 export { ConnectSchema, type Connect } from './messages/connect.js';
 export { IntroduceSchema, PeerInfoSchema, type Introduce, type PeerInfo } from './messages/introduce.js';
 export { ErrorSchema, type ErrorMessage } from './messages/error.js';
+export { AddressProofSchema, AddressTokenSchema, AddressVerifiedSchema, VerifyAddressSchema, type AddressProof, type AddressToken, type AddressVerified, type VerifyAddress } from './messages/verify-address.js';
+export { ADDRESS_PROOF_ATTRIBUTE, ADDRESS_TOKEN_ATTRIBUTE, ADDRESS_TOKEN_BYTES, addressTokenAttribute, readAddressProof, readAddressToken, type AddressTokenValue } from './address-token.js';
 export { ClientMessageSchema, type ClientMessage } from './client-message.js';
 export { ServerMessageSchema, type ServerMessage } from './server-message.js';
 export { decodeClientMessage, decodeServerMessage, type DecodeResult } from './decode.js';

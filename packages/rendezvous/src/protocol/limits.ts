@@ -8,6 +8,8 @@ export const HARD_MAX_PAYLOAD_BYTES = 64 * 1024;
 
 /** Candidates one peer may announce (host, server-reflexive, predicted, relayed together). */
 export const MAX_CANDIDATES = 32;
+/** Verified UDP addresses of one peer (one per family). */
+export const MAX_VERIFIED_ADDRESSES = 2;
 /** Longest peer id text. Peer ids are URL-safe (base64url alphabet, see identity). */
 export const MAX_PEER_ID_LENGTH = 128;
 /** Longest client-chosen request id. */

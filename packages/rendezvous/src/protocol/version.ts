@@ -4,18 +4,22 @@
  * also speaks and names it again in `hello.version`. A connection that offers none the server
  * speaks gets one `error` with code `unsupported-version` and is closed.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** The subprotocol name of a version. */
 export function subprotocolOf(version: number): string {
   return `natkit-rendezvous.v${version}`;
 }
 
-/** The WebSocket subprotocol of this version: `natkit-rendezvous.v1`. */
+/**
+ * The WebSocket subprotocol of this version: `natkit-rendezvous.v2`. v2 adds address verification
+ * (`verify-address`, `address-token`, `address-proof`, `address-verified`, PeerInfo `verified`); a v1 session gets
+ * none of them (its `introduce` carries no `verified`, `verify-address` is `unknown-type` to it).
+ */
 export const SUBPROTOCOL = subprotocolOf(PROTOCOL_VERSION);
 
 /** Versions this code speaks, highest first. */
-export const SUPPORTED_VERSIONS: readonly number[] = [PROTOCOL_VERSION];
+export const SUPPORTED_VERSIONS: readonly number[] = [PROTOCOL_VERSION, 1];
 
 /** The version a list of offered subprotocols selects, or null when none is supported. */
 export function selectVersion(offered: Iterable<string>): number | null {

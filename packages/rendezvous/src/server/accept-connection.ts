@@ -35,12 +35,14 @@ export function acceptConnection(ctx: ServerContext, counts: IpConnectionCounts,
   const now = ctx.clock.now();
   const transport = createWsTransport(ws, limits.maxBufferedBytes, () => ctx.counters.close('slow-reader'));
   const session = new Session(nextId(), transport, { address, port: request.socket.remotePort ?? 0 }, ipKey, now, limits.messagesPerConnection, ctx.random);
+  session.version = version;
   ctx.sessions.set(session.id, session);
   ctx.counters.accepted++;
   ws.on('message', (data, isBinary) => dispatchMessage(ctx, session, toBuffer(data), isBinary));
   ws.once('close', () => {
     const peerId = session.peerId;
     session.dispose();
+    ctx.addressTokens.revoke(session.id);
     ctx.sessions.delete(session.id);
     const left = (counts.get(ipKey) ?? 1) - 1;
     if (left <= 0) counts.delete(ipKey);

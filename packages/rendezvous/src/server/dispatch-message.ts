@@ -2,6 +2,8 @@ import { decodeClientMessage } from '../protocol/decode.js';
 import { handleConnect } from './handle-connect.js';
 import { handleRegister } from './handle-register.js';
 import { handleUpdate } from './handle-update.js';
+import { handleVerifyAddress } from './handle-verify-address.js';
+import { handleAddressProof } from './verify-binding.js';
 import type { ServerContext } from './server-context.js';
 import type { Session } from './session.js';
 import { takeToken } from './token-bucket.js';
@@ -44,6 +46,22 @@ export function dispatchMessage(ctx: ServerContext, session: Session, data: Buff
       return;
     case 'connect':
       run(ctx, handleConnect(ctx, session, message));
+      return;
+    case 'address-proof':
+      if (session.version < 2) {
+        ctx.counters.refuse('unknown-type');
+        session.refuse('unknown-type', 'address-proof is a natkit-rendezvous.v2 message');
+        return;
+      }
+      handleAddressProof(ctx, session, message);
+      return;
+    case 'verify-address':
+      if (session.version < 2) {
+        ctx.counters.refuse('unknown-type');
+        session.refuse('unknown-type', 'verify-address is a natkit-rendezvous.v2 message', { requestId: message.requestId });
+        return;
+      }
+      handleVerifyAddress(ctx, session, message);
       return;
   }
 }

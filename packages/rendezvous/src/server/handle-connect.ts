@@ -1,6 +1,7 @@
 import { encodeIntroduce, encodePeerInfo } from '../protocol/encode.js';
 import type { Connect } from '../protocol/messages/connect.js';
 import type { PeerInfo } from '../protocol/messages/introduce.js';
+import type { WireEndpoint } from '../protocol/fields.js';
 import { planFireTimes } from '../schedule/plan-fire-times.js';
 import type { PeerRecord } from './presence-store.js';
 import type { ServerContext } from './server-context.js';
@@ -43,22 +44,31 @@ function introduce(ctx: ServerContext, initiator: Session, responder: Session, r
   if (self === null || responder.registration === null) return;
   const plan = planFireTimes({ initiatorRttMs, responderRttMs, marginMs: ctx.options.fireMarginMs });
   const connectionId = ctx.random.next(32);
-  const initiatorInfo = encodedPeer(ctx, self, () => ({ peerId: self.peerId, observed: initiator.observed, nat: self.nat, candidates: [...self.candidates] }));
-  const responderInfo = encodedPeer(ctx, record, () => ({ peerId: record.peerId, observed: record.observed, nat: record.nat, candidates: [...record.candidates] }));
+  const initiatorInfo = encodedPeer(ctx, self, responder.version, () => ({ peerId: self.peerId, observed: initiator.observed, nat: self.nat, candidates: [...self.candidates], ...verifiedOf(self) }));
+  const responderInfo = encodedPeer(ctx, record, initiator.version, () => ({ peerId: record.peerId, observed: record.observed, nat: record.nat, candidates: [...record.candidates], ...verifiedOf(record) }));
   const [a, b] = [Math.round(initiatorRttMs), Math.round(responderRttMs)];
   initiator.sendText(encodeIntroduce({ requestId, connectionId, role: 'initiator', fireInMs: plan.initiatorFireInMs, rttMs: a, peerRttMs: b }, responderInfo));
   responder.sendText(encodeIntroduce({ requestId, connectionId, role: 'responder', fireInMs: plan.responderFireInMs, rttMs: b, peerRttMs: a }, initiatorInfo));
   ctx.counters.introductions++;
 }
 
-/** A peer's encoded PeerInfo, made once per registration (or update) and reused. */
-function encodedPeer(ctx: ServerContext, key: object, info: () => PeerInfo): string {
-  let text = ctx.encodedPeers.get(key);
+/**
+ * A peer's encoded PeerInfo, made once per registration (or update) and reused; a v1 recipient
+ * gets it without the v2 field `verified`.
+ */
+function encodedPeer(ctx: ServerContext, key: object, recipientVersion: number, info: () => PeerInfo): string {
+  const cache = recipientVersion >= 2 ? ctx.encodedPeers : ctx.encodedPeersV1;
+  let text = cache.get(key);
   if (text === undefined) {
-    text = encodePeerInfo(info());
-    ctx.encodedPeers.set(key, text);
+    const full = info();
+    text = encodePeerInfo(recipientVersion >= 2 ? full : { peerId: full.peerId, observed: full.observed, nat: full.nat, candidates: full.candidates });
+    cache.set(key, text);
   }
   return text;
+}
+
+function verifiedOf(r: { readonly verified?: readonly WireEndpoint[] }): Pick<PeerInfo, 'verified'> {
+  return r.verified === undefined || r.verified.length === 0 ? {} : { verified: [...r.verified] };
 }
 
 function refuse(ctx: ServerContext, session: Session, code: 'not-registered' | 'self-connect' | 'rate-limited' | 'unknown-peer' | 'peer-unresponsive', text: string, requestId: string, retryAfterMs?: number): void {

@@ -29,6 +29,7 @@ export function runHeartbeat(ctx: ServerContext): void {
       void session.ping(ctx.clock, null);
     }
   }
+  ctx.addressTokens.sweep(now, SWEEP_LIMIT);
   ctx.store.sweep(now, SWEEP_LIMIT).catch((error: unknown) => {
     ctx.logger.warn('presence sweep failed', { error: error instanceof Error ? error.message : String(error) });
   });

@@ -25,9 +25,9 @@ export class MemoryPresenceStore implements PresenceStore {
     return Promise.resolve(entry !== null);
   }
 
-  update(peerId: string, sessionId: string, change: Pick<PeerRecord, 'nat' | 'candidates'>, now: number): Promise<boolean> {
+  update(peerId: string, sessionId: string, change: Pick<PeerRecord, 'nat' | 'candidates' | 'verified'>, now: number): Promise<boolean> {
     const entry = this.#owned(peerId, sessionId, now);
-    if (entry !== null) entry.record = { ...entry.record, nat: change.nat, candidates: change.candidates };
+    if (entry !== null) entry.record = { ...entry.record, nat: change.nat, candidates: change.candidates, ...(change.verified === undefined ? {} : { verified: change.verified }) };
     return Promise.resolve(entry !== null);
   }
 

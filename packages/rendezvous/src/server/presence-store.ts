@@ -10,6 +10,8 @@ export interface PeerRecord {
   readonly observed: WireEndpoint;
   readonly nat: NatProfile;
   readonly candidates: readonly Candidate[];
+  /** UDP addresses bound to the peer by an address token (protocol v2), one per family. */
+  readonly verified?: readonly WireEndpoint[];
 }
 
 /**
@@ -24,8 +26,8 @@ export interface PresenceStore {
   get(peerId: string, now: number): Promise<PeerRecord | null>;
   /** Extends the entry's TTL if `sessionId` still owns it; false when it does not. */
   touch(peerId: string, sessionId: string, ttlMs: number, now: number): Promise<boolean>;
-  /** Replaces the entry's profile and candidates if `sessionId` still owns it. */
-  update(peerId: string, sessionId: string, change: Pick<PeerRecord, 'nat' | 'candidates'>, now: number): Promise<boolean>;
+  /** Replaces the entry's profile and candidates (and verified addresses, when given) if `sessionId` still owns it. */
+  update(peerId: string, sessionId: string, change: Pick<PeerRecord, 'nat' | 'candidates' | 'verified'>, now: number): Promise<boolean>;
   /** Removes the entry if `sessionId` owns it (an older session closing leaves the newer one). */
   remove(peerId: string, sessionId: string): Promise<boolean>;
   /** Removes up to `limit` expired entries; returns how many. */

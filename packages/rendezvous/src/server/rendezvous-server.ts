@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Timer } from '@natkit/net';
+import type { Timer, UdpSocket } from '@natkit/net';
+import { verifyBinding } from './verify-binding.js';
 import { CloseCode } from '../protocol/close-code.js';
 import { runHeartbeat } from './heartbeat.js';
 import { createServerContext, type RendezvousServerComponents, type ServerContext } from './server-context.js';
@@ -23,6 +24,13 @@ export interface RendezvousServer {
   readonly handleStream: (stream: ByteStream, firstBytes: Uint8Array) => void;
   /** Serves the upgrades of an existing HTTP server. */
   attach(server: Server): void;
+  /**
+   * Watches a UDP socket of the server (the STUN port of its family) for Binding requests that
+   * carry an address token (protocol v2, `verify-address`): their source becomes the peer's
+   * verified address of that family. Returns the detacher. Peers may ask for tokens of a family
+   * only while a socket of it is attached.
+   */
+  attachUdpSocket(socket: UdpSocket): () => void;
   stats(): RendezvousServerStats;
   /** Tells every client `server-closing`, closes every connection; idempotent. */
   close(): Promise<void>;
@@ -70,6 +78,18 @@ export function createRendezvousServer(options: RendezvousServerOptions = {}, co
     handleStream: endpoint.handleStream,
     attach(server) {
       server.on('upgrade', endpoint.handleUpgrade);
+    },
+    attachUdpSocket(socket) {
+      const family = socket.family;
+      ctx.udpFamilies.set(family, (ctx.udpFamilies.get(family) ?? 0) + 1);
+      const off = socket.onMessage((data, from) => verifyBinding(ctx, socket, data, from, family));
+      let attached = true;
+      return () => {
+        if (!attached) return;
+        attached = false;
+        off();
+        ctx.udpFamilies.set(family, (ctx.udpFamilies.get(family) ?? 1) - 1);
+      };
     },
     stats() {
       let registered = 0;

@@ -7,6 +7,8 @@ import { resolveOptions, type RendezvousServerOptions, type ResolvedOptions } fr
 import { ServerCounters } from './server-stats.js';
 import { RandomTokens } from './random-tokens.js';
 import type { Session } from './session.js';
+import { AddressTokens } from './address-tokens.js';
+import type { Family } from '@natkit/net';
 import { KeyedRateLimiter } from './token-bucket.js';
 
 /** What checking a registration signature found. */
@@ -33,13 +35,19 @@ export interface ServerContext {
   /** Sessions of this process by session id. */
   readonly sessions: Map<string, Session>;
   readonly random: RandomTokens;
-  /** Encoded PeerInfo by the Registration or PeerRecord it was made from (both immutable). */
+  /** Encoded PeerInfo by the Registration or PeerRecord it was made from (both immutable); v1 sessions get theirs without `verified`. */
   readonly encodedPeers: WeakMap<object, string>;
+  readonly encodedPeersV1: WeakMap<object, string>;
+  /** Address tokens issued and not yet seen (verify-address). */
+  readonly addressTokens: AddressTokens;
+  /** UDP sockets attached for address verification, per family (attachUdpSocket). */
+  readonly udpFamilies: Map<Family, number>;
   readonly limiters: {
     readonly registrationsPerIp: KeyedRateLimiter;
     readonly registrationsPerPeer: KeyedRateLimiter;
     readonly connectsPerIp: KeyedRateLimiter;
     readonly connectsPerPeer: KeyedRateLimiter;
+    readonly verificationsPerPeer: KeyedRateLimiter;
   };
 }
 
@@ -69,11 +77,15 @@ export function createServerContext(options: RendezvousServerOptions, components
     sessions: new Map(),
     random: new RandomTokens(),
     encodedPeers: new WeakMap(),
+    encodedPeersV1: new WeakMap(),
+    addressTokens: new AddressTokens(resolved.addressTokenTtlMs, limits.maxAddressTokens),
+    udpFamilies: new Map(),
     limiters: {
       registrationsPerIp: new KeyedRateLimiter(limits.registrationsPerIp, limits.maxLimiterKeys),
       registrationsPerPeer: new KeyedRateLimiter(limits.registrationsPerPeer, limits.maxLimiterKeys),
       connectsPerIp: new KeyedRateLimiter(limits.connectsPerIp, limits.maxLimiterKeys),
       connectsPerPeer: new KeyedRateLimiter(limits.connectsPerPeer, limits.maxLimiterKeys),
+      verificationsPerPeer: new KeyedRateLimiter(limits.verificationsPerPeer, limits.maxLimiterKeys),
     },
   };
 }

@@ -18,6 +18,10 @@ export interface RendezvousLimits {
   readonly maxLimiterKeys: number;
   /** Concurrent connections in all. */
   readonly maxConnections: number;
+  /** `verify-address` requests of one peer. */
+  readonly verificationsPerPeer: RateLimit;
+  /** Live address tokens in all (one per session at most); the oldest is dropped past it. */
+  readonly maxAddressTokens: number;
 }
 
 export const DEFAULT_LIMITS: RendezvousLimits = {
@@ -30,6 +34,8 @@ export const DEFAULT_LIMITS: RendezvousLimits = {
   maxBufferedBytes: 256 * 1024,
   maxLimiterKeys: 100_000,
   maxConnections: 200_000,
+  verificationsPerPeer: { burst: 5, perSecond: 0.2 },
+  maxAddressTokens: 10_000,
 };
 
 export interface RendezvousServerOptions {
@@ -52,6 +58,8 @@ export interface RendezvousServerOptions {
   readonly tickMs?: number;
   /** Names the process in session ids (several processes share one store later). */
   readonly nodeId?: string;
+  /** Lifetime of an address token (default 10 s). */
+  readonly addressTokenTtlMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -65,6 +73,7 @@ export interface ResolvedOptions {
   readonly fireMarginMs: number;
   readonly tickMs: number;
   readonly nodeId: string;
+  readonly addressTokenTtlMs: number;
 }
 
 export const RENDEZVOUS_PATH = '/rendezvous';
@@ -81,5 +90,6 @@ export function resolveOptions(options: RendezvousServerOptions): ResolvedOption
     fireMarginMs: options.fireMarginMs ?? 10,
     tickMs: options.tickMs ?? 1_000,
     nodeId: options.nodeId ?? 'n0',
+    addressTokenTtlMs: options.addressTokenTtlMs ?? 10_000,
   };
 }

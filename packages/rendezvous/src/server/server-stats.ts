@@ -6,6 +6,10 @@ export interface RendezvousServerStats {
   readonly registrations: number;
   readonly introductions: number;
   readonly messages: number;
+  /** UDP addresses bound to peers by an address token. */
+  readonly addressesVerified: number;
+  /** Address tokens refused, by reason (unknown, expired, wrong-family, wrong-peer, no-session). */
+  readonly addressTokensRefused: Readonly<Record<string, number>>;
   readonly refused: Readonly<Record<string, number>>;
   /** Connections closed by reason: slow-reader, heartbeat-timeout, registration-timeout, superseded. */
   readonly closed: Readonly<Record<string, number>>;
@@ -16,6 +20,8 @@ export class ServerCounters {
   registrations = 0;
   introductions = 0;
   messages = 0;
+  addressesVerified = 0;
+  readonly tokensRefused = new Map<string, number>();
   readonly refused = new Map<string, number>();
   readonly closed = new Map<string, number>();
 
@@ -35,6 +41,8 @@ export class ServerCounters {
       registrations: this.registrations,
       introductions: this.introductions,
       messages: this.messages,
+      addressesVerified: this.addressesVerified,
+      addressTokensRefused: Object.fromEntries(this.tokensRefused),
       refused: Object.fromEntries(this.refused),
       closed: Object.fromEntries(this.closed),
     };

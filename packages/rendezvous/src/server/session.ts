@@ -27,11 +27,15 @@ export interface Registration {
   readonly peerId: string;
   readonly nat: NatProfile;
   readonly candidates: readonly Candidate[];
+  /** UDP addresses bound to the peer by an address token (one per family), see address-tokens.ts. */
+  readonly verified?: readonly WireEndpoint[];
 }
 
 /** One client connection as the server sees it: its state, challenge, RTT and pending pings. */
 export class Session {
   state: SessionState = 'awaiting-register';
+  /** The protocol version the connection speaks (set on accept). */
+  version = 1;
   /** The live `hello` challenge; null once a register attempt used it. */
   challenge: string | null;
   registration: Registration | null = null;

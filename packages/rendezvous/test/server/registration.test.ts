@@ -13,9 +13,9 @@ describe('registration: no peer id without its key', () => {
     const alice = newIdentity();
     const raw = await RawClient.open(server.url);
     const hello = await raw.next('hello');
-    expect(hello).toMatchObject({ version: 1, registerWithinMs: 10_000, heartbeatMs: 15_000, maxMessageBytes: 16_384 });
+    expect(hello).toMatchObject({ version: 2, registerWithinMs: 10_000, heartbeatMs: 15_000, maxMessageBytes: 16_384 });
     expect(Buffer.from(hello.challenge, 'base64url')).toHaveLength(32);
-    expect(raw.ws.protocol).toBe('natkit-rendezvous.v1');
+    expect(raw.ws.protocol).toBe('natkit-rendezvous.v2');
     raw.send(signedRegister(alice, hello.challenge));
     const registered = await raw.next('registered');
     const local = (raw.ws as unknown as { _socket: { localPort: number } })._socket.localPort;
@@ -130,7 +130,7 @@ describe('registration: no peer id without its key', () => {
   it('a client that offers no version this server speaks gets unsupported-version', async () => {
     const server = await startServer();
     const raw = await RawClient.open(server.url, ['natkit-rendezvous.v99']);
-    expect(await raw.next('error')).toMatchObject({ code: 'unsupported-version', supported: [1] });
+    expect(await raw.next('error')).toMatchObject({ code: 'unsupported-version', supported: [2, 1] });
     expect(await raw.closed).toBe(CloseCode.UnsupportedVersion);
     const bare = await RawClient.open(server.url, []);
     expect(await bare.next('error')).toMatchObject({ code: 'unsupported-version' });

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { CandidateSchema } from '../candidate.js';
 import { ChallengeField, DurationMsField, EndpointSchema, PeerIdField, RequestIdField } from '../fields.js';
-import { MAX_CANDIDATES } from '../limits.js';
+import { MAX_CANDIDATES, MAX_VERIFIED_ADDRESSES } from '../limits.js';
 import { NatProfileSchema } from '../nat-profile.js';
 
 /** What the server knows of a registered peer, as passed to the other side. */
@@ -11,6 +11,12 @@ export const PeerInfoSchema = v.strictObject({
   observed: EndpointSchema,
   nat: NatProfileSchema,
   candidates: v.pipe(v.array(CandidateSchema), v.maxLength(MAX_CANDIDATES)),
+  /**
+   * (v2) UDP addresses the server bound to this peer by an address token (verify-address.ts),
+   * at most one per family; absent when there is none. Candidates at these IPs are as verified
+   * as those at `observed`'s.
+   */
+  verified: v.exactOptional(v.pipe(v.array(EndpointSchema), v.maxLength(MAX_VERIFIED_ADDRESSES))),
 });
 
 export type PeerInfo = v.InferOutput<typeof PeerInfoSchema>;

@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { Identity } from '@natkit/identity';
+import { createNodeNetwork } from '@natkit/net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPeer, type Peer, type PeerConnection, type PeerOptions } from '../../src/index.js';
+import { startNatkitServe, type RunningServe } from './natkit-serve.js';
+
+const network = createNodeNetwork();
+let serve: RunningServe;
+let port6 = 0;
+
+beforeAll(async () => {
+  serve = await startNatkitServe(['--address6', '::1']);
+  const m = /dual stack: the rendezvous binds peers' IPv6 addresses .* on UDP \[::1\]:(\d+)/.exec(serve.output());
+  if (m === null) throw new Error(`no dual-stack line in: ${serve.output()}`);
+  port6 = Number(m[1]);
+}, 20_000);
+afterAll(async () => {
+  await serve.stop();
+});
+
+async function peer(dualStack: boolean, extra: Partial<PeerOptions> = {}): Promise<Peer> {
+  const server = { address: '127.0.0.1', port: serve.port };
+  const server6 = { address: '::1', port: port6 };
+  return createPeer({ server, ...(dualStack ? { server6 } : {}), identity: Identity.fromSeed(randomBytes(32)), nat: 'skip', ...extra }, { network });
+}
+
+function waitDirect(c: PeerConnection, timeoutMs = 8000): Promise<void> {
+  if (c.path.kind === 'direct') return Promise.resolve();
+  return new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`still ${c.path.kind} after ${timeoutMs} ms`)), timeoutMs);
+    const off = c.on('path', (p) => {
+      if (p.kind !== 'direct') return;
+      clearTimeout(timer);
+      off();
+      ok();
+    });
+  });
+}
+
+function accepted(p: Peer): Promise<PeerConnection> {
+  return new Promise((ok) => {
+    const off = p.onConnection((c) => {
+      off();
+      ok(c);
+    });
+  });
+}
+
+describe('dual-stack peers over loopback with a real natkit serve (--address6 ::1)', () => {
+  it('both dual stack: the server verifies their IPv6 addresses and they end on a direct IPv6 path', async () => {
+    const [alice, bob] = [await peer(true), await peer(true)];
+    try {
+      expect(alice.addresses.second).toEqual({ local: { address: '::1', port: expect.any(Number) as number }, verified: { address: '::1', port: alice.addresses.second?.local.port } });
+      expect(bob.addresses.second?.verified?.address).toBe('::1');
+      const incoming = accepted(bob);
+      const a = await alice.connect(bob.peerId, { signal: AbortSignal.timeout(10_000) });
+      const b = await incoming;
+      await waitDirect(a);
+      await waitDirect(b);
+      expect(a.path).toMatchObject({ kind: 'direct', family: 6, remote: { address: '::1', port: bob.addresses.second?.local.port }, local: { address: '::1', port: alice.addresses.second?.local.port } });
+      expect(b.path).toMatchObject({ kind: 'direct', family: 6, remote: { address: '::1', port: alice.addresses.second?.local.port } });
+      expect(a.stats().family).toBe(6);
+      const got = new Promise<string>((ok) => b.onMessage((m) => ok(new TextDecoder().decode(m))));
+      a.send(new TextEncoder().encode('over IPv6'));
+      expect(await got).toBe('over IPv6');
+    } finally {
+      await alice.close();
+      await bob.close();
+    }
+  }, 30_000);
+
+  it('one side IPv4-only: a direct IPv4 path, as before; no IPv6 address is ever the other side\'s target', async () => {
+    const [alice, bob] = [await peer(true), await peer(false)];
+    try {
+      expect(bob.addresses.second).toBeNull();
+      const incoming = accepted(bob);
+      const a = await alice.connect(bob.peerId, { signal: AbortSignal.timeout(10_000) });
+      const b = await incoming;
+      await waitDirect(a);
+      await waitDirect(b);
+      expect(a.path).toMatchObject({ kind: 'direct', family: 4, remote: { address: '127.0.0.1' } });
+      expect(b.path).toMatchObject({ kind: 'direct', family: 4, remote: { address: '127.0.0.1' } });
+    } finally {
+      await alice.close();
+      await bob.close();
+    }
+  }, 30_000);
+
+  it('server6 names a server without IPv6 STUN: the peer has no second family and connects over IPv4 as before', async () => {
+    const plain = await startNatkitServe();
+    try {
+      const server = { address: '127.0.0.1', port: plain.port };
+      const options = { server, server6: { address: '::1', port: plain.port }, nat: 'skip' as const };
+      const alice = await createPeer({ ...options, identity: Identity.fromSeed(randomBytes(32)) }, { network });
+      const bob = await createPeer({ ...options, identity: Identity.fromSeed(randomBytes(32)) }, { network });
+      try {
+        expect(alice.addresses.second).toBeNull();
+        const incoming = accepted(bob);
+        const a = await alice.connect(bob.peerId, { signal: AbortSignal.timeout(10_000) });
+        await incoming;
+        await waitDirect(a);
+        expect(a.path).toMatchObject({ kind: 'direct', family: 4, remote: { address: '127.0.0.1', port: bob.addresses.local.port } });
+      } finally {
+        await alice.close();
+        await bob.close();
+      }
+    } finally {
+      await plain.stop();
+    }
+  }, 30_000);
+});
