@@ -1,4 +1,5 @@
 export { Peer, type PeerComponents, type PeerOptions, type PeerSetup } from './peer.js';
+export type { SecondFamily } from './second-family.js';
 export { createPeer } from './create-peer.js';
 export { measureNat, punchProfiles, unknownProfile, type NatMeasureDeps, type NatMeasurement, type NatSource } from './nat-measurement.js';
 export { describeSide, planDirectPath, planIntroduction, punchFinder, type PunchFinderInput, type RendezvousSide } from './punch-path-finder.js';
