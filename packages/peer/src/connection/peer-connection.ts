@@ -55,7 +55,7 @@ export class PeerConnection extends ConnectionEvents {
     this.remotePeerId = init.session.remotePeerId;
     this.#relayRoute = init.relayRoute;
     this.#consent = new ConsentFreshness(init.timing, init.clock.now());
-    this.counters.strategy = init.finder?.strategy ?? 'relay-only';
+    this.counters.strategy = init.finder?.strategy ?? 'relay';
     this.counters.strategyReason = init.finder?.reason ?? (init.finder === null ? 'no direct path attempted' : ''); // punchlink
     this.#scheduleTick();
   }
@@ -93,7 +93,8 @@ export class PeerConnection extends ConnectionEvents {
   }
 
   stats(): ConnectionStats {
-    return { ...this.counters, path: this.path.kind, rttMs: this.counters.rttMs };
+    const d = this.#init.session.stats.dropped;
+    return { ...this.counters, path: this.path.kind, rttMs: this.counters.rttMs, replaysDropped: d.replay + d['too-old'], authFailures: d.auth + d.epoch };
   }
 
   /** Starts looking for a direct path (at the rendezvous' fire time); tries again later, with backoff, until one is found. */
