@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { Clock, Endpoint, Logger, Network, UdpSocket } from '@natkit/net';
+import { formatEndpoint, type Clock, type Endpoint, type Logger, type Network, type UdpSocket } from '@natkit/net';
 import type { PunchPlan } from '@natkit/punch';
 import type { Candidate, Introduction, RendezvousClient } from '@natkit/rendezvous';
 import { PeerError } from '../errors.js';
@@ -144,6 +144,7 @@ export class Peer {
     if (this.#closed) throw new PeerError('ERR_PEER_CLOSED', 'the peer is closed');
     const startedAt = this.#clock.now();
     const signal = options.signal === undefined ? {} : { signal: options.signal };
+    await this.#freshenBase();
     const intro = await this.#rendezvous.connect(peerId, signal);
     const timeoutMs = this.#options.connectTimeoutMs ?? 10_000;
     return this.#handshakes.wait(intro.connectionId, timeoutMs, startedAt, options.signal, () => `no handshake answer from ${peerId} within ${timeoutMs} ms, neither through the relay nor directly`);
@@ -270,6 +271,25 @@ export class Peer {
       if (s !== null) this.#announceBase(s.base);
     });
     return { shift };
+  }
+
+  /**
+   * As the initiator on a predictable NAT: our latest allocation now, announced (`update`) before
+   * the `connect`, so that the introduction carries it and the peer predicts our ports from it,
+   * not from a base that other sockets behind our NAT moved past since we registered (the
+   * rendezvous handles one connection's messages in order). A failed sample keeps the old base.
+   */
+  async #freshenBase(): Promise<void> {
+    if (this.#options.directPath === false || !this.#relay.udpWorks || this.#options.finder !== undefined || !isPredictable(this.#nat.nat)) return;
+    const deps = { network: this.#network, clock: this.#clock, logger: this.#logger };
+    const base = await latestMapping(this.#options.server, this.#socket.family, deps).catch((e: unknown) => {
+      this.#logger.debug('prediction base not sampled', { error: String(e) });
+      return null;
+    });
+    const announced = this.#nat.srflx;
+    if (base === null || (announced !== null && announced.address === base.address && announced.port === base.port)) return;
+    this.#logger.debug('prediction base moved since announced: announcing the latest', { was: announced === null ? 'none' : formatEndpoint(announced), now: formatEndpoint(base) });
+    this.#announceBase(base);
   }
 
   #announceBase(base: Endpoint): void {

@@ -135,6 +135,28 @@ describe('createPeer pairs through virtual NATs: the punch strategy per pair', (
     });
   }, 60_000);
 
+  it('a long-lived initiator behind a sequential NAT whose counter moved (foreign allocations since it registered) still connects by port prediction', async () => {
+    await withSite(12, async (site) => {
+      const initiator = await site.addPeer(sequential256, { nat: profileOf(sequential256) });
+      // Another host behind the same NAT opens 5 mappings: the initiator's announced base is 5 steps behind.
+      const neighbour = site.vnet.createHost(initiator.router);
+      for (let i = 0; i < 5; i++) {
+        const s = await neighbour.network.bindUdp({ family: 4 });
+        s.send(new Uint8Array([1]), { address: SERVER.address, port: 9 });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await s.close();
+      }
+      for (const nat of [natPresets.symmetricSequential, sequential256]) {
+        const listener = await site.addPeer(nat, { nat: profileOf(nat) });
+        const incoming = accepted(listener.peer);
+        const c = await initiator.peer.connect(listener.peer.peerId, { signal: AbortSignal.timeout(10_000) });
+        await incoming;
+        expect(await waitDirect(c, 8_000), `${JSON.stringify(nat)}: ${c.stats().strategyReason}`).toBe(true);
+        expect(c.stats().strategy).toBe('port-prediction');
+      }
+    });
+  }, 60_000);
+
   it('port prediction still ends direct with 10% loss on both NATs\' links', async () => {
     await withSite(3, async (site) => {
       const lossy = await runPair(site, sequential256, natPresets.portRestrictedCone, 10_000, 0.1);
