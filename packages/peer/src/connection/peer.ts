@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { formatEndpoint, type Clock, type Endpoint, type Logger, type Network, type UdpSocket } from '@natkit/net';
+import { familyOf, formatEndpoint, normalizeAddress, type Clock, type Endpoint, type Logger, type Network, type UdpSocket } from '@natkit/net';
 import type { PunchPlan } from '@natkit/punch';
 import type { Candidate, Introduction, RendezvousClient } from '@natkit/rendezvous';
 import { PeerError } from '../errors.js';
@@ -75,6 +75,9 @@ export class Peer {
       get relay() {
         const a = keeper().setup.allocation;
         return a === null ? null : { relayed: a.relayed, transport: a.transport };
+      },
+      get udpWorks() {
+        return keeper().setup.udpWorks;
       },
       send: (bytes, route) => this.#send(bytes, route),
     };
@@ -170,13 +173,23 @@ export class Peer {
     return this.#keeper.setup;
   }
 
-  /** Our allocation was lost or replaced: announce the candidates, and permit the introduced peers on the new one. */
+  /**
+   * Our allocation was lost or replaced: announce the candidates, permit the introduced peers and
+   * those of running connections on the new one, and tell the connections (each tells its peer).
+   */
   #relayChanged(): void {
     if (this.#closed) return;
     this.#candidates = [...directCandidates(this.#transport.local, this.#nat), ...relayCandidate(this.#relay)];
     this.#rendezvous.update(this.#nat.nat, this.#candidates);
     const now = this.#clock.now();
     for (const { intro, until } of this.#introductions.values()) if (until >= now) this.#permit(intro);
+    const allocation = this.#relay.allocation;
+    const connections = [...this.#connections.values()];
+    if (allocation !== null && connections.length > 0) {
+      const ips = new Set(connections.flatMap((c) => c.knownPeerAddresses()).filter((e) => familyOf(e.address) === allocation.socket.family).map((e) => normalizeAddress(e.address)));
+      void allocation.socket.permit([...ips].map((address) => ({ address, port: 0 }))).catch((e: unknown) => this.#logger.debug('permission failed', { error: String(e) }));
+    }
+    for (const c of connections) c.ourRelayChanged(allocation?.relayed ?? null);
   }
 
   /** Lets the peer's packets through our relay: its public IP as the server saw it and as it claims. */
@@ -220,6 +233,8 @@ export class Peer {
       session, transport: this.#transport, peerRelays, directTargets: targets, timing, startedAt,
       finder: this.#finderFor(intro, session, targets, log),
       relayRoute: isRelay ? route : this.#relayRoute(intro),
+      peerPublic: publicAddresses(intro.peer),
+      isTrustedRelay: (e) => trustedRelayIps(this.#options.server, this.#relay).includes(normalizeAddress(e.address)),
       clock: this.#clock, logger: log,
       onClosed: () => {
         this.#connections.delete(session.localId);

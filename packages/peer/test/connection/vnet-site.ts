@@ -24,7 +24,7 @@ const ALTERNATE6 = { address: '2001:db8::2', port: 3479 };
 export interface VnetSite {
   readonly vnet: VirtualNetwork;
   /** A peer behind a new NAT with `nat` behaviors, or behind `router` (same NAT as another peer). */
-  addPeer(nat: NatOptions | Router, options?: Partial<PeerOptions> & { readonly loss?: number; readonly ipv6?: boolean }): Promise<{ peer: Peer; network: Network; sent: Endpoint[]; router: Router; host: VirtualHost }>;
+  addPeer(nat: NatOptions | Router, options?: Partial<PeerOptions> & { readonly loss?: number; readonly ipv6?: boolean; readonly wrap?: (n: Network) => Network }): Promise<{ peer: Peer; network: Network; sent: Endpoint[]; router: Router; host: VirtualHost }>;
   /** A rendezvous URL whose connections appear to come from behind `router`. */
   rendezvousUrlFor(router: Router): Promise<string>;
   close(): Promise<void>;
@@ -61,12 +61,13 @@ export async function startVnetSite(seed: number): Promise<VnetSite> {
       const v6 = options.ipv6 === true;
       const host = vnet.createHost(router, { ipv6: v6 });
       const sent: Endpoint[] = [];
-      const observed = observingNetwork(host.network, sent);
+      const observed = observingNetwork(options.wrap === undefined ? host.network : options.wrap(host.network), sent);
       // Over IPv6 (no NAT66: a stateful firewall) the rendezvous sees the host's own address.
       const url = await rendezvousListener(rendezvous, listeners, v6 ? (host.addresses.find((a) => a.includes(':')) ?? '') : publicAddress);
-      const peerOptions: Partial<PeerOptions> & { loss?: number; ipv6?: boolean } = { ...options };
+      const peerOptions: Partial<PeerOptions> & { loss?: number; ipv6?: boolean; wrap?: unknown } = { ...options };
       delete peerOptions.loss;
       delete peerOptions.ipv6;
+      delete peerOptions.wrap;
       const peer = await createPeer({ server: v6 ? SERVER6 : SERVER, identity: Identity.generate(), rendezvousUrl: url, watchNetworkMs: false, ...peerOptions }, { network: observed });
       peers.push(peer);
       return { peer, network: observed, sent, router, host };
