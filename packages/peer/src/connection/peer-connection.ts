@@ -206,6 +206,15 @@ export class PeerConnection extends ConnectionEvents {
       return;
     }
     this.#sendControl({ type: 'probe-ack', nonce }, route);
+    this.peerRelayMoved(relayed);
+  }
+
+  /**
+   * The peer's relay moved to `relayed` (its relay-moved message, or the rendezvous passing its
+   * registered relay candidate; the caller checked it is at our natkit server's relay).
+   */
+  peerRelayMoved(relayed: Endpoint): void {
+    if (this.#closed !== null) return;
     const known = this.#peerRelays.length;
     const next = followRelayMove(this.#relayRoute, this.#peerRelays, relayed);
     const moved = next.relayRoute !== this.#relayRoute;

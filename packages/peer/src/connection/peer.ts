@@ -27,6 +27,8 @@ export type { PeerComponents, PeerOptions, PeerSetup } from './peer-options.js';
 /** An introduction lets the peer's handshake in for this long. */
 const INTRODUCTION_TTL_MS = 30_000;
 const MAX_CONNECTIONS = 1024;
+/** Peers told of a new relayed address through the rendezvous per change (within the connect limit per peer, a burst of 20). */
+const MAX_RELAY_NOTIFICATIONS = 16;
 
 /** A registered natkit peer: one UDP socket, a relay allocation, a rendezvous session. */
 export class Peer {
@@ -86,11 +88,13 @@ export class Peer {
     if (relay.udpWorks) this.#unsubscribe.push(socket.onMessage((data, from) => this.#receive(data, { via: 'socket', to: from })));
     this.#keeper = new RelayKeeper(relay, {
       server: options.server, credentials: () => rendezvous.relay, socket, network: setup.network, clock, logger,
+      credentialsExpireAt: () => rendezvous.relayExpiresAt, renewCredentials: () => rendezvous.refreshRelay(),
       keepaliveMs: relayKeepaliveMs(setup.nat.nat, options),
       onMessage: (data, from) => this.#receive(data, { via: 'allocation', to: from }),
       onChanged: () => this.#relayChanged(),
     });
     rendezvous.on('introduce', (intro) => this.#onIntroduce(intro));
+    rendezvous.on('peer-relay', ({ from, candidates }) => this.#onPeerRelay(from, candidates));
     const every = options.watchNetworkMs ?? 10_000;
     if (every !== false) {
       this.#stopWatch = watchInterfaces(setup.network, clock, every, () => {
@@ -190,6 +194,16 @@ export class Peer {
       void allocation.socket.permit([...ips].map((address) => ({ address, port: 0 }))).catch((e: unknown) => this.#logger.debug('permission failed', { error: String(e) }));
     }
     for (const c of connections) c.ourRelayChanged(allocation?.relayed ?? null);
+    // Also through the rendezvous (after the update above): when both relays moved at once,
+    // neither side's relay-moved finds the other on a UDP route.
+    if (allocation !== null) for (const peerId of [...new Set(connections.map((c) => c.remotePeerId))].slice(0, MAX_RELAY_NOTIFICATIONS)) this.#rendezvous.notifyRelay(peerId);
+  }
+
+  /** The rendezvous passed a peer's relay candidates after it moved: connections to it follow (at our relay only). */
+  #onPeerRelay(from: string, candidates: readonly Candidate[]): void {
+    if (this.#closed) return;
+    const relays = relayCandidates(candidates, trustedRelayIps(this.#options.server, this.#relay));
+    for (const c of this.#connections.values()) if (c.remotePeerId === from) for (const r of relays) c.peerRelayMoved(r);
   }
 
   /** Lets the peer's packets through our relay: its public IP as the server saw it and as it claims. */

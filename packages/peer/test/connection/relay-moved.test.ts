@@ -47,17 +47,18 @@ interface Moved {
  * Alice connects to Bob (relay only), both send a datagram every 50 ms, Bob's NAT rebinds; the
  * datagrams of both must flow again within 8 s, on the same connections, and keep flowing.
  */
-async function rebindMidConnection(seed: number, natA: NatOptions, aliceRelay: 'udp' | false): Promise<Moved> {
+async function rebindMidConnection(seed: number, natA: NatOptions, aliceRelay: 'udp' | false, both = false): Promise<Moved> {
   const site = await startVnetSite(seed);
   try {
-    let rebind: () => Promise<void> = () => Promise.resolve();
+    const rebinds: (() => Promise<void>)[] = [];
     const wrap = (n: Network): Network => {
       const r = rebindableNetwork(n);
-      rebind = r.rebind;
+      rebinds.push(r.rebind);
       return r.network;
     };
     const bob = await site.addPeer(natPresets.portRestrictedCone, { relay: 'udp', nat: 'skip', directPath: false, keepaliveMs: 300, wrap });
-    const alice = await site.addPeer(natA, { relay: aliceRelay, nat: 'skip', directPath: false, keepaliveMs: 300 });
+    const alice = await site.addPeer(natA, { relay: aliceRelay, nat: 'skip', directPath: false, keepaliveMs: 300, ...(both ? { wrap } : {}) });
+    const rebind = (): Promise<unknown> => Promise.all(rebinds.map((r) => r()));
     const incoming = new Promise<PeerConnection>((ok) => bob.peer.onConnection(ok));
     const a = await alice.peer.connect(bob.peer.peerId, { signal: AbortSignal.timeout(10_000) });
     const b = await incoming;
@@ -101,6 +102,11 @@ describe('a running relayed connection across a re-allocation', () => {
   it('both peers with a relay, port-restricted cones: the datagrams flow again both ways (same connection, no reconnect)', async () => {
     const r = await rebindMidConnection(21, natPresets.portRestrictedCone, 'udp');
     expect(r.after).not.toBeNull();
+    expect(r.after).not.toEqual(r.before);
+  }, 40_000);
+
+  it('both NATs rebind at once (both relays move): the rendezvous passes each new relayed address, the datagrams flow again', async () => {
+    const r = await rebindMidConnection(23, natPresets.portRestrictedCone, 'udp', true);
     expect(r.after).not.toEqual(r.before);
   }, 40_000);
 

@@ -30,7 +30,9 @@ export interface VnetSite {
   close(): Promise<void>;
 }
 
-export async function startVnetSite(seed: number): Promise<VnetSite> {
+/** `relayTtlSeconds`: lifetime of the relay credentials the rendezvous hands out (default 600, as natkit serve). */
+export async function startVnetSite(seed: number, options: { readonly relayTtlSeconds?: number } = {}): Promise<VnetSite> {
+  const ttl = options.relayTtlSeconds ?? 600;
   const vnet = createVirtualNetwork({ seed, clock: systemClock });
   const serverHost = vnet.createHost(vnet.internet, { ipv4: [SERVER.address, ALTERNATE.address], ipv6: [SERVER6.address, ALTERNATE6.address] });
   const turn: TurnServer = createTurnServer({ relayPorts: { low: 50000, high: 50999 }, allowPeers: ['203.0.113.0/24', '2001:db8::/32'] }, { network: serverHost.network, clock: systemClock });
@@ -46,8 +48,8 @@ export async function startVnetSite(seed: number): Promise<VnetSite> {
   const stun6 = await startStunServer({ primary: SERVER6, alternate: ALTERNATE6 }, { network, clock: systemClock });
   const rendezvous = createRendezvousServer({}, {
     mintRelayCredentials: (peerId) => {
-      const c = turn.mintCredentials(peerId, 600);
-      return { username: c.username, password: c.password, ttl: 600, urls: [] };
+      const c = turn.mintCredentials(peerId, ttl);
+      return { username: c.username, password: c.password, ttl, urls: [] };
     },
   });
   const listeners: Server[] = [];
