@@ -95,6 +95,7 @@ export class Peer {
     });
     rendezvous.on('introduce', (intro) => this.#onIntroduce(intro));
     rendezvous.on('peer-relay', ({ from, candidates }) => this.#onPeerRelay(from, candidates));
+    rendezvous.on('relay', () => this.#keeper.credentialsRenewed());
     const every = options.watchNetworkMs ?? 10_000;
     if (every !== false) {
       this.#stopWatch = watchInterfaces(setup.network, clock, every, () => {

@@ -66,6 +66,17 @@ export class RelayKeeper {
     await this.#setup.allocation?.socket.close();
   }
 
+  /**
+   * Fresh credentials arrived (the rendezvous client asks at half of their lifetime): move the
+   * allocation to them now, while the old ones have half their lifetime left, rather than a
+   * margin before they expire (the fallback when renewals do not come).
+   */
+  credentialsRenewed(): void {
+    const fresh = this.#currentCredentials();
+    if (this.#closed || this.#setup.allocation === null || fresh === null || fresh.username === this.#madeWith?.username) return;
+    this.#scheduleRotation(0);
+  }
+
   #currentCredentials(): { readonly username: string; readonly expiresAt: number | null } | null {
     const c = this.deps.credentials();
     return c === null ? null : { username: c.username, expiresAt: this.deps.credentialsExpireAt?.() ?? null };
