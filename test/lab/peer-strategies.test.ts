@@ -4,7 +4,11 @@
  * both NATs past the server-reflexive addresses they registered; each peer then announces its
  * latest allocation (`update`) so that the second connection's port predictions start right and
  * it ends direct by port prediction too. Driven with the shared harness (harness/peer-pair.ts).
+ * Then the stale bases of a long-lived listener and of a long-lived initiator (other sockets
+ * behind its NAT took ports since it registered).
  */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { expect, it } from 'vitest';
 import { createLab, describeLab, runPeerPing, startPeerListener, startPeerServer, type Lab } from './harness/index.js';
 
@@ -47,4 +51,37 @@ describeLab('natkit listen / ping: a second sequential <-> sequential connection
     }
     expect(listener.process.output).toMatch(/prediction shift \{"shift":([5-9]|[1-6]\d)\}/);
   }, 180_000);
+
+  // peerfix: the initiator is the long-lived one. It registers, other sockets behind its NAT take
+  // ports, then it connects: it samples its latest allocation and announces it before `connect`,
+  // so the listener predicts its ports from there (a library peer: `natkit ping` registers afresh).
+  it('a long-lived sequential(1) initiator with foreign allocations at its NAT since registering connects direct by port prediction', async () => {
+    await using lab: Lab = await createLab({ sites: { A: { behavior: 'symmetric-sequential-1' }, B: { behavior: 'symmetric-sequential-1' } } });
+    const server = await startPeerServer(lab);
+    const listener = await startPeerListener(lab, lab.hosts.B!.ns, server);
+    const dist = (pkg: string): string => pathToFileURL(resolve(import.meta.dirname, `../../packages/${pkg}/dist/index.js`)).href;
+    const [host, port] = server.endpoint.split(':');
+    const script = `
+      import dgram from 'node:dgram';
+      const { createPeer } = await import(${JSON.stringify(dist('peer'))});
+      const { createNodeNetwork } = await import(${JSON.stringify(dist('net'))});
+      const { Identity } = await import(${JSON.stringify(dist('identity'))});
+      const peer = await createPeer({ server: { address: '${host}', port: ${port} }, identity: Identity.generate(), watchNetworkMs: false }, { network: createNodeNetwork() });
+      for (let i = 0; i < 6; i++) {
+        const s = dgram.createSocket('udp4');
+        await new Promise((r) => s.send('x', ${port}, '${host}', r));
+        s.close();
+      }
+      const c = await peer.connect('${listener.peer}', { signal: AbortSignal.timeout(15000) });
+      for (let i = 0; i < 80 && c.path.kind !== 'direct'; i++) await new Promise((r) => setTimeout(r, 100));
+      process.stdout.write(JSON.stringify({ path: c.path.kind, strategy: c.stats().strategy, reason: c.stats().strategyReason }) + '\\n');
+      await peer.close();
+      process.exit(0);
+    `;
+    const r = await lab.exec(lab.hosts.A!.ns, [process.execPath, '--input-type=module', '-e', script], { timeoutMs: 40_000 });
+    const raw = `exit ${r.code}\n${r.stdout}\n${r.stderr}\n--- listener\n${listener.process.output}`;
+    expect(r.code, raw).toBe(0);
+    const line = r.stdout.split('\n').find((l) => l.startsWith('{')) ?? '{}';
+    expect(JSON.parse(line), raw).toMatchObject({ path: 'direct', strategy: 'port-prediction' });
+  }, 120_000);
 });

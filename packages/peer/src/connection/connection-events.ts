@@ -10,12 +10,21 @@ export interface ConnectionStats {
   readonly bytesReceived: number;
   /** Changes between relay and direct. */
   readonly pathSwitches: number;
-  /** The direct-path strategy ('simultaneous-open'), or 'relay-only'. */
+  /**
+   * The direct-path strategy: `simultaneous-open`, `port-prediction`, `birthday`, `same-nat`
+   * (@natkit/punch's PunchStrategy), a fixed finder's name, or `relay` when no direct path is
+   * attempted (the planner chose the relay, or `directPath: false`, or no UDP): one name for it
+   * everywhere (`natkit ping --json` summary, logs).
+   */
   readonly strategy: string;
   /** Why that strategy (the punch planner's reason, e.g. why the relay). */
   readonly strategyReason: string;
   /** Datagrams not sent: no path yet. */
   readonly dropped: number;
+  /** Session packets for this connection dropped as replays (a counter seen already, or older than the 2048-message window). */
+  readonly replaysDropped: number;
+  /** Session packets for this connection that did not authenticate (wrong tag, or a key epoch we do not have): forged or corrupted. */
+  readonly authFailures: number;
   readonly path: ConnectionPath['kind'];
   /** The address family of the current path (6: a direct IPv6 path between dual-stack peers). */
   readonly family: ConnectionPath['family'];
@@ -47,7 +56,7 @@ export type Handler<K extends keyof ConnectionEventMap> = (...args: ConnectionEv
 /** Listeners and counters of a PeerConnection; a throwing listener is logged, never breaks the others. */
 export class ConnectionEvents {
   protected readonly counters: { rttMs: number | null; bytesSent: number; bytesReceived: number; pathSwitches: number; strategy: string; strategyReason: string; dropped: number } = {
-    rttMs: null, bytesSent: 0, bytesReceived: 0, pathSwitches: 0, strategy: 'relay-only', strategyReason: '', dropped: 0,
+    rttMs: null, bytesSent: 0, bytesReceived: 0, pathSwitches: 0, strategy: 'relay', strategyReason: '', dropped: 0,
   };
   readonly #handlers: { [K in keyof ConnectionEventMap]: Set<Handler<K>> } = { message: new Set(), path: new Set(), close: new Set() };
 

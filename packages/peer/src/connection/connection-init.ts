@@ -12,6 +12,8 @@ export interface ConnectionTransport {
   readonly localFor?: (to: Endpoint) => Endpoint;
   /** Our relayed address and how we reach its server, when we have an allocation. */
   readonly relay: { readonly relayed: Endpoint; readonly transport: 'udp' | 'tcp' | 'tls' } | null;
+  /** False when our socket cannot send UDP to the internet (our relay runs over TCP); default true. */
+  readonly udpWorks?: boolean;
 }
 
 export interface ConnectionInit {
@@ -21,6 +23,10 @@ export interface ConnectionInit {
   readonly peerRelays: readonly Endpoint[];
   readonly directTargets: readonly Endpoint[];
   readonly relayRoute: Route | null;
+  /** The peer's public (server-reflexive) addresses the rendezvous bound to it: where our allocation may reach it. */
+  readonly peerPublic?: readonly Endpoint[];
+  /** Whether a relayed address the peer announces (relay-moved) is at our natkit server's relay; default: none is. */
+  readonly isTrustedRelay?: (relayed: Endpoint) => boolean;
   readonly startedAt: number;
   readonly timing: ConnectionTiming;
   readonly clock: Clock;

@@ -1,11 +1,12 @@
 import { randomInt } from 'node:crypto';
-import { formatEndpoint, type Timer } from '@natkit/net';
+import { formatEndpoint, type Endpoint, type Timer } from '@natkit/net';
 import { decodeControl, encodeControl, type ControlMessage } from './control-message.js';
 import { familyOfEndpoint, isRelayRoute, sameRoute, type ConnectionPath, type Route } from './path.js';
 import { ConnectionEvents, type ConnectionClosed, type ConnectionStats } from './connection-events.js';
 import { checkIntervalMs } from './connection-timing.js';
 import { connectionLostError, ConsentFreshness } from './consent-freshness.js';
 import type { ConnectionInit } from './connection-init.js';
+import { distinctRoutes, followRelayMove, RelayAnnouncer } from './relay-move.js';
 
 export type { ConnectionTiming } from './connection-timing.js';
 export type { ConnectionInit, ConnectionTransport } from './connection-init.js';
@@ -35,6 +36,11 @@ export class PeerConnection extends ConnectionEvents {
   readonly #init: ConnectionInit;
   readonly #consent: ConsentFreshness;
   #relayRoute: Route | null;
+  /** The peer's relayed addresses (its latest last); grows when it announces a re-allocation. */
+  #peerRelays: Endpoint[];
+  /** Where the peer's packets came from through our allocation (its public address there). */
+  #heardViaAllocation: Route | null = null;
+  readonly #announcer: RelayAnnouncer;
   #direct: Route | null = null;
   #directSince: number | null = null;
   /** Data moves to the direct path from this time on (see SWITCH_HOLD_*). */
@@ -54,8 +60,10 @@ export class PeerConnection extends ConnectionEvents {
     this.#init = init;
     this.remotePeerId = init.session.remotePeerId;
     this.#relayRoute = init.relayRoute;
+    this.#peerRelays = [...init.peerRelays];
+    this.#announcer = new RelayAnnouncer(init.clock, (m, r) => this.#sendControl(m, r));
     this.#consent = new ConsentFreshness(init.timing, init.clock.now());
-    this.counters.strategy = init.finder?.strategy ?? 'relay-only';
+    this.counters.strategy = init.finder?.strategy ?? 'relay';
     this.counters.strategyReason = init.finder?.reason ?? (init.finder === null ? 'no direct path attempted' : ''); // punchlink
     this.#scheduleTick();
   }
@@ -97,8 +105,9 @@ export class PeerConnection extends ConnectionEvents {
   }
 
   stats(): ConnectionStats {
+    const d = this.#init.session.stats.dropped;
     const path = this.path;
-    return { ...this.counters, path: path.kind, family: path.family, rttMs: this.counters.rttMs };
+    return { ...this.counters, path: path.kind, family: path.family, rttMs: this.counters.rttMs, replaysDropped: d.replay + d['too-old'], authFailures: d.auth + d.epoch };
   }
 
   /** Starts looking for a direct path (at the rendezvous' fire time); tries again later, with backoff, until one is found. */
@@ -118,10 +127,41 @@ export class PeerConnection extends ConnectionEvents {
     if (!opened.ok) return;
     const message = decodeControl(opened.payload);
     if (!message.ok) return;
-    const relayed = isRelayRoute(route, this.#init.peerRelays);
+    const relayed = isRelayRoute(route, this.#peerRelays);
     if (relayed) this.#relayRoute = route;
+    if (route.via === 'allocation') this.#heardViaAllocation = route;
     else if (!sameRoute(this.#direct, route) && message.value.type !== 'probe' && message.value.type !== 'probe-ack') this.#onStray(route, now);
     this.#handle(message.value, route, now);
+  }
+
+  /**
+   * Our relay allocation was lost (`null`) or replaced. Lost: data that went through it takes the
+   * peer's relay meanwhile (from our socket). Replaced: the peer is told the new relayed address
+   * on every route that may reach it (see RelayAnnouncer) until it answers; the caller has
+   * permitted the peer's addresses on the new allocation (knownPeerAddresses).
+   */
+  ourRelayChanged(relayed: Endpoint | null): void {
+    if (this.#closed !== null) return;
+    this.#announcer.stop();
+    const udp = this.#init.transport.udpWorks !== false;
+    const peerRelay = this.#peerRelays[this.#peerRelays.length - 1];
+    if (relayed === null) {
+      if (this.#relayRoute?.via === 'allocation' && udp && peerRelay !== undefined) this.#relayRoute = { via: 'socket', to: peerRelay };
+      return;
+    }
+    this.#init.logger.debug('our relay moved: telling the peer', { relayed: formatEndpoint(relayed) });
+    this.#announcer.start(relayed, () => distinctRoutes([
+      this.#relayRoute,
+      this.#direct,
+      ...(udp ? this.#peerRelays.map((to): Route => ({ via: 'socket', to })) : []),
+      this.#heardViaAllocation,
+      ...(this.#init.peerPublic ?? []).map((to): Route => ({ via: 'allocation', to })),
+    ]));
+  }
+
+  /** The peer's relayed and public addresses this connection knows: what our allocation must permit. */
+  knownPeerAddresses(): Endpoint[] {
+    return [...this.#peerRelays, ...(this.#init.peerPublic ?? []), ...[this.#relayRoute, this.#heardViaAllocation].flatMap((r) => (r === null ? [] : [r.to]))];
   }
 
   /** Sends a probe on the current path at once (key confirmation after a handshake, RTT). */
@@ -146,10 +186,13 @@ export class PeerConnection extends ConnectionEvents {
         this.#sendControl({ type: 'probe-ack', nonce: message.nonce }, route);
         // A probe straight from the peer, from an address not in use: ask back on that path at once
         // (both sides upgrade; a peer whose NAT mapping changed is found at its new address).
-        if (!isRelayRoute(route, this.#init.peerRelays) && !sameRoute(this.#direct, route)) this.#onStray(route, now, true);
+        if (!isRelayRoute(route, this.#peerRelays) && !sameRoute(this.#direct, route)) this.#onStray(route, now, true);
         return;
       case 'probe-ack':
+        if (this.#announcer.acked(message.nonce)) return;
         return this.#onProbeAck(message.nonce, route, now);
+      case 'relay-moved':
+        return this.#onRelayMoved(message.nonce, message.relayed, route);
       case 'reprobe':
         if (this.#direct !== null || now - this.#remoteReprobeAt < REMOTE_REPROBE_MS) return;
         this.#remoteReprobeAt = now;
@@ -161,12 +204,37 @@ export class PeerConnection extends ConnectionEvents {
     }
   }
 
+  /** The peer re-allocated: follow it to its new relayed address (only at our natkit server's relay), and answer. */
+  #onRelayMoved(nonce: number, relayed: Endpoint, route: Route): void {
+    if (!(this.#init.isTrustedRelay?.(relayed) ?? false)) {
+      this.#init.logger.debug('relay-moved to an address not at our relay server: ignored', { relayed: formatEndpoint(relayed) });
+      return;
+    }
+    this.#sendControl({ type: 'probe-ack', nonce }, route);
+    this.peerRelayMoved(relayed);
+  }
+
+  /**
+   * The peer's relay moved to `relayed` (its relay-moved message, or the rendezvous passing its
+   * registered relay candidate; the caller checked it is at our natkit server's relay).
+   */
+  peerRelayMoved(relayed: Endpoint): void {
+    if (this.#closed !== null) return;
+    const known = this.#peerRelays.length;
+    const next = followRelayMove(this.#relayRoute, this.#peerRelays, relayed);
+    const moved = next.relayRoute !== this.#relayRoute;
+    this.#relayRoute = next.relayRoute;
+    this.#peerRelays = next.peerRelays;
+    if (moved || next.peerRelays.length > known) this.#init.logger.debug('the peer relay moved', { relayed: formatEndpoint(relayed), routeMoved: moved });
+    if (moved) this.#probe(this.#relayRoute);
+  }
+
   #onProbeAck(nonce: number, route: Route, now: number): void {
     const probe = this.#probes.get(nonce);
     if (probe === undefined) return;
     this.#probes.delete(nonce);
     const rtt = now - probe.sentAt;
-    const { peerRelays } = this.#init;
+    const peerRelays = this.#peerRelays;
     if (isRelayRoute(probe.route, peerRelays)) {
       this.#consent.answered(now, false);
       if (this.#direct === null) this.counters.rttMs = rtt;
@@ -303,6 +371,7 @@ export class PeerConnection extends ConnectionEvents {
     this.#reprobe?.cancel();
     this.#rebind?.cancel();
     this.#switch?.cancel();
+    this.#announcer.stop();
     this.#stopFinder?.();
     this.#probes.clear();
     this.#init.onClosed();

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { familyOf, type Clock, type Endpoint, type Family, type Logger, type Network, type UdpSocket } from '@natkit/net';
+import { familyOf, formatEndpoint, normalizeAddress, type Clock, type Endpoint, type Family, type Logger, type Network, type UdpSocket } from '@natkit/net';
 import type { PunchPlan } from '@natkit/punch';
 import type { Candidate, Introduction, RendezvousClient, WireEndpoint } from '@natkit/rendezvous';
 import { secondCandidates, type SecondFamily } from './second-family.js';
@@ -28,6 +28,8 @@ export type { PeerComponents, PeerOptions, PeerSetup } from './peer-options.js';
 /** An introduction lets the peer's handshake in for this long. */
 const INTRODUCTION_TTL_MS = 30_000;
 const MAX_CONNECTIONS = 1024;
+/** Peers told of a new relayed address through the rendezvous per change (within the connect limit per peer, a burst of 20). */
+const MAX_RELAY_NOTIFICATIONS = 16;
 
 /** A registered natkit peer: one UDP socket, a relay allocation, a rendezvous session. */
 export class Peer {
@@ -84,6 +86,9 @@ export class Peer {
         const a = keeper().setup.allocation;
         return a === null ? null : { relayed: a.relayed, transport: a.transport };
       },
+      get udpWorks() {
+        return keeper().setup.udpWorks;
+      },
       send: (bytes, route) => this.#send(bytes, route),
     };
     this.#responder = new HandshakeResponder({ identity: options.identity, allocateId: () => this.#freeId() });
@@ -92,6 +97,7 @@ export class Peer {
     if (second !== null) this.#unsubscribe.push(second.socket.onMessage((data, from) => this.#receive(data, { via: 'socket', to: from })));
     this.#keeper = new RelayKeeper(relay, {
       server: options.server, credentials: () => rendezvous.relay, socket, network: setup.network, clock, logger,
+      credentialsExpireAt: () => rendezvous.relayExpiresAt, renewCredentials: () => rendezvous.refreshRelay(),
       keepaliveMs: relayKeepaliveMs(setup.nat.nat, options),
       onMessage: (data, from) => this.#receive(data, { via: 'allocation', to: from }),
       onChanged: () => this.#relayChanged(),
@@ -100,6 +106,8 @@ export class Peer {
     rendezvous.on('address-verified', (m) => {
       if (second !== null && m.family === second.family) this.#verified = m.observed;
     });
+    rendezvous.on('peer-relay', ({ from, candidates }) => this.#onPeerRelay(from, candidates));
+    rendezvous.on('relay', () => this.#keeper.credentialsRenewed());
     const every = options.watchNetworkMs ?? 10_000;
     if (every !== false) {
       this.#stopWatch = watchInterfaces(setup.network, clock, every, () => {
@@ -163,6 +171,7 @@ export class Peer {
     if (this.#closed) throw new PeerError('ERR_PEER_CLOSED', 'the peer is closed');
     const startedAt = this.#clock.now();
     const signal = options.signal === undefined ? {} : { signal: options.signal };
+    await this.#freshenBase();
     const intro = await this.#rendezvous.connect(peerId, signal);
     const timeoutMs = this.#options.connectTimeoutMs ?? 10_000;
     return this.#handshakes.wait(intro.connectionId, timeoutMs, startedAt, options.signal, () => `no handshake answer from ${peerId} within ${timeoutMs} ms, neither through the relay nor directly`);
@@ -189,13 +198,33 @@ export class Peer {
     return this.#keeper.setup;
   }
 
-  /** Our allocation was lost or replaced: announce the candidates, and permit the introduced peers on the new one. */
+  /**
+   * Our allocation was lost or replaced: announce the candidates, permit the introduced peers and
+   * those of running connections on the new one, and tell the connections (each tells its peer).
+   */
   #relayChanged(): void {
     if (this.#closed) return;
     this.#candidates = this.#ownCandidates();
     this.#rendezvous.update(this.#nat.nat, this.#candidates);
     const now = this.#clock.now();
     for (const { intro, until } of this.#introductions.values()) if (until >= now) this.#permit(intro);
+    const allocation = this.#relay.allocation;
+    const connections = [...this.#connections.values()];
+    if (allocation !== null && connections.length > 0) {
+      const ips = new Set(connections.flatMap((c) => c.knownPeerAddresses()).filter((e) => familyOf(e.address) === allocation.socket.family).map((e) => normalizeAddress(e.address)));
+      void allocation.socket.permit([...ips].map((address) => ({ address, port: 0 }))).catch((e: unknown) => this.#logger.debug('permission failed', { error: String(e) }));
+    }
+    for (const c of connections) c.ourRelayChanged(allocation?.relayed ?? null);
+    // Also through the rendezvous (after the update above): when both relays moved at once,
+    // neither side's relay-moved finds the other on a UDP route.
+    if (allocation !== null) for (const peerId of [...new Set(connections.map((c) => c.remotePeerId))].slice(0, MAX_RELAY_NOTIFICATIONS)) this.#rendezvous.notifyRelay(peerId);
+  }
+
+  /** The rendezvous passed a peer's relay candidates after it moved: connections to it follow (at our relay only). */
+  #onPeerRelay(from: string, candidates: readonly Candidate[]): void {
+    if (this.#closed) return;
+    const relays = relayCandidates(candidates, trustedRelayIps(this.#options.server, this.#relay));
+    for (const c of this.#connections.values()) if (c.remotePeerId === from) for (const r of relays) c.peerRelayMoved(r);
   }
 
   /** Lets the peer's packets through our relay: its public IP as the server saw it and as it claims. */
@@ -239,6 +268,8 @@ export class Peer {
       session, transport: this.#transport, peerRelays, directTargets: targets, timing, startedAt,
       finder: this.#finderFor(intro, session, targets, log),
       relayRoute: isRelay ? route : this.#relayRoute(intro),
+      peerPublic: publicAddresses(intro.peer),
+      isTrustedRelay: (e) => trustedRelayIps(this.#options.server, this.#relay).includes(normalizeAddress(e.address)),
       clock: this.#clock, logger: log,
       onClosed: () => {
         this.#connections.delete(session.localId);
@@ -292,6 +323,25 @@ export class Peer {
       if (s !== null) this.#announceBase(s.base);
     });
     return { shift };
+  }
+
+  /**
+   * As the initiator on a predictable NAT: our latest allocation now, announced (`update`) before
+   * the `connect`, so that the introduction carries it and the peer predicts our ports from it,
+   * not from a base that other sockets behind our NAT moved past since we registered (the
+   * rendezvous handles one connection's messages in order). A failed sample keeps the old base.
+   */
+  async #freshenBase(): Promise<void> {
+    if (this.#options.directPath === false || !this.#relay.udpWorks || this.#options.finder !== undefined || !isPredictable(this.#nat.nat)) return;
+    const deps = { network: this.#network, clock: this.#clock, logger: this.#logger };
+    const base = await latestMapping(this.#options.server, this.#socket.family, deps).catch((e: unknown) => {
+      this.#logger.debug('prediction base not sampled', { error: String(e) });
+      return null;
+    });
+    const announced = this.#nat.srflx;
+    if (base === null || (announced !== null && announced.address === base.address && announced.port === base.port)) return;
+    this.#logger.debug('prediction base moved since announced: announcing the latest', { was: announced === null ? 'none' : formatEndpoint(announced), now: formatEndpoint(base) });
+    this.#announceBase(base);
   }
 
   #announceBase(base: Endpoint): void {

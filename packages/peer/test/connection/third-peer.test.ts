@@ -150,6 +150,11 @@ describe('a third peer against a live connection (real natkit serve, real socket
       expect(a.path).toMatchObject({ kind: 'direct', remote: bob.addresses.local });
       expect(b.path).toMatchObject({ kind: 'direct', remote: alice.addresses.local });
       expect(b.stats().bytesReceived).toBe(gotB.reduce((n, t) => n + bytes(t).length, 0));
+      // Her replays and forgeries were counted where they were dropped.
+      for (const c of [a, b]) {
+        expect(c.stats().replaysDropped).toBeGreaterThan(0);
+        expect(c.stats().authFailures).toBeGreaterThan(0);
+      }
     } finally {
       await evil.close();
       for (const p of peers) await p.close();

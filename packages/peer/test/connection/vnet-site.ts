@@ -26,6 +26,8 @@ export interface SiteOptions {
   readonly ipv6?: boolean;
   /** A fault made on purpose: the peer's datagrams for which this returns true are not sent. */
   readonly dropSend?: (data: Uint8Array, to: Endpoint) => boolean;
+  /** Wraps the host's network (e.g. to make a fault in what it sends or receives). */
+  readonly wrap?: (n: Network) => Network;
 }
 
 export interface VnetSite {
@@ -37,7 +39,9 @@ export interface VnetSite {
   close(): Promise<void>;
 }
 
-export async function startVnetSite(seed: number): Promise<VnetSite> {
+/** `relayTtlSeconds`: lifetime of the relay credentials the rendezvous hands out (default 600, as natkit serve). */
+export async function startVnetSite(seed: number, options: { readonly relayTtlSeconds?: number } = {}): Promise<VnetSite> {
+  const ttl = options.relayTtlSeconds ?? 600;
   const vnet = createVirtualNetwork({ seed, clock: systemClock });
   const serverHost = vnet.createHost(vnet.internet, { ipv4: [SERVER.address, ALTERNATE.address], ipv6: [SERVER6.address, ALTERNATE6.address] });
   const turn: TurnServer = createTurnServer({ relayPorts: { low: 50000, high: 50999 }, allowPeers: ['203.0.113.0/24', '2001:db8::/32'] }, { network: serverHost.network, clock: systemClock });
@@ -53,8 +57,8 @@ export async function startVnetSite(seed: number): Promise<VnetSite> {
   const stun6 = await startStunServer({ primary: SERVER6, alternate: ALTERNATE6 }, { network, clock: systemClock });
   const rendezvous = createRendezvousServer({}, {
     mintRelayCredentials: (peerId) => {
-      const c = turn.mintCredentials(peerId, 600);
-      return { username: c.username, password: c.password, ttl: 600, urls: [] };
+      const c = turn.mintCredentials(peerId, ttl);
+      return { username: c.username, password: c.password, ttl, urls: [] };
     },
   });
   const listeners: Server[] = [];
@@ -68,13 +72,14 @@ export async function startVnetSite(seed: number): Promise<VnetSite> {
       const v6 = options.ipv6 === true;
       const host = vnet.createHost(router, { ipv6: v6 });
       const sent: Endpoint[] = [];
-      const observed = observingNetwork(host.network, sent, options.dropSend);
+      const observed = observingNetwork(options.wrap === undefined ? host.network : options.wrap(host.network), sent, options.dropSend);
       // Over IPv6 (no NAT66: a stateful firewall) the rendezvous sees the host's own address.
       const url = await rendezvousListener(rendezvous, listeners, v6 ? (host.addresses.find((a) => a.includes(':')) ?? '') : publicAddress);
       const peerOptions: Partial<PeerOptions> & { -readonly [K in keyof SiteOptions]: SiteOptions[K] } = { ...options };
       delete peerOptions.loss;
       delete peerOptions.ipv6;
       delete peerOptions.dropSend;
+      delete peerOptions.wrap;
       const peer = await createPeer({ server: v6 ? SERVER6 : SERVER, identity: Identity.generate(), rendezvousUrl: url, watchNetworkMs: false, ...peerOptions }, { network: observed });
       peers.push(peer);
       return { peer, network: observed, sent, router, host };

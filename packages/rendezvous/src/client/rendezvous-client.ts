@@ -44,6 +44,10 @@ export interface Introduction extends Introduce {
 export interface RendezvousClientEvents {
   /** Both roles: a `connect` of ours was answered, or another peer asked for us. */
   introduce: [Introduction];
+  /** Fresh relay credentials arrived (the answer to `refreshRelay`, asked automatically before the old ones expire). */
+  relay: [RelayCredentials | null];
+  /** Peer `from` (a peer we told of ours, or that has a connection to us) moved its relay: its registered relay candidates now. */
+  'peer-relay': [{ readonly from: string; readonly candidates: readonly Candidate[] }];
   /** A refusal not tied to a request of ours (e.g. `rate-limited`, `superseded`). */
   refused: [RendezvousRefusedError];
   /** (v2) The server bound a UDP address of ours to our peer id (an address token came back). */
@@ -57,8 +61,10 @@ export class RendezvousClient extends TypedEmitter<RendezvousClientEvents> {
   readonly peerId: string;
   /** The address the server saw us come from. */
   readonly observed: WireEndpoint;
-  /** Credentials for the server's relay, or null. */
-  readonly relay: RelayCredentials | null;
+  #relay: RelayCredentials | null;
+  #relayExpiresAt: number | null;
+  #relayWaiters: ((relay: RelayCredentials | null) => void)[] = [];
+  #renewal: Timer | null = null;
   readonly #requests: PendingRequests<Introduction>;
   readonly #tokens: PendingRequests<AddressToken>;
   readonly #requestPrefix = randomBytes(6).toString('base64url');
@@ -79,13 +85,70 @@ export class RendezvousClient extends TypedEmitter<RendezvousClientEvents> {
     super(logger);
     this.peerId = registered.peerId;
     this.observed = registered.observed;
-    this.relay = registered.relay;
+    this.#relay = registered.relay;
+    this.#relayExpiresAt = expiryOf(registered.relay, clock.now());
     this.#requests = new PendingRequests(clock);
     this.#tokens = new PendingRequests(clock);
     ws.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(data, isBinary));
     ws.on('error', (error) => logger.debug('websocket error', { error: error.message }));
     ws.once('close', (code) => this.#onClose(code));
     this.#armWatchdog();
+    this.#scheduleRenewal();
+  }
+
+  /** Credentials for the server's relay (the freshest received), or null. */
+  get relay(): RelayCredentials | null {
+    return this.#relay;
+  }
+
+  /** When (on the client's clock, ms) the current relay credentials expire, or null. */
+  get relayExpiresAt(): number | null {
+    return this.#relayExpiresAt;
+  }
+
+  /**
+   * Asks the server for fresh relay credentials (`refresh-relay`); resolves with them, or with
+   * the current ones when no answer comes within `timeoutMs` (default 10 s). Done automatically
+   * at half of the credentials' lifetime (again at half of what is left when unanswered).
+   */
+  refreshRelay(options: { readonly timeoutMs?: number } = {}): Promise<RelayCredentials | null> {
+    if (this.#closed || this.#relayWaiters.length >= 16) return Promise.resolve(this.#relay);
+    return new Promise((resolve) => {
+      const timer = this.clock.setTimeout(() => {
+        this.#relayWaiters = this.#relayWaiters.filter((w) => w !== done);
+        resolve(this.#relay);
+      }, options.timeoutMs ?? this.requestTimeoutMs);
+      const done = (relay: RelayCredentials | null): void => {
+        timer.cancel();
+        resolve(relay);
+      };
+      this.#relayWaiters.push(done);
+      this.#send({ type: 'refresh-relay' });
+    });
+  }
+
+  /** Asks again at half of the time left (not below 1 s before expiry, when it is too late to matter). */
+  #scheduleRenewal(): void {
+    this.#renewal?.cancel();
+    this.#renewal = null;
+    const expiresAt = this.#relayExpiresAt;
+    if (this.#closed || expiresAt === null) return;
+    const left = expiresAt - this.clock.now();
+    if (left < 1_000) return;
+    this.#renewal = this.clock.setTimeout(() => {
+      this.#renewal = null;
+      void this.refreshRelay().then(() => this.#scheduleRenewal());
+    }, left / 2);
+  }
+
+  #onRelayCredentials(relay: RelayCredentials | null): void {
+    this.#relay = relay;
+    this.#relayExpiresAt = expiryOf(relay, this.clock.now());
+    const waiters = this.#relayWaiters;
+    this.#relayWaiters = [];
+    for (const w of waiters) w(relay);
+    this.#scheduleRenewal();
+    this.emit('relay', relay);
   }
 
   /** Asks for an introduction to `peerId`; resolves with ours (the other side gets its own). */
@@ -134,10 +197,16 @@ export class RendezvousClient extends TypedEmitter<RendezvousClientEvents> {
     this.#send({ type: 'update', nat, candidates: [...candidates] });
   }
 
+  /** Asks the server to pass our registered relay candidates to `peerId` (after the `update` that announced them). */
+  notifyRelay(peerId: string): void {
+    this.#send({ type: 'notify-relay', to: peerId });
+  }
+
   /** Closes the connection; idempotent. */
   close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
+      this.#renewal?.cancel();
       this.ws.close(1000, 'bye');
     }
     if (this.ws.readyState === this.ws.CLOSED) return Promise.resolve();
@@ -180,6 +249,11 @@ export class RendezvousClient extends TypedEmitter<RendezvousClientEvents> {
       case 'address-verified':
         this.emit('address-verified', message);
         return;
+      case 'relay-credentials':
+        return this.#onRelayCredentials(message.relay);
+      case 'peer-relay':
+        this.emit('peer-relay', { from: message.from, candidates: message.candidates });
+        return;
       default:
         return;
     }
@@ -202,6 +276,7 @@ export class RendezvousClient extends TypedEmitter<RendezvousClientEvents> {
   #onClose(code: number): void {
     this.#closed = true;
     this.#watchdog?.cancel();
+    this.#renewal?.cancel();
     this.#requests.rejectAll(new RendezvousConnectionError('ERR_RENDEZVOUS_CLOSED', `the rendezvous connection closed (${code})`));
     this.#tokens.rejectAll(new RendezvousConnectionError('ERR_RENDEZVOUS_CLOSED', `the rendezvous connection closed (${code})`));
     this.emit('close', { code, error: this.#lastError });
@@ -213,6 +288,15 @@ export class RendezvousClient extends TypedEmitter<RendezvousClientEvents> {
     if (this.#closed) return;
     this.#watchdog = this.clock.setTimeout(() => this.ws.terminate(), this.hello.heartbeatMs * 3);
   }
+}
+
+/**
+ * When credentials received at `now` expire, on our clock: `ttl` whole seconds from when the
+ * server minted them, which may round the expiry down by up to a second (TURN REST user names
+ * carry whole Unix seconds), so a second earlier.
+ */
+function expiryOf(relay: RelayCredentials | null, now: number): number | null {
+  return relay === null ? null : now + Math.max(0, relay.ttl - 1) * 1000;
 }
 
 /** Connects to a rendezvous server and registers; resolves once `registered`. */

@@ -9,6 +9,8 @@ export { HelloSchema, type Hello } from './messages/hello.js';
 export { RegisterSchema, type Register } from './messages/register.js';
 export { RegisteredSchema, RelayCredentialsSchema, type Registered, type RelayCredentials } from './messages/registered.js';
 export { UpdateSchema, type Update } from './messages/update.js';
+export { NotifyRelaySchema, PeerRelaySchema, type NotifyRelay, type PeerRelay } from './messages/peer-relay.js';
+export { RefreshRelaySchema, RelayCredentialsMessageSchema, type RefreshRelay, type RelayCredentialsMessage } from './messages/relay-credentials.js';
 export { PingSchema, PongSchema, type Ping, type Pong } from './messages/ping.js';
 export { ConnectSchema, type Connect } from './messages/connect.js';
 export { IntroduceSchema, PeerInfoSchema, type Introduce, type PeerInfo } from './messages/introduce.js';

@@ -1,5 +1,7 @@
 import { decodeClientMessage } from '../protocol/decode.js';
 import { handleConnect } from './handle-connect.js';
+import { handleNotifyRelay } from './handle-notify-relay.js';
+import { handleRefreshRelay } from './handle-refresh-relay.js';
 import { handleRegister } from './handle-register.js';
 import { handleUpdate } from './handle-update.js';
 import { handleVerifyAddress } from './handle-verify-address.js';
@@ -62,6 +64,12 @@ export function dispatchMessage(ctx: ServerContext, session: Session, data: Buff
         return;
       }
       handleVerifyAddress(ctx, session, message);
+      return;
+    case 'refresh-relay':
+      run(ctx, handleRefreshRelay(ctx, session));
+      return;
+    case 'notify-relay':
+      run(ctx, handleNotifyRelay(ctx, session, message));
       return;
   }
 }

@@ -54,7 +54,8 @@ function refuse(ctx: ServerContext, session: Session, code: 'stale-challenge' | 
   session.refuse(code, text, retryAfterMs === undefined ? {} : { retryAfterMs });
 }
 
-async function mintRelay(ctx: ServerContext, peerId: string): Promise<RelayCredentials | null> {
+/** Fresh credentials for the server's relay, checked like every message; null without a relay or when minting failed. */
+export async function mintRelay(ctx: ServerContext, peerId: string): Promise<RelayCredentials | null> {
   if (ctx.mintRelayCredentials === null) return null;
   try {
     const minted = await ctx.mintRelayCredentials(peerId);

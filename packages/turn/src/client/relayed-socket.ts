@@ -67,6 +67,9 @@ export class RelayedSocket implements UdpSocket {
   #keepalive: Timer | undefined;
   /** When we last sent the server anything over the control socket (clock ms). */
   #lastSent: number;
+  /** When the server last sent us anything, and when our last keepalive left (clock ms). */
+  #lastHeard: number;
+  #lastKeepalive = Number.NEGATIVE_INFINITY;
   #closing: Promise<void> | undefined;
 
   constructor(init: RelayedSocketInit) {
@@ -84,6 +87,7 @@ export class RelayedSocket implements UdpSocket {
     this.#unsubscribe = init.control.onMessage((d, from) => this.#receive(d, from));
     this.#unsubscribeErrors = init.control.onError((e) => this.#controlError(e));
     this.#lastSent = init.clock.now();
+    this.#lastHeard = this.#lastSent;
     this.#schedule();
     this.#scheduleKeepalive(init.keepaliveMs);
   }
@@ -168,6 +172,7 @@ export class RelayedSocket implements UdpSocket {
     if (this.#closing !== undefined) return;
     const server = this.#init.session.server;
     if (!isSameEndpoint(from, server)) return; // the control socket may carry other traffic
+    this.#lastHeard = this.#init.clock.now();
     if (isChannelData(bytes)) {
       // Over UDP padding is optional; a stream adapter hands over messages without it.
       const cd = decodeChannelData(bytes);
@@ -217,19 +222,24 @@ export class RelayedSocket implements UdpSocket {
    * NAT mapping of the allocation's 5-tuple, and its XOR-MAPPED-ADDRESS tells when that mapping
    * changed (our NAT rebound): the server then knows the allocation only by the old 5-tuple, so it
    * is lost (what a Refresh would learn minutes later as 437) and the owner can allocate again.
+   * Also after `every` ms without anything from the server (at most one per `every`): while we
+   * keep sending over a rebound mapping the server drops it all and stays silent.
    */
   #scheduleKeepalive(every: number | undefined): void {
     if (every === undefined || !(every > 0) || this.#init.stream || this.#closing !== undefined) return;
-    const due = this.#lastSent + every - this.#init.clock.now();
+    const quiet = Math.min(this.#lastSent, this.#lastHeard);
+    const due = Math.max(quiet, this.#lastKeepalive) + every - this.#init.clock.now();
     this.#keepalive = this.#init.clock.setTimeout(() => {
       if (this.#closing !== undefined) return;
-      if (this.#init.clock.now() - this.#lastSent >= every) this.#sendKeepalive(every);
+      const now = this.#init.clock.now();
+      if (now - Math.min(this.#lastSent, this.#lastHeard) >= every && now - this.#lastKeepalive >= every) this.#sendKeepalive(every);
       this.#scheduleKeepalive(every);
     }, Math.max(0, due));
   }
 
   #sendKeepalive(every: number): void {
     this.#lastSent = this.#init.clock.now();
+    this.#lastKeepalive = this.#lastSent;
     const server = this.#init.session.server;
     const policy = { rtoMs: Math.max(100, Math.min(1000, every / 4)), rc: 3, rm: 4 };
     this.#init.stun.request(server, { method: StunMethod.Binding, policy }).then(

@@ -1,4 +1,4 @@
-import type { Network } from '@natkit/net';
+import type { MessageHandler, Network, UdpSocket } from '@natkit/net';
 import { startStunServer } from '@natkit/stun';
 import { createVirtualNetwork, ManualClock, natPresets } from '@natkit/vnet';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { collect } from './vnet-relay-site.js';
  * peers' data is dropped at the NAT and the next Refresh comes from a new port (437). With
  * `keepaliveMs` the client's Binding requests keep the mapping, and tell when it changed anyway.
  */
-async function natSite(keepaliveMs: number | undefined) {
+async function natSite(keepaliveMs: number | undefined, rebindable = false) {
   const clock = new ManualClock();
   const vnet = createVirtualNetwork({ clock, seed: 11 });
   const serverHost = vnet.createHost(vnet.internet);
@@ -37,11 +37,43 @@ async function natSite(keepaliveMs: number | undefined) {
   const peerHost = vnet.createHost(vnet.internet);
   const peer = await peerHost.network.bindUdp({ family: 4, address: peerHost.addresses[0] ?? '' });
   const options = { server: { address, port: 3478 }, credentials: { username: 'alice', password: 'alice-pw' }, ...(keepaliveMs === undefined ? {} : { keepaliveMs }) };
-  const allocation = await clock.runUntil(allocateRelay(options, { network: client.network, clock }));
+  const own = rebindable ? await rebindableSocket(client.network) : null;
+  const allocation = await clock.runUntil(allocateRelay(options, { network: client.network, clock, ...(own === null ? {} : { socket: own.socket }) }));
   const errors: TurnClientError[] = [];
   allocation.socket.onError((e) => errors.push(e as TurnClientError));
   await clock.runUntil(allocation.socket.permit([peer.local]));
-  return { clock, server, peer, allocation, errors, got: collect(allocation.socket) };
+  return { clock, server, peer, allocation, errors, got: collect(allocation.socket), rebind: own?.rebind ?? (() => Promise.resolve()) };
+}
+
+/** A socket whose traffic moves to a new local port on rebind(): a NAT rebinding as the server sees it. */
+async function rebindableSocket(network: Network): Promise<{ socket: UdpSocket; rebind: () => Promise<void> }> {
+  let current = await network.bindUdp({ family: 4 });
+  const handlers = new Set<MessageHandler>();
+  const listen = (s: UdpSocket): void => {
+    s.onMessage((d, from) => {
+      if (s === current) for (const h of [...handlers]) h(d, from);
+    });
+  };
+  listen(current);
+  const socket: UdpSocket = {
+    local: current.local,
+    family: 4,
+    send: (d, to) => current.send(d, to),
+    onMessage: (h) => {
+      handlers.add(h);
+      return () => handlers.delete(h);
+    },
+    onError: (h) => current.onError(h),
+    close: () => current.close(),
+    [Symbol.asyncDispose]: () => current.close(),
+  };
+  const rebind = async (): Promise<void> => {
+    const old = current;
+    current = await network.bindUdp({ family: 4 });
+    listen(current);
+    await old.close();
+  };
+  return { socket, rebind };
 }
 
 describe('RelayedSocket keepalive behind a NAT with 30 s mappings', () => {
@@ -67,6 +99,19 @@ describe('RelayedSocket keepalive behind a NAT with 30 s mappings', () => {
     expect(s.errors.map((e) => e.code)).toEqual(['ERR_TURN_CLOSED']);
     expect(s.errors[0]?.message).toMatch(/NAT mapping to the server changed .* allocation is lost/);
     expect(s.allocation.socket.closed).toBe(true);
+  });
+
+  it('a rebinding while we keep sending (the server, knowing only the old 5-tuple, goes silent) is found by a keepalive within two intervals', async () => {
+    const s = await natSite(15_000, true);
+    await s.clock.advance(5_000);
+    await s.rebind();
+    // Data to the peer every 2 s: never 15 s without sending, but nothing comes back from the server.
+    for (let i = 0; i < 15 && s.errors.length === 0; i++) {
+      s.allocation.socket.send(Buffer.from(`tick ${i}`), s.peer.local);
+      await s.clock.advance(2_000);
+    }
+    expect(s.errors.map((e) => e.code)).toEqual(['ERR_TURN_CLOSED']);
+    expect(s.errors[0]?.message).toMatch(/NAT mapping to the server changed/);
   });
 
   it('without it (the control case), the NAT forgets the mapping: the peer\'s data is lost', async () => {
