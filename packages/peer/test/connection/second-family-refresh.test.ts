@@ -100,6 +100,28 @@ describe('refreshNat() re-measures and re-verifies the second family (real natki
     }
   }, 60_000);
 
+  it('the IPv6 socket is kept but the server sees it at a new address (rebinding): refreshNat proves the new one, a new connection goes there', async () => {
+    const host = switchableIpv6Network(true);
+    const alice = await dualStackPeer(host.network);
+    const bob = await dualStackPeer(createNodeNetwork());
+    try {
+      const before = alice.addresses.second;
+      expect(before?.verified).toEqual({ address: '::1', port: before?.local.port });
+      await host.rebindIpv6();
+      await alice.refreshNat();
+      const after = alice.addresses.second;
+      expect(after?.local).toEqual(before?.local);
+      expect(after?.verified?.address).toBe('::1');
+      expect(after?.verified?.port).not.toBe(before?.local.port);
+      const { a } = await connectDirect(bob, alice);
+      expect(a.path).toMatchObject({ kind: 'direct', family: 6, remote: { address: '::1', port: after?.verified?.port } });
+      expect(host.openIpv6Sockets()).toBe(1);
+    } finally {
+      await alice.close();
+      await bob.close();
+    }
+  }, 40_000);
+
   it('refreshes at the same time share one second-family refresh (one IPv6 socket open, not one per call)', async () => {
     const host = switchableIpv6Network(false);
     const alice = await dualStackPeer(host.network);
