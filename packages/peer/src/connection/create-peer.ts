@@ -6,7 +6,7 @@ import { relayKeepaliveMs } from './connection-timing.js';
 import { measureNat } from './nat-measurement.js';
 import { Peer, type PeerComponents, type PeerOptions } from './peer.js';
 import { setupRelay } from './relay-setup.js';
-import { openSecondFamily, secondCandidates, verifySecondFamily, type SecondFamily } from './second-family.js';
+import { openSecondFamily, secondCandidates, verifySecondFamily, withSecondFamily, type SecondFamily } from './second-family.js';
 
 /**
  * Creates a peer: binds one UDP socket, measures its NAT (`diagnose` against the natkit server,
@@ -40,7 +40,7 @@ export async function createPeer(options: PeerOptions, components: PeerComponent
       options.server6 === undefined ? null : openSecondFamily(options.server6, options.nat ?? 'diagnose', deps),
     ]);
     second = opened;
-    const nat = second === null ? measured : { ...measured, nat: { ipv4: measured.nat.ipv4, ipv6: second.nat.nat.ipv6 }, notes: [...measured.notes, ...second.nat.notes.map((n) => `IPv6: ${n}`)] };
+    const nat = withSecondFamily(measured, second);
     for (const note of nat.notes) logger.info('nat', { note });
     const host = server.address.includes(':') ? `[${server.address}]` : server.address;
     const url = options.rendezvousUrl ?? `ws://${host}:${server.port}${RENDEZVOUS_PATH}`;

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { familyOf, formatEndpoint, normalizeAddress, type Clock, type Endpoint, type Family, type Logger, type Network, type UdpSocket } from '@natkit/net';
 import type { PunchPlan } from '@natkit/punch';
 import type { Candidate, Introduction, RendezvousClient, WireEndpoint } from '@natkit/rendezvous';
-import { secondCandidates, type SecondFamily } from './second-family.js';
+import { remeasureSecondFamily, secondCandidates, verifySecondFamily, withSecondFamily, type SecondFamily, type SecondFamilyDeps } from './second-family.js';
 import { PeerError } from '../errors.js';
 import { HandshakeResponder } from '../session/handshake-responder.js';
 import { PacketType, readReceiverId } from '../session/packet.js';
@@ -55,8 +55,11 @@ export class Peer {
   #nat: NatMeasurement;
   #candidates: readonly Candidate[];
   /** The second-family socket (PeerOptions.server6) and our address of it the rendezvous verified. */
-  readonly #second: SecondFamily | null;
+  #second: SecondFamily | null;
   #verified: WireEndpoint | null;
+  #offSecond: () => void = () => {};
+  /** The running re-measurement of the second family (refreshNat), joined by a refresh meanwhile. */
+  #secondRefresh: Promise<void> | null = null;
   #stopWatch: () => void = () => {};
   /** Time createPeer took to be ready (NAT measured, registered, relay allocated), ms. */
   readonly readyMs: number;
@@ -78,10 +81,12 @@ export class Peer {
     this.#clock = clock;
     this.#logger = logger;
     const keeper = (): RelayKeeper => this.#keeper;
-    const second = setup.second;
     this.#transport = {
       local,
-      localFor: (to) => (second !== null && familyOf(to.address) === second.family ? second.local : local),
+      localFor: (to) => {
+        const second = this.#second;
+        return second !== null && familyOf(to.address) === second.family ? second.local : local;
+      },
       get relay() {
         const a = keeper().setup.allocation;
         return a === null ? null : { relayed: a.relayed, transport: a.transport };
@@ -94,7 +99,7 @@ export class Peer {
     this.#responder = new HandshakeResponder({ identity: options.identity, allocateId: () => this.#freeId() });
     this.#handshakes = new Handshakes({ identity: options.identity, clock, wallClock: setup.wallClock ?? Date.now, logger, send: (b, r) => this.#send(b, r), allocateId: () => this.#freeId() });
     if (relay.udpWorks) this.#unsubscribe.push(socket.onMessage((data, from) => this.#receive(data, { via: 'socket', to: from })));
-    if (second !== null) this.#unsubscribe.push(second.socket.onMessage((data, from) => this.#receive(data, { via: 'socket', to: from })));
+    if (setup.second !== null) this.#listenSecond(setup.second);
     this.#keeper = new RelayKeeper(relay, {
       server: options.server, credentials: () => rendezvous.relay, socket, network: setup.network, clock, logger,
       credentialsExpireAt: () => rendezvous.relayExpiresAt, renewCredentials: () => rendezvous.refreshRelay(),
@@ -104,7 +109,7 @@ export class Peer {
     });
     rendezvous.on('introduce', (intro) => this.#onIntroduce(intro));
     rendezvous.on('address-verified', (m) => {
-      if (second !== null && m.family === second.family) this.#verified = m.observed;
+      if (this.#second !== null && m.family === this.#second.family) this.#verified = m.observed;
     });
     rendezvous.on('peer-relay', ({ from, candidates }) => this.#onPeerRelay(from, candidates));
     rendezvous.on('relay', () => this.#keeper.credentialsRenewed());
@@ -125,14 +130,16 @@ export class Peer {
   /**
    * Measures the NAT again (after a network change) and announces the new profile and candidates
    * at the rendezvous. Automatic when the host's interface addresses change (`watchNetworkMs`).
+   * A dual-stack peer (`server6`) re-measures its second family too (a new socket when its local
+   * address changed or the family appeared, none when it went away) and proves its address to
+   * the rendezvous again before the announcement.
    */
   async refreshNat(options: { readonly signal?: AbortSignal } = {}): Promise<NatMeasurement> {
     if (this.#closed) throw new PeerError('ERR_PEER_CLOSED', 'the peer is closed');
     const signal = options.signal === undefined ? {} : { signal: options.signal };
     const deps = { network: this.#network, clock: this.#clock, logger: this.#logger, ...signal };
-    let nat = await measureNat(this.#options.nat ?? 'diagnose', this.#options.server, this.#socket, deps);
-    // The second family's profile stays as measured at start (its socket is not re-measured here).
-    if (this.#second !== null) nat = { ...nat, nat: this.#second.family === 6 ? { ...nat.nat, ipv6: this.#nat.nat.ipv6 } : { ...nat.nat, ipv4: this.#nat.nat.ipv4 } };
+    const [measured] = await Promise.all([measureNat(this.#options.nat ?? 'diagnose', this.#options.server, this.#socket, deps), this.#refreshSecond(deps)]);
+    let nat = withSecondFamily(measured, this.#second);
     // Our socket's mapping to the server is an old allocation on a sequential NAT: predictions start from the latest.
     const latest = nat.srflx !== null && isPredictable(nat.nat) ? await latestMapping(this.#options.server, this.#socket.family, deps) : null;
     if (latest !== null) nat = { ...nat, srflx: latest };
@@ -184,6 +191,7 @@ export class Peer {
     for (const c of [...this.#connections.values()]) c.close();
     this.#handshakes.close();
     for (const u of this.#unsubscribe) u();
+    this.#offSecond();
     await this.#rendezvous.close();
     await this.#keeper.close();
     await this.#socket.close();
@@ -192,6 +200,41 @@ export class Peer {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /** The second family re-measured, reopened or dropped, and verified again; one at a time (a call meanwhile joins it). */
+  #refreshSecond(deps: SecondFamilyDeps): Promise<void> {
+    const server6 = this.#options.server6;
+    if (server6 === undefined) return Promise.resolve();
+    this.#secondRefresh ??= this.#remeasureSecond(server6, deps).finally(() => {
+      this.#secondRefresh = null;
+    });
+    return this.#secondRefresh;
+  }
+
+  async #remeasureSecond(server6: Endpoint, deps: SecondFamilyDeps): Promise<void> {
+    const old = this.#second;
+    const next = await remeasureSecondFamily(old, server6, this.#options.nat ?? 'diagnose', deps);
+    const moved = next?.socket !== old?.socket;
+    if (this.#closed) {
+      if (moved) await next?.socket.close();
+      return;
+    }
+    this.#second = next;
+    if (moved) {
+      this.#verified = null; // the old socket's address: not ours any more
+      this.#offSecond();
+      this.#offSecond = () => {};
+      if (next !== null) this.#listenSecond(next);
+      await old?.socket.close();
+    }
+    // Gone: the update without its candidates unbinds the address at the rendezvous too.
+    const verified = next === null ? null : await verifySecondFamily(next, this.#rendezvous, deps);
+    if (!this.#closed && this.#second === next) this.#verified = verified ?? (moved ? null : this.#verified);
+  }
+
+  #listenSecond(second: SecondFamily): void {
+    this.#offSecond = second.socket.onMessage((data, from) => this.#receive(data, { via: 'socket', to: from }));
   }
 
   get #relay(): RelaySetup {

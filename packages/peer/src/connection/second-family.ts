@@ -1,4 +1,4 @@
-import { formatEndpoint, type Clock, type Endpoint, type Family, type Logger, type Network, type UdpSocket } from '@natkit/net';
+import { formatEndpoint, normalizeAddress, type Clock, type Endpoint, type Family, type Logger, type Network, type UdpSocket } from '@natkit/net';
 import { addressTokenAttribute, readAddressProof, type AddressVerified, type Candidate, type RendezvousClient, type WireEndpoint } from '@natkit/rendezvous';
 import { decodeMessage, readXorMappedAddress, StunClient } from '@natkit/stun';
 import { directCandidates } from './candidates.js';
@@ -69,6 +69,38 @@ export async function openSecondFamily(server: Endpoint, source: NatSource, deps
     await socket.close();
     throw e;
   }
+}
+
+/**
+ * The second family measured again (after a network change): the same socket re-measured while
+ * its local address towards the server is still the one it was bound with and the server still
+ * answers over it; a new socket (openSecondFamily) when that address changed or is unanswered,
+ * or when there was none (the family appeared since); null when the family is gone. The caller
+ * closes `current` when the result is not on its socket.
+ */
+export async function remeasureSecondFamily(current: SecondFamily | null, server: Endpoint, source: NatSource, deps: SecondFamilyDeps): Promise<SecondFamily | null> {
+  if (current !== null) {
+    const localAddress = await deps.network.localAddressFor(server);
+    if (localAddress === undefined) {
+      deps.logger.info('second address family gone: no route', { server: formatEndpoint(server) });
+      return null;
+    }
+    if (normalizeAddress(localAddress) === normalizeAddress(current.local.address)) {
+      const nat = await measureNat(source, server, current.socket, deps);
+      if (nat.srflx !== null) return { ...current, nat };
+      deps.logger.info('the server no longer answers our second socket: opening a new one', { server: formatEndpoint(server) });
+    } else {
+      deps.logger.info('our second-family address changed: opening a new socket', { was: current.local.address, now: localAddress });
+    }
+  }
+  return openSecondFamily(server, source, deps);
+}
+
+/** `main`'s measurement with the second family's profile and notes in it (`main` itself without one). */
+export function withSecondFamily(main: NatMeasurement, second: SecondFamily | null): NatMeasurement {
+  if (second === null) return main;
+  const nat = second.family === 6 ? { ipv4: main.nat.ipv4, ipv6: second.nat.nat.ipv6 } : { ipv4: second.nat.nat.ipv4, ipv6: main.nat.ipv6 };
+  return { ...main, nat, notes: [...main.notes, ...second.nat.notes.map((n) => `IPv${second.family}: ${n}`)] };
 }
 
 /** The host and server-reflexive candidates of the second socket. */
