@@ -18,7 +18,11 @@ export interface RunningServe {
  * Starts a real `natkit serve` (STUN, TURN, rendezvous on one port) on 127.0.0.1, port 0,
  * relaying to loopback peers (--allow-peer 127.0.0.0/8); stop() ends it by its pid.
  */
-export async function startNatkitServe(extra: readonly string[] = []): Promise<RunningServe> {
+/**
+ * Starts `natkit serve` on loopback with `extra` flags; resolves once its rendezvous line and, when
+ * given, a line matching `ready` were printed (the startup lines may come in separate chunks).
+ */
+export async function startNatkitServe(extra: readonly string[] = [], ready?: RegExp): Promise<RunningServe> {
   const child = spawn(process.execPath, [BIN, 'serve', '--address', '127.0.0.1', '--port', '0', '--log-level', 'warn', '--allow-peer', '127.0.0.0/8', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const stop = async (): Promise<void> => {
@@ -34,7 +38,7 @@ export async function startNatkitServe(extra: readonly string[] = []): Promise<R
       child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
         const m = /rendezvous \(WebSocket, natkit-rendezvous\.v\d+\) there at ws:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
-        if (m !== null) {
+        if (m !== null && (ready === undefined || ready.test(out))) {
           clearTimeout(timer);
           ok(Number(m[1]));
         }

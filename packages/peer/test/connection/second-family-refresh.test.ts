@@ -10,8 +10,9 @@ let serve: RunningServe;
 let port6 = 0;
 
 beforeAll(async () => {
-  serve = await startNatkitServe(['--address6', '::1']);
-  const m = /dual stack: the rendezvous binds peers' IPv6 addresses .* on UDP \[::1\]:(\d+)/.exec(serve.output());
+  const dualStack = /dual stack: the rendezvous binds peers' IPv6 addresses .* on UDP \[::1\]:(\d+)/;
+  serve = await startNatkitServe(['--address6', '::1'], dualStack);
+  const m = dualStack.exec(serve.output());
   if (m === null) throw new Error(`no dual-stack line in: ${serve.output()}`);
   port6 = Number(m[1]);
 }, 20_000);
