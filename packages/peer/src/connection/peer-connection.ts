@@ -3,7 +3,7 @@ import { formatEndpoint, type Endpoint, type Timer } from '@natkit/net';
 import { decodeControl, encodeControl, type ControlMessage } from './control-message.js';
 import { familyOfEndpoint, isRelayRoute, sameRoute, type ConnectionPath, type Route } from './path.js';
 import { ConnectionEvents, type ConnectionClosed, type ConnectionStats } from './connection-events.js';
-import { checkIntervalMs } from './connection-timing.js';
+import { checkIntervalMs, relayCheckAfterMs } from './connection-timing.js';
 import { connectionLostError, ConsentFreshness } from './consent-freshness.js';
 import type { ConnectionInit } from './connection-init.js';
 import { distinctRoutes, followRelayMove, RelayAnnouncer } from './relay-move.js';
@@ -53,6 +53,7 @@ export class PeerConnection extends ConnectionEvents {
   #switch: Timer | null = null;
   #strayProbeAt = Number.NEGATIVE_INFINITY;
   #remoteReprobeAt = Number.NEGATIVE_INFINITY;
+  #relayCheckAt = Number.NEGATIVE_INFINITY;
   #closed: ConnectionClosed | null = null;
 
   constructor(init: ConnectionInit) {
@@ -102,6 +103,7 @@ export class PeerConnection extends ConnectionEvents {
     if (this.#closed !== null) return;
     this.counters.bytesSent += datagram.length;
     this.#sendControl({ type: 'data', payload: datagram }, this.#currentRoute());
+    this.#checkRelayWhenSilent(this.#init.clock.now());
   }
 
   stats(): ConnectionStats {
@@ -340,6 +342,20 @@ export class PeerConnection extends ConnectionEvents {
     // Keepalive and consent: the path in use, and the relay kept warm as the fallback.
     this.#probe(this.#currentRoute());
     if (this.#direct !== null) this.#probe(this.#relayRoute);
+    this.#checkRelayWhenSilent(now);
+  }
+
+  /**
+   * Sending through our allocation without hearing the peer for `relayCheckAfterMs`: our NAT may
+   * have rebound, and the server then drops all we send; have the allocation checked now rather
+   * than at the next relay keepalive (at most once per that interval per connection).
+   */
+  #checkRelayWhenSilent(now: number): void {
+    if (this.#currentRoute()?.via !== 'allocation') return;
+    const after = relayCheckAfterMs(this.#init.timing);
+    if (this.#consent.silentMs(now) < after || now - this.#relayCheckAt < after) return;
+    this.#relayCheckAt = now;
+    this.#init.transport.checkRelay?.();
   }
 
   /**

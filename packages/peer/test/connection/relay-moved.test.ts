@@ -47,7 +47,7 @@ interface Moved {
  * Alice connects to Bob (relay only), both send a datagram every 50 ms, Bob's NAT rebinds; the
  * datagrams of both must flow again within 8 s, on the same connections, and keep flowing.
  */
-async function rebindMidConnection(seed: number, natA: NatOptions, aliceRelay: 'udp' | false, both = false): Promise<Moved> {
+async function rebindMidConnection(seed: number, natA: NatOptions, aliceRelay: 'udp' | false, both = false, keepaliveMs: number | null = 300): Promise<Moved> {
   const site = await startVnetSite(seed);
   try {
     const rebinds: (() => Promise<void>)[] = [];
@@ -56,8 +56,10 @@ async function rebindMidConnection(seed: number, natA: NatOptions, aliceRelay: '
       rebinds.push(r.rebind);
       return r.network;
     };
-    const bob = await site.addPeer(natPresets.portRestrictedCone, { relay: 'udp', nat: 'skip', directPath: false, keepaliveMs: 300, wrap });
-    const alice = await site.addPeer(natA, { relay: aliceRelay, nat: 'skip', directPath: false, keepaliveMs: 300, ...(both ? { wrap } : {}) });
+    // keepaliveMs null: the defaults (mapping lifetime unknown: relay keepalives every 25 s).
+    const timing = keepaliveMs === null ? {} : { keepaliveMs };
+    const bob = await site.addPeer(natPresets.portRestrictedCone, { relay: 'udp', nat: 'skip', directPath: false, ...timing, wrap });
+    const alice = await site.addPeer(natA, { relay: aliceRelay, nat: 'skip', directPath: false, ...timing, ...(both ? { wrap } : {}) });
     const rebind = (): Promise<unknown> => Promise.all(rebinds.map((r) => r()));
     const incoming = new Promise<PeerConnection>((ok) => bob.peer.onConnection(ok));
     const a = await alice.peer.connect(bob.peer.peerId, { signal: AbortSignal.timeout(10_000) });
@@ -75,7 +77,8 @@ async function rebindMidConnection(seed: number, natA: NatOptions, aliceRelay: '
       const before = bob.peer.addresses.relayed;
       await rebind();
       const movedAt = Date.now();
-      // Bob's relay keepalive (300 ms) sees the rebinding, he allocates again, both ends follow.
+      // Bob's relay keepalive (300 ms), or his stalled connection's check of the allocation (a
+      // few seconds of silence), sees the rebinding; he allocates again, both ends follow.
       const resumed = (): [number | null, number | null] => [resumedAfter(movedAt + 1500, fromA.sentAt, fromB.got), resumedAfter(movedAt + 1500, fromB.sentAt, fromA.got)];
       for (let i = 0; i < 80 && resumed().includes(null); i++) await sleep(100);
       const [aToB, bToA] = resumed();
@@ -108,6 +111,18 @@ describe('a running relayed connection across a re-allocation', () => {
   it('both NATs rebind at once (both relays move): the rendezvous passes each new relayed address, the datagrams flow again', async () => {
     const r = await rebindMidConnection(23, natPresets.portRestrictedCone, 'udp', true);
     expect(r.after).not.toEqual(r.before);
+  }, 40_000);
+
+  it('default timing (relay keepalive 25 s): the stalled connection checks its allocation at once, the datagrams flow again within 8 s', async () => {
+    const r = await rebindMidConnection(24, natPresets.portRestrictedCone, 'udp', false, null);
+    expect(r.after).not.toBeNull();
+    expect(r.after).not.toEqual(r.before);
+  }, 40_000);
+
+  it('default timing, a peer without a relay of its own: the datagrams flow again within 8 s', async () => {
+    const r = await rebindMidConnection(25, natPresets.restrictedCone, false, false, null);
+    expect(r.after).not.toEqual(r.before);
+    expect(r.a.path).toMatchObject({ kind: 'relay', relay: r.after });
   }, 40_000);
 
   it('a peer without a relay of its own (restricted cone) learns the new relayed address and sends there', async () => {
