@@ -54,6 +54,8 @@ export class PeerConnection extends ConnectionEvents {
   #strayProbeAt = Number.NEGATIVE_INFINITY;
   #remoteReprobeAt = Number.NEGATIVE_INFINITY;
   #relayCheckAt = Number.NEGATIVE_INFINITY;
+  /** When any authenticated packet of the peer last arrived (data included; consent counts answers only). */
+  #lastHeard: number;
   #closed: ConnectionClosed | null = null;
 
   constructor(init: ConnectionInit) {
@@ -64,6 +66,7 @@ export class PeerConnection extends ConnectionEvents {
     this.#peerRelays = [...init.peerRelays];
     this.#announcer = new RelayAnnouncer(init.clock, (m, r) => this.#sendControl(m, r));
     this.#consent = new ConsentFreshness(init.timing, init.clock.now());
+    this.#lastHeard = init.clock.now();
     this.counters.strategy = init.finder?.strategy ?? 'relay';
     this.counters.strategyReason = init.finder?.reason ?? (init.finder === null ? 'no direct path attempted' : ''); // punchlink
     this.#scheduleTick();
@@ -129,6 +132,7 @@ export class PeerConnection extends ConnectionEvents {
     if (!opened.ok) return;
     const message = decodeControl(opened.payload);
     if (!message.ok) return;
+    this.#lastHeard = Math.max(this.#lastHeard, now);
     const relayed = isRelayRoute(route, this.#peerRelays);
     if (relayed) this.#relayRoute = route;
     if (route.via === 'allocation') this.#heardViaAllocation = route;
@@ -346,14 +350,15 @@ export class PeerConnection extends ConnectionEvents {
   }
 
   /**
-   * Sending through our allocation without hearing the peer for `relayCheckAfterMs`: our NAT may
+   * Sending through our allocation without an authenticated packet from the peer for
+   * `relayCheckAfterMs` (a one-way flow hears only the answers to the consent probes): our NAT may
    * have rebound, and the server then drops all we send; have the allocation checked now rather
    * than at the next relay keepalive (at most once per that interval per connection).
    */
   #checkRelayWhenSilent(now: number): void {
     if (this.#currentRoute()?.via !== 'allocation') return;
     const after = relayCheckAfterMs(this.#init.timing);
-    if (this.#consent.silentMs(now) < after || now - this.#relayCheckAt < after) return;
+    if (now - this.#lastHeard < after || now - this.#relayCheckAt < after) return;
     this.#relayCheckAt = now;
     this.#init.transport.checkRelay?.();
   }

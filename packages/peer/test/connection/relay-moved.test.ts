@@ -11,7 +11,7 @@ import type { Endpoint, Network } from '@natkit/net';
 import { describe, expect, it } from 'vitest';
 import type { PeerConnection } from '../../src/index.js';
 import { rebindableNetwork } from './rebindable-network.js';
-import { startVnetSite } from './vnet-site.js';
+import { SERVER, startVnetSite } from './vnet-site.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -100,6 +100,41 @@ async function rebindMidConnection(seed: number, natA: NatOptions, aliceRelay: '
     await site.close();
   }
 }
+
+/** A STUN Binding request (RFC 8489 §5: type 0x0001) to the natkit server. */
+function isBindingToServer(d: Uint8Array, to: Endpoint): boolean {
+  return to.address === SERVER.address && to.port === SERVER.port && d.length >= 20 && d[0] === 0x00 && d[1] === 0x01;
+}
+
+describe('checking the allocation only when the relayed connection stalls', () => {
+  it('default timing, datagrams flowing both ways for 7 s through our allocation: not one extra Binding to the server', async () => {
+    const site = await startVnetSite(26);
+    try {
+      let bindings = 0;
+      const dropSend = (d: Uint8Array, to: Endpoint): boolean => {
+        if (isBindingToServer(d, to)) bindings++;
+        return false;
+      };
+      const bob = await site.addPeer(natPresets.portRestrictedCone, { relay: 'udp', nat: 'skip', directPath: false, dropSend });
+      const alice = await site.addPeer(natPresets.restrictedCone, { relay: false, nat: 'skip', directPath: false });
+      const incoming = new Promise<PeerConnection>((ok) => bob.peer.onConnection(ok));
+      const a = await alice.peer.connect(bob.peer.peerId, { signal: AbortSignal.timeout(10_000) });
+      const b = await incoming;
+      expect(b.path).toMatchObject({ kind: 'relay', relay: bob.peer.addresses.relayed }); // through Bob's allocation
+      const fromA = chatter(a);
+      const fromB = chatter(b);
+      const before = bindings;
+      await sleep(7_000); // past a consent interval (5 s) and the 2.5 s check threshold
+      fromA.stop();
+      fromB.stop();
+      expect(fromA.got.size).toBeGreaterThan(50);
+      expect(fromB.got.size).toBeGreaterThan(50);
+      expect(bindings - before).toBe(0);
+    } finally {
+      await site.close();
+    }
+  }, 30_000);
+});
 
 describe('a running relayed connection across a re-allocation', () => {
   it('both peers with a relay, port-restricted cones: the datagrams flow again both ways (same connection, no reconnect)', async () => {
