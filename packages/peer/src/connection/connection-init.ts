@@ -12,6 +12,8 @@ export interface ConnectionTransport {
   readonly localFor?: (to: Endpoint) => Endpoint;
   /** Our relayed address and how we reach its server, when we have an allocation. */
   readonly relay: { readonly relayed: Endpoint; readonly transport: 'udp' | 'tcp' | 'tls' } | null;
+  /** A connection sending through our allocation stopped hearing its peer: check the allocation now (rate-limited). */
+  readonly checkRelay?: () => void;
   /** False when our socket cannot send UDP to the internet (our relay runs over TCP); default true. */
   readonly udpWorks?: boolean;
 }

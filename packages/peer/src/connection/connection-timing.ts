@@ -38,6 +38,8 @@ const DEFAULT_MAX_REPROBE_MS = 300_000;
 /** Checks per consent timeout: a path is declared dead only after this many unanswered probes. */
 const CHECKS_PER_TIMEOUT = 6;
 const MIN_CHECK_MS = 50;
+/** The silence before a relayed connection has its allocation checked is never below this (well above the RTTs we relay over). */
+const MIN_RELAY_CHECK_MS = 1000;
 
 /**
  * The keepalive interval below a NAT's mapping lifetime: half of it, at least 1 s, at most 25 s
@@ -83,4 +85,16 @@ export function resolveConnectionTiming(options: ConnectionTimingOptions): Conne
  */
 export function checkIntervalMs(timing: ConnectionTiming): number {
   return Math.max(MIN_CHECK_MS, Math.min(timing.keepaliveMs, timing.directTimeoutMs / CHECKS_PER_TIMEOUT, timing.idleTimeoutMs / CHECKS_PER_TIMEOUT));
+}
+
+/**
+ * How long a connection sending through our own allocation may hear nothing from its peer before
+ * it has the allocation checked (our NAT may have rebound): half a check interval, at least 1 s;
+ * 2.5 s by default. The peer answers a consent probe every check interval within one RTT, and
+ * traffic both ways hears it far more often, so half an interval of silence while sending is
+ * already suspect; it leaves most of `idleTimeoutMs` (30 s) for the re-allocation, where the
+ * relay keepalive alone (25 s) would find the rebinding just before the connection closes.
+ */
+export function relayCheckAfterMs(timing: ConnectionTiming): number {
+  return Math.max(MIN_RELAY_CHECK_MS, checkIntervalMs(timing) / 2);
 }

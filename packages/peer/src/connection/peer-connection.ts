@@ -3,7 +3,7 @@ import { formatEndpoint, type Endpoint, type Timer } from '@natkit/net';
 import { decodeControl, encodeControl, type ControlMessage } from './control-message.js';
 import { familyOfEndpoint, isRelayRoute, sameRoute, type ConnectionPath, type Route } from './path.js';
 import { ConnectionEvents, type ConnectionClosed, type ConnectionStats } from './connection-events.js';
-import { checkIntervalMs } from './connection-timing.js';
+import { checkIntervalMs, relayCheckAfterMs } from './connection-timing.js';
 import { connectionLostError, ConsentFreshness } from './consent-freshness.js';
 import type { ConnectionInit } from './connection-init.js';
 import { distinctRoutes, followRelayMove, RelayAnnouncer } from './relay-move.js';
@@ -53,6 +53,9 @@ export class PeerConnection extends ConnectionEvents {
   #switch: Timer | null = null;
   #strayProbeAt = Number.NEGATIVE_INFINITY;
   #remoteReprobeAt = Number.NEGATIVE_INFINITY;
+  #relayCheckAt = Number.NEGATIVE_INFINITY;
+  /** When any authenticated packet of the peer last arrived (data included; consent counts answers only). */
+  #lastHeard: number;
   #closed: ConnectionClosed | null = null;
 
   constructor(init: ConnectionInit) {
@@ -63,6 +66,7 @@ export class PeerConnection extends ConnectionEvents {
     this.#peerRelays = [...init.peerRelays];
     this.#announcer = new RelayAnnouncer(init.clock, (m, r) => this.#sendControl(m, r));
     this.#consent = new ConsentFreshness(init.timing, init.clock.now());
+    this.#lastHeard = init.clock.now();
     this.counters.strategy = init.finder?.strategy ?? 'relay';
     this.counters.strategyReason = init.finder?.reason ?? (init.finder === null ? 'no direct path attempted' : ''); // punchlink
     this.#scheduleTick();
@@ -102,6 +106,7 @@ export class PeerConnection extends ConnectionEvents {
     if (this.#closed !== null) return;
     this.counters.bytesSent += datagram.length;
     this.#sendControl({ type: 'data', payload: datagram }, this.#currentRoute());
+    this.#checkRelayWhenSilent(this.#init.clock.now());
   }
 
   stats(): ConnectionStats {
@@ -127,6 +132,7 @@ export class PeerConnection extends ConnectionEvents {
     if (!opened.ok) return;
     const message = decodeControl(opened.payload);
     if (!message.ok) return;
+    this.#lastHeard = Math.max(this.#lastHeard, now);
     const relayed = isRelayRoute(route, this.#peerRelays);
     if (relayed) this.#relayRoute = route;
     if (route.via === 'allocation') this.#heardViaAllocation = route;
@@ -340,6 +346,21 @@ export class PeerConnection extends ConnectionEvents {
     // Keepalive and consent: the path in use, and the relay kept warm as the fallback.
     this.#probe(this.#currentRoute());
     if (this.#direct !== null) this.#probe(this.#relayRoute);
+    this.#checkRelayWhenSilent(now);
+  }
+
+  /**
+   * Sending through our allocation without an authenticated packet from the peer for
+   * `relayCheckAfterMs` (a one-way flow hears only the answers to the consent probes): our NAT may
+   * have rebound, and the server then drops all we send; have the allocation checked now rather
+   * than at the next relay keepalive (at most once per that interval per connection).
+   */
+  #checkRelayWhenSilent(now: number): void {
+    if (this.#currentRoute()?.via !== 'allocation') return;
+    const after = relayCheckAfterMs(this.#init.timing);
+    if (now - this.#lastHeard < after || now - this.#relayCheckAt < after) return;
+    this.#relayCheckAt = now;
+    this.#init.transport.checkRelay?.();
   }
 
   /**

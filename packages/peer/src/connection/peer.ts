@@ -95,6 +95,7 @@ export class Peer {
         return keeper().setup.udpWorks;
       },
       send: (bytes, route) => this.#send(bytes, route),
+      checkRelay: () => keeper().checkAllocation(),
     };
     this.#responder = new HandshakeResponder({ identity: options.identity, allocateId: () => this.#freeId() });
     this.#handshakes = new Handshakes({ identity: options.identity, clock, wallClock: setup.wallClock ?? Date.now, logger, send: (b, r) => this.#send(b, r), allocateId: () => this.#freeId() });

@@ -77,6 +77,17 @@ export class RelayKeeper {
     this.#scheduleRotation(0);
   }
 
+  /**
+   * A connection sending through the allocation stopped hearing its peer: ask the server now
+   * whether our NAT rebound (the socket rate-limits, see RelayedSocket.checkNow); a rebinding
+   * shows as a loss and the allocation is made again at once.
+   */
+  checkAllocation(): void {
+    const allocation = this.#setup.allocation;
+    if (this.#closed || allocation === null || allocation.transport !== 'udp') return;
+    if (allocation.socket.checkNow()) this.deps.logger.debug('a connection over the relay went silent: checking the allocation');
+  }
+
   #currentCredentials(): { readonly username: string; readonly expiresAt: number | null } | null {
     const c = this.deps.credentials();
     return c === null ? null : { username: c.username, expiresAt: this.deps.credentialsExpireAt?.() ?? null };

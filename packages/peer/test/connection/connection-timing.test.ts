@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FamilyProfile } from '@natkit/rendezvous';
 import { checkIntervalMs, ConsentFreshness, keepaliveIntervalMs, mappingLifetimeOf, resolveConnectionTiming } from '../../src/index.js';
+import { relayCheckAfterMs } from '../../src/connection/connection-timing.js';
 
 const family = (mappingLifetimeSeconds: number | null): FamilyProfile => ({
   udp: true, mapping: 'endpoint-independent', filtering: 'address-and-port-dependent', allocation: { pattern: 'preserving', step: null }, hairpinning: null, mappingLifetimeSeconds,
@@ -43,6 +44,18 @@ describe('connection timing: keepalive from the mapping lifetime', () => {
     expect(checkIntervalMs(resolveConnectionTiming({ mappingLifetimeSeconds: 4 }))).toBe(2_000);
     expect(checkIntervalMs(resolveConnectionTiming({ directTimeoutMs: 600_000, idleTimeoutMs: 600_000 }))).toBe(25_000);
     expect(checkIntervalMs(resolveConnectionTiming({ directTimeoutMs: 60, idleTimeoutMs: 60 }))).toBe(50);
+  });
+});
+
+describe('connection timing: when a silent relayed connection has its allocation checked', () => {
+  it('after half a check interval of silence (2.5 s by default), never below 1 s', () => {
+    expect(relayCheckAfterMs(resolveConnectionTiming({}))).toBe(2_500);
+    expect(relayCheckAfterMs(resolveConnectionTiming({ mappingLifetimeSeconds: 30 }))).toBe(2_500);
+    expect(relayCheckAfterMs(resolveConnectionTiming({ idleTimeoutMs: 60_000, directTimeoutMs: 60_000 }))).toBe(5_000);
+    expect(relayCheckAfterMs(resolveConnectionTiming({ keepaliveMs: 300 }))).toBe(1_000);
+    // Always well inside the connection's idle timeout: time left to allocate again.
+    const t = resolveConnectionTiming({});
+    expect(relayCheckAfterMs(t)).toBeLessThan(t.idleTimeoutMs / 6);
   });
 });
 

@@ -20,6 +20,11 @@ import { PeerInstaller } from './peer-installer.js';
 import { TurnClientError } from './turn-client-error.js';
 import type { TurnSession } from './turn-session.js';
 
+/** `checkNow` asks the server at most this often per allocation (a stalled connection's request, bounded). */
+const CHECK_MIN_GAP_MS = 3000;
+/** Retransmit timeout of a check when keepalives are off (otherwise a quarter of their interval, 0.1-1 s). */
+const CHECK_RTO_MS = 500;
+
 export interface RelayedSocketInit {
   readonly session: TurnSession;
   readonly stun: StunClient;
@@ -70,6 +75,9 @@ export class RelayedSocket implements UdpSocket {
   /** When the server last sent us anything, and when our last keepalive left (clock ms). */
   #lastHeard: number;
   #lastKeepalive = Number.NEGATIVE_INFINITY;
+  /** When `checkNow` last sent (clock ms), and whether that Binding is still unanswered. */
+  #lastCheck = Number.NEGATIVE_INFINITY;
+  #checking = false;
   #closing: Promise<void> | undefined;
 
   constructor(init: RelayedSocketInit) {
@@ -143,6 +151,25 @@ export class RelayedSocket implements UdpSocket {
   /** The channel bound to `peer`, if data to it now travels as ChannelData. */
   channelOf(peer: Endpoint): number | undefined {
     return this.#state.channelFor(peer, this.#init.clock.now());
+  }
+
+  /**
+   * UDP: sends the keepalive Binding now, e.g. because a connection over the allocation stopped
+   * hearing its peer while it kept sending: when our NAT rebound, the answer's mapped address
+   * shows it and the allocation is reported lost (`ERR_TURN_CLOSED`) at once instead of at the
+   * next keepalive. At most one per 3 s, none while the previous one is unanswered. Returns
+   * whether a request left.
+   */
+  checkNow(): boolean {
+    if (this.#init.stream || this.#closing !== undefined || this.#checking) return false;
+    const now = this.#init.clock.now();
+    if (now - this.#lastCheck < CHECK_MIN_GAP_MS) return false;
+    this.#lastCheck = now;
+    this.#checking = true;
+    void this.#sendKeepalive(this.#init.keepaliveMs).finally(() => {
+      this.#checking = false;
+    });
+    return true;
   }
 
   /** Installs permissions now (without sending), e.g. so that a peer can send first. */
@@ -232,17 +259,18 @@ export class RelayedSocket implements UdpSocket {
     this.#keepalive = this.#init.clock.setTimeout(() => {
       if (this.#closing !== undefined) return;
       const now = this.#init.clock.now();
-      if (now - Math.min(this.#lastSent, this.#lastHeard) >= every && now - this.#lastKeepalive >= every) this.#sendKeepalive(every);
+      if (now - Math.min(this.#lastSent, this.#lastHeard) >= every && now - this.#lastKeepalive >= every) void this.#sendKeepalive(every);
       this.#scheduleKeepalive(every);
     }, Math.max(0, due));
   }
 
-  #sendKeepalive(every: number): void {
+  /** One Binding to the server; resolves when it was answered (or timed out). */
+  #sendKeepalive(every: number | undefined): Promise<void> {
     this.#lastSent = this.#init.clock.now();
     this.#lastKeepalive = this.#lastSent;
     const server = this.#init.session.server;
-    const policy = { rtoMs: Math.max(100, Math.min(1000, every / 4)), rc: 3, rm: 4 };
-    this.#init.stun.request(server, { method: StunMethod.Binding, policy }).then(
+    const policy = { rtoMs: every === undefined ? CHECK_RTO_MS : Math.max(100, Math.min(1000, every / 4)), rc: 3, rm: 4 };
+    return this.#init.stun.request(server, { method: StunMethod.Binding, policy }).then(
       (r) => {
         const mapped = readXorMappedAddress(r.message);
         const was = this.#init.mapped;

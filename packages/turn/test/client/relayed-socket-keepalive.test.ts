@@ -114,6 +114,42 @@ describe('RelayedSocket keepalive behind a NAT with 30 s mappings', () => {
     expect(s.errors[0]?.message).toMatch(/NAT mapping to the server changed/);
   });
 
+  it('checkNow after a rebinding (a stalled connection asking) reports the allocation lost at once, not at the next keepalive', async () => {
+    const s = await natSite(25_000, true);
+    await s.clock.advance(5_000);
+    await s.rebind();
+    s.allocation.socket.send(Buffer.from('lost'), s.peer.local);
+    await s.clock.advance(2_000);
+    expect(s.errors).toEqual([]); // the 25 s keepalive is still far off
+    expect(s.allocation.socket.checkNow()).toBe(true);
+    await s.clock.advance(100);
+    expect(s.errors.map((e) => e.code)).toEqual(['ERR_TURN_CLOSED']);
+    expect(s.errors[0]?.message).toMatch(/NAT mapping to the server changed/);
+    expect(s.allocation.socket.closed).toBe(true);
+    expect(s.allocation.socket.checkNow()).toBe(false); // closed: nothing more leaves
+  });
+
+  it('checkNow is rate-limited: at most one Binding per 3 s; an unchanged mapping keeps the allocation', async () => {
+    const s = await natSite(25_000);
+    expect(s.allocation.socket.checkNow()).toBe(true);
+    expect(s.allocation.socket.checkNow()).toBe(false); // still unanswered
+    await s.clock.advance(1_000);
+    expect(s.allocation.socket.checkNow()).toBe(false); // answered, but within 3 s
+    await s.clock.advance(2_000);
+    expect(s.allocation.socket.checkNow()).toBe(true);
+    let granted = 0;
+    for (let i = 0; i < 100; i++) {
+      if (s.allocation.socket.checkNow()) granted++;
+      await s.clock.advance(100);
+    }
+    expect(granted).toBe(3); // 10 s of asking every 100 ms: at 3, 6, 9 s after the last
+    expect(s.errors).toEqual([]);
+    s.peer.send(Buffer.from('still there'), s.allocation.relayed);
+    await s.clock.advance(500);
+    expect(s.got.map((m) => m.data)).toEqual(['still there']);
+    await s.clock.runUntil(s.allocation.socket.close());
+  });
+
   it('without it (the control case), the NAT forgets the mapping: the peer\'s data is lost', async () => {
     const s = await natSite(undefined);
     await s.clock.advance(60_000);
