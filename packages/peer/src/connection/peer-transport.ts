@@ -1,6 +1,6 @@
 import type { Endpoint, UdpSocket } from '@natkit/net';
 import type { ConnectionTransport } from './connection-init.js';
-import type { RelaySetup } from './relay-setup.js';
+import type { RelayKeeper } from './relay-keeper.js';
 import type { SecondFamilySocket } from './second-family-socket.js';
 
 export interface PeerTransportDeps {
@@ -8,8 +8,8 @@ export interface PeerTransportDeps {
   readonly socket: UdpSocket;
   readonly local: Endpoint;
   readonly second: SecondFamilySocket;
-  /** Our relay as it is now (it changes on a re-allocation). */
-  readonly relay: () => RelaySetup;
+  /** Keeps our relay allocation (its setup changes on a re-allocation). */
+  readonly keeper: () => Pick<RelayKeeper, 'setup'>;
   /** Nothing is sent once the peer is closed. */
   readonly isClosed: () => boolean;
 }
@@ -20,7 +20,8 @@ export interface PeerTransportDeps {
  * our allocation.
  */
 export function peerTransport(deps: PeerTransportDeps): ConnectionTransport {
-  const { socket, local, second, relay } = deps;
+  const { socket, local, second } = deps;
+  const relay = () => deps.keeper().setup;
   return {
     local,
     localFor: (to) => second.localFor(to, local),

@@ -85,7 +85,7 @@ export class Peer {
       server6: options.server6, nat: options.nat ?? 'diagnose', rendezvous, isClosed: () => this.#closed,
       onMessage: (data, from) => this.#receive(data, { via: 'socket', to: from }),
     });
-    this.#transport = peerTransport({ socket, local, second: this.#second, relay: () => this.#relay, isClosed: () => this.#closed });
+    this.#transport = peerTransport({ socket, local, second: this.#second, keeper: () => this.#keeper, isClosed: () => this.#closed });
     this.#keeper = new RelayKeeper(relay, {
       server: options.server, credentials: () => rendezvous.relay, socket, network: setup.network, clock, logger,
       credentialsExpireAt: () => rendezvous.relayExpiresAt, renewCredentials: () => rendezvous.refreshRelay(),
