@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { turnUrl } from '@natkit/turn';
 import { describeWithTools, startCoturn, startServers, type Coturn } from './turn-client-coturn.js';
 import { onlyRelayCandidates, restCredentialsWithPlusAndSlash } from './node-datachannel-credentials.js';
-import { cleanupDataChannel, openRelayedPair } from './node-datachannel-pair.js';
+import { openRelayedPair } from './node-datachannel-pair.js';
 
 /*
  * Control experiment: node-datachannel (libdatachannel 0.24 + libjuice) through coturn, the
@@ -20,7 +20,6 @@ describeWithTools('node-datachannel through coturn (control)', ['turnserver'], (
   });
   afterAll(async () => {
     await Promise.all([staticServer?.stop(), restServer?.stop()]);
-    cleanupDataChannel();
   });
 
   it('opens a data channel relay-only with static credentials (URL form)', async () => {

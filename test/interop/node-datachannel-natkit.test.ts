@@ -3,7 +3,7 @@ import { turnUrl } from '@natkit/turn';
 import { describeWithTools } from './turn-client-coturn.js';
 import { startNatkitServe, type NatkitServe } from './turn-client-natkit.js';
 import { onlyRelayCandidates, restCredentialsWithPlusAndSlash } from './node-datachannel-credentials.js';
-import { cleanupDataChannel, openRelayedPair } from './node-datachannel-pair.js';
+import { openRelayedPair } from './node-datachannel-pair.js';
 
 /*
  * Two node-datachannel peers (libdatachannel + libjuice, an independent TURN client) open a data
@@ -20,7 +20,6 @@ describeWithTools('node-datachannel through natkit serve', [], () => {
   });
   afterAll(async () => {
     await serve?.stop();
-    cleanupDataChannel();
   });
 
   it('opens a data channel relay-only with static credentials (URL form)', async () => {
@@ -55,7 +54,6 @@ describeWithTools('node-datachannel through natkit serve with static users only 
       expect(onlyRelayCandidates(r.candidates)).toBe(true);
     } finally {
       await serve.stop();
-      cleanupDataChannel();
     }
     // natkit serve prints its counters when it stops.
     const stats = /relay stopped; (\{.*\})/.exec(serve.output())?.[1];

@@ -1,9 +1,11 @@
 /**
- * Two node-datachannel (libdatachannel + libjuice) peers in one process, signalled in memory,
+ * Two node-datachannel (libdatachannel + libjuice) peers in a child process, signalled in memory,
  * forced through a TURN relay (`iceTransportPolicy: 'relay'`). Resolves once a data channel
  * carried a message both ways, with the candidate types of the selected pair.
  */
-import nodeDataChannel, { type IceServer } from 'node-datachannel';
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import type { IceServer } from 'node-datachannel';
 
 export interface RelayedPairResult {
   /** What came back over the data channel. */
@@ -17,50 +19,42 @@ export interface RelayedPairResult {
 /** An ICE server entry: a `turn:` URL string or libdatachannel's object form. */
 export type IceServerEntry = string | IceServer;
 
-/** A data channel message as text (strings arrive as strings, binary as a Buffer). */
-function text(msg: string | Buffer | ArrayBuffer): string {
-  return typeof msg === 'string' ? msg : Buffer.from(msg as ArrayBuffer).toString('utf8');
-}
+const CHILD = resolve(import.meta.dirname, 'node-datachannel-pair.child.mjs');
+/** After the outcome line, how long the child may take to close its peers and exit before it is killed (by pid). */
+const EXIT_GRACE_MS = 3000;
 
-/** `iceServerB`: peer b's own server entry (its own credentials); peer a's by default. */
+/**
+ * `iceServerB`: peer b's own server entry (its own credentials); peer a's by default. The peers
+ * run in a child process (node-datachannel-pair.child.mjs): libdatachannel can deadlock while
+ * closing a PeerConnection, which in this process would block the test runner for good; the
+ * child prints the outcome before it closes, and is ended by its pid when it hangs.
+ */
 export async function openRelayedPair(iceServer: IceServerEntry, timeoutMs: number, iceServerB: IceServerEntry = iceServer): Promise<RelayedPairResult> {
-  const config = (server: IceServerEntry) => ({ iceServers: [server], iceTransportPolicy: 'relay' as const });
-  const a = new nodeDataChannel.PeerConnection('natkit-a', config(iceServer));
-  const b = new nodeDataChannel.PeerConnection('natkit-b', config(iceServerB));
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    a.onLocalDescription((sdp, type) => b.setRemoteDescription(sdp, type));
-    b.onLocalDescription((sdp, type) => a.setRemoteDescription(sdp, type));
-    const candidates: string[] = [];
-    a.onLocalCandidate((candidate, mid) => {
-      candidates.push(candidate);
-      b.addRemoteCandidate(candidate, mid);
+  const child = spawn(process.execPath, [CHILD, JSON.stringify({ iceServer, iceServerB, timeoutMs })], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
+  const line = await new Promise<string | null>((ok) => {
+    const deadline = setTimeout(() => ok(null), timeoutMs + 5000);
+    const check = (): void => {
+      const nl = out.indexOf('\n');
+      if (nl < 0) return;
+      clearTimeout(deadline);
+      ok(out.slice(0, nl));
+    };
+    child.stdout.on('data', check);
+    void exited.then(() => {
+      clearTimeout(deadline);
+      ok(out.includes('\n') ? out.slice(0, out.indexOf('\n')) : null);
     });
-    b.onLocalCandidate((candidate, mid) => {
-      candidates.push(candidate);
-      a.addRemoteCandidate(candidate, mid);
-    });
-    b.onDataChannel((dc) => dc.onMessage((msg) => dc.sendMessage(`echo:${text(msg)}`)));
-    const opened = new Promise<string>((resolve, reject) => {
-      const dc = a.createDataChannel('natkit');
-      dc.onOpen(() => dc.sendMessage('hello through the relay'));
-      dc.onMessage((msg) => resolve(text(msg)));
-      dc.onError((e) => reject(new Error(`data channel error: ${e}`)));
-    });
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no data channel through the relay within ${timeoutMs} ms (state a=${a.state()} b=${b.state()}, gathering a=${a.gatheringState()})`)), timeoutMs);
-    });
-    const echoed = await Promise.race([opened, timeout]);
-    const pair = a.getSelectedCandidatePair();
-    return { echoed, candidates, selectedLocal: pair === null ? 'none' : `${pair.local.address}:${pair.local.port}` };
-  } finally {
-    clearTimeout(timer);
-    a.close();
-    b.close();
-  }
-}
-
-/** Call once at the end of a suite: stops libdatachannel's threads so that the process can exit. */
-export function cleanupDataChannel(): void {
-  nodeDataChannel.cleanup();
+  });
+  const killer = setTimeout(() => child.kill('SIGKILL'), line === null ? 0 : EXIT_GRACE_MS);
+  await exited;
+  clearTimeout(killer);
+  if (line === null) throw new Error(`node-datachannel pair: no outcome within ${timeoutMs + 5000} ms (exit ${child.exitCode ?? child.signalCode}): ${err}`);
+  const outcome = JSON.parse(line) as ({ ok: true } & RelayedPairResult) | { ok: false; error: string };
+  if (!outcome.ok) throw new Error(outcome.error);
+  return { echoed: outcome.echoed, candidates: outcome.candidates, selectedLocal: outcome.selectedLocal };
 }

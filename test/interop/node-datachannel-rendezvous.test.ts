@@ -5,7 +5,7 @@ import { connectRendezvous, RENDEZVOUS_PATH, type RelayCredentials, type Rendezv
 import { restCredentials } from '@natkit/turn';
 import { describeInterop } from '../lab/harness/index.js';
 import { onlyRelayCandidates } from './node-datachannel-credentials.js';
-import { cleanupDataChannel, openRelayedPair, type IceServerEntry } from './node-datachannel-pair.js';
+import { openRelayedPair, type IceServerEntry } from './node-datachannel-pair.js';
 import { startNatkitServe, type NatkitServe } from './turn-client-natkit.js';
 
 /*
@@ -50,7 +50,6 @@ function suite(name: string, options: { authSecrets?: readonly string[]; users?:
     afterAll(async () => {
       await Promise.all(clients.map((c) => c.close()));
       await serve?.stop();
-      cleanupDataChannel();
     });
 
     it('hands each registered peer its own short-lived relay credentials', () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithTools } from './turn-client-coturn.js';
 import { startNatkitServe, type NatkitServe } from './turn-client-natkit.js';
 import { onlyRelayCandidates } from './node-datachannel-credentials.js';
-import { cleanupDataChannel, openRelayedPair } from './node-datachannel-pair.js';
+import { openRelayedPair } from './node-datachannel-pair.js';
 
 /*
  * node-datachannel (libdatachannel + libjuice, an independent TURN client) relay-only through
@@ -21,7 +21,6 @@ describeWithTools('node-datachannel through natkit serve --workers 2 (300 redire
   }, 30_000);
   afterAll(async () => {
     await serve?.stop();
-    cleanupDataChannel();
   });
 
   it('libjuice follows the redirect: the data channel opens relay-only and the allocations are in the workers', async () => {
