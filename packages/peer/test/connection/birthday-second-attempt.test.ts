@@ -9,9 +9,9 @@ import { birthdayProbesFor, PUNCH_MAGIC, SERIES_GAP_MS } from '@natkit/punch';
 import type { NatProfile } from '@natkit/rendezvous';
 import { natPresets, type NatOptions } from '@natkit/vnet';
 import { expect, it } from 'vitest';
-import type { PeerConnection } from '../../src/index.js';
 import { accepted } from './natkit-serve.js';
 import { startVnetSite } from './vnet-site.js';
+import { waitDirect } from './wait-direct.js';
 
 /** One default birthday attempt: 1,144 probes at 100 per second, then 2 s for answers. */
 const ATTEMPT_MS = birthdayProbesFor(257, 0.99, 64_512) * 10 + 2_000;
@@ -24,21 +24,6 @@ function profileOf(nat: NatOptions): NatProfile {
   };
 }
 
-function direct(c: PeerConnection, ms: number): Promise<boolean> {
-  if (c.path.kind === 'direct') return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      off();
-      resolve(false);
-    }, ms);
-    const off = c.on('path', (p) => {
-      if (p.kind !== 'direct') return;
-      clearTimeout(timer);
-      off();
-      resolve(true);
-    });
-  });
-}
 
 it('a failed first birthday attempt is followed at once by a second one, which ends direct before the re-probe backoff', async () => {
   expect(ATTEMPT_MS).toBe(13_440);
@@ -63,7 +48,7 @@ it('a failed first birthday attempt is followed at once by a second one, which e
       await incoming;
       expect(ca.stats().strategy).toBe('birthday');
       expect(ca.stats().strategyReason).toMatch(/P\(direct\) = 0\.99\d+; a failed attempt is followed at once by another, up to 2: P\(direct\) = 0\.9999/);
-      expect(await direct(ca, 2 * ATTEMPT_MS + 3_000), `${ca.stats().strategyReason}; dropped ${dropped}`).toBe(true);
+      expect(await waitDirect(ca, 2 * ATTEMPT_MS + 3_000), `${ca.stats().strategyReason}; dropped ${dropped}`).toBe(true);
       // The first attempt really sent (and lost) its rounds: 257 sockets, a round every 2 s.
       expect(dropped).toBeGreaterThan(1_000);
       // Direct on the second attempt: after the first one's end, well before the 30 s backoff.

@@ -1,52 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { Identity } from '@natkit/identity';
 import { createNodeNetwork } from '@natkit/net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPeer, type Peer, type PeerConnection, type PeerOptions } from '../../src/index.js';
-import { startNatkitServe, type RunningServe } from './natkit-serve.js';
+import { describe, expect, it } from 'vitest';
+import { createPeer, type Peer, type PeerOptions } from '../../src/index.js';
+import { accepted, startNatkitServe, useDualStackServe } from './natkit-serve.js';
+import { untilDirect } from './wait-direct.js';
 
 const network = createNodeNetwork();
-let serve: RunningServe;
-let port6 = 0;
-
-beforeAll(async () => {
-  const dualStack = /dual stack: the rendezvous binds peers' IPv6 addresses .* on UDP \[::1\]:(\d+)/;
-  serve = await startNatkitServe(['--address6', '::1'], dualStack);
-  const m = dualStack.exec(serve.output());
-  if (m === null) throw new Error(`no dual-stack line in: ${serve.output()}`);
-  port6 = Number(m[1]);
-}, 20_000);
-afterAll(async () => {
-  await serve.stop();
-});
+const serve = useDualStackServe();
 
 async function peer(dualStack: boolean, extra: Partial<PeerOptions> = {}): Promise<Peer> {
-  const server = { address: '127.0.0.1', port: serve.port };
-  const server6 = { address: '::1', port: port6 };
-  return createPeer({ server, ...(dualStack ? { server6 } : {}), identity: Identity.fromSeed(randomBytes(32)), nat: 'skip', ...extra }, { network });
+  return createPeer({ server: serve.server, ...(dualStack ? { server6: serve.server6 } : {}), identity: Identity.fromSeed(randomBytes(32)), nat: 'skip', ...extra }, { network });
 }
 
-function waitDirect(c: PeerConnection, timeoutMs = 8000): Promise<void> {
-  if (c.path.kind === 'direct') return Promise.resolve();
-  return new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`still ${c.path.kind} after ${timeoutMs} ms`)), timeoutMs);
-    const off = c.on('path', (p) => {
-      if (p.kind !== 'direct') return;
-      clearTimeout(timer);
-      off();
-      ok();
-    });
-  });
-}
 
-function accepted(p: Peer): Promise<PeerConnection> {
-  return new Promise((ok) => {
-    const off = p.onConnection((c) => {
-      off();
-      ok(c);
-    });
-  });
-}
 
 describe('dual-stack peers over loopback with a real natkit serve (--address6 ::1)', () => {
   it('both dual stack: the server verifies their IPv6 addresses and they end on a direct IPv6 path', async () => {
@@ -57,8 +24,8 @@ describe('dual-stack peers over loopback with a real natkit serve (--address6 ::
       const incoming = accepted(bob);
       const a = await alice.connect(bob.peerId, { signal: AbortSignal.timeout(10_000) });
       const b = await incoming;
-      await waitDirect(a);
-      await waitDirect(b);
+      await untilDirect(a);
+      await untilDirect(b);
       expect(a.path).toMatchObject({ kind: 'direct', family: 6, remote: { address: '::1', port: bob.addresses.second?.local.port }, local: { address: '::1', port: alice.addresses.second?.local.port } });
       expect(b.path).toMatchObject({ kind: 'direct', family: 6, remote: { address: '::1', port: alice.addresses.second?.local.port } });
       expect(a.stats().family).toBe(6);
@@ -78,8 +45,8 @@ describe('dual-stack peers over loopback with a real natkit serve (--address6 ::
       const incoming = accepted(bob);
       const a = await alice.connect(bob.peerId, { signal: AbortSignal.timeout(10_000) });
       const b = await incoming;
-      await waitDirect(a);
-      await waitDirect(b);
+      await untilDirect(a);
+      await untilDirect(b);
       expect(a.path).toMatchObject({ kind: 'direct', family: 4, remote: { address: '127.0.0.1' } });
       expect(b.path).toMatchObject({ kind: 'direct', family: 4, remote: { address: '127.0.0.1' } });
     } finally {
@@ -100,7 +67,7 @@ describe('dual-stack peers over loopback with a real natkit serve (--address6 ::
         const incoming = accepted(bob);
         const a = await alice.connect(bob.peerId, { signal: AbortSignal.timeout(10_000) });
         await incoming;
-        await waitDirect(a);
+        await untilDirect(a);
         expect(a.path).toMatchObject({ kind: 'direct', family: 4, remote: { address: '127.0.0.1', port: bob.addresses.local.port } });
       } finally {
         await alice.close();

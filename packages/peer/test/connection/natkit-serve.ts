@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import type { Endpoint } from '@natkit/net';
 import { RENDEZVOUS_PATH } from '@natkit/rendezvous';
 import { afterAll, beforeAll } from 'vitest';
 import type { Peer, PeerConnection } from '../../src/index.js';
@@ -86,6 +87,37 @@ export function useNatkitServe(extra: readonly string[] = []): NatkitServeFixtur
     },
     get rendezvousUrl() {
       return `ws://127.0.0.1:${port()}${RENDEZVOUS_PATH}`;
+    },
+  };
+}
+
+/**
+ * A dual-stack `natkit serve --address6 ::1` for the test file (beforeAll/afterAll): `server` its
+ * IPv4 address, `server6` the IPv6 port it announces for address verification.
+ */
+export function useDualStackServe(): { readonly server: Endpoint; readonly server6: Endpoint } {
+  const line = /dual stack: the rendezvous binds peers' IPv6 addresses .* on UDP \[::1\]:(\d+)/;
+  let serve: RunningServe | undefined;
+  let port6 = 0;
+  beforeAll(async () => {
+    serve = await startNatkitServe(['--address6', '::1'], line);
+    port6 = Number(line.exec(serve.output())?.[1] ?? 0);
+    if (port6 === 0) throw new Error(`no dual-stack line in: ${serve.output()}`);
+  }, 20_000);
+  afterAll(async () => {
+    await serve?.stop();
+  });
+  const running = (): RunningServe => {
+    if (serve === undefined) throw new Error('natkit serve is not running: use the fixture inside a test');
+    return serve;
+  };
+  return {
+    get server() {
+      return { address: '127.0.0.1', port: running().port };
+    },
+    get server6() {
+      running();
+      return { address: '::1', port: port6 };
     },
   };
 }

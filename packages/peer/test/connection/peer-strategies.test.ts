@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import type { Peer, PeerConnection } from '../../src/index.js';
 import { accepted } from './natkit-serve.js';
 import { SERVER, startVnetSite, type VnetSite } from './vnet-site.js';
+import { waitDirect } from './wait-direct.js';
 
 /** What `diagnose` reports for a vnet NAT (the diagnosis itself is tested apart, below). */
 function profileOf(nat: NatOptions): NatProfile {
@@ -31,21 +32,6 @@ function profileOf(nat: NatOptions): NatProfile {
 
 const sequential256: NatOptions = { ...natPresets.symmetricSequential, delta: 256 };
 
-function waitDirect(c: PeerConnection, ms: number): Promise<boolean> {
-  if (c.path.kind === 'direct') return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      off();
-      resolve(false);
-    }, ms);
-    const off = c.on('path', (p) => {
-      if (p.kind !== 'direct') return;
-      clearTimeout(timer);
-      off();
-      resolve(true);
-    });
-  });
-}
 
 interface PairRun {
   readonly a: PeerConnection;

@@ -1,51 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import { Identity } from '@natkit/identity';
 import { createNodeNetwork, type Network } from '@natkit/net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPeer, type Peer, type PeerConnection } from '../../src/index.js';
-import { accepted, startNatkitServe, type RunningServe } from './natkit-serve.js';
+import { accepted, useDualStackServe } from './natkit-serve.js';
 import { switchableIpv6Network } from './switchable-ipv6-network.js';
+import { untilDirect } from './wait-direct.js';
 
-let serve: RunningServe;
-let port6 = 0;
-
-beforeAll(async () => {
-  const dualStack = /dual stack: the rendezvous binds peers' IPv6 addresses .* on UDP \[::1\]:(\d+)/;
-  serve = await startNatkitServe(['--address6', '::1'], dualStack);
-  const m = dualStack.exec(serve.output());
-  if (m === null) throw new Error(`no dual-stack line in: ${serve.output()}`);
-  port6 = Number(m[1]);
-}, 20_000);
-afterAll(async () => {
-  await serve.stop();
-});
+const dualStack = useDualStackServe();
 
 /** A dual-stack peer (server6) over `network`; no interface polling: the tests call refreshNat(). */
 function dualStackPeer(network: Network): Promise<Peer> {
-  const options = { server: { address: '127.0.0.1', port: serve.port }, server6: { address: '::1', port: port6 }, nat: 'skip' as const, watchNetworkMs: false as const };
+  const options = { server: dualStack.server, server6: dualStack.server6, nat: 'skip' as const, watchNetworkMs: false as const };
   return createPeer({ ...options, identity: Identity.fromSeed(randomBytes(32)) }, { network });
 }
 
-function waitDirect(c: PeerConnection, timeoutMs = 8000): Promise<void> {
-  if (c.path.kind === 'direct') return Promise.resolve();
-  return new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`still ${c.path.kind} after ${timeoutMs} ms`)), timeoutMs);
-    const off = c.on('path', (p) => {
-      if (p.kind !== 'direct') return;
-      clearTimeout(timer);
-      off();
-      ok();
-    });
-  });
-}
 
 /** A new connection from `from` to `to`, once direct on both sides: the initiator's side. */
 async function connectDirect(from: Peer, to: Peer): Promise<{ a: PeerConnection; b: PeerConnection }> {
   const incoming = accepted(to);
   const a = await from.connect(to.peerId, { signal: AbortSignal.timeout(10_000) });
   const b = await incoming;
-  await waitDirect(a);
-  await waitDirect(b);
+  await untilDirect(a);
+  await untilDirect(b);
   return { a, b };
 }
 
