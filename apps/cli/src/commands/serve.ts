@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createConsoleLogger, createNodeNetwork, familyOf, formatEndpoint, udpBatchStatus, udpReusePortSupported, type Endpoint, type LogLevel } from '@natkit/net';
+import { createConsoleLogger, createNodeNetwork, familyOf, formatEndpoint, udpBatchStatus, udpReusePortSupported, type Endpoint, type LogLevel, type Network } from '@natkit/net';
 import { createStunServer, StunError, type StunServer } from '@natkit/stun';
 import type { RendezvousServer } from '@natkit/rendezvous';
 import type { TurnServer, TurnServerOptions } from '@natkit/turn';
@@ -105,18 +105,22 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
     const nodeNetwork = createNodeNetwork({ receiveBufferSize: 4 << 20, ...(reusePort ? { reusePorts: [port] } : {}) });
     if (relayOptions !== undefined) relay = createRelay(relayOptions, nodeNetwork, logger, workers > 1 && !reusePort ? (ctx) => pool?.redirect(ctx) : undefined);
     // The relay shares the STUN server's UDP sockets (one port; RFC 7983 first-byte demux),
-    // including those a wildcard server opens and closes as local addresses come and go. With
-    // reusePort the primary only holds the port until its workers have joined the group.
-    const shared = reusePort ? undefined : relay;
-    // The rendezvous watches the STUN sockets of both families for address tokens (one process only).
-    const network = shared === undefined ? nodeNetwork : sharingNetwork(nodeNetwork, (s) => {
-      const detachRelay = shared.attachUdpSocket(s);
+    // including those a wildcard server opens and closes as local addresses come and go. The
+    // rendezvous watches them for address tokens: it lives in this process, with or without workers.
+    // (--no-relay: no rendezvous, nothing to share.)
+    const watched = (shared: TurnServer | undefined): Network => relay === undefined ? nodeNetwork : sharingNetwork(nodeNetwork, (s) => {
+      const detachRelay = shared?.attachUdpSocket(s);
       const detachWatch = udpSockets.bound(s);
       return () => {
         detachWatch();
-        detachRelay();
+        detachRelay?.();
       };
     });
+    // With reusePort the primary only holds the IPv4 port until its workers have joined the group.
+    // IPv6 (--address6) stays here with the rendezvous, workers or not: its STUN, its TURN and
+    // the address proofs (the workers serve IPv4 only).
+    const network = watched(reusePort ? undefined : relay);
+    const network6 = watched(relay);
     server = createStunServer(
       { primary: { address, port }, ...(alternate === undefined ? {} : { alternate }), software: 'natkit', otherAddressOnAlternate, advertised },
       { network, logger },
@@ -125,16 +129,17 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
     started = server;
     if (address6 !== undefined) {
       const alternate6 = alternateAddress6 === undefined ? undefined : { address: alternateAddress6, port: alternatePort };
-      server6 = createStunServer({ primary: { address: address6, port }, ...(alternate6 === undefined ? {} : { alternate: alternate6 }), software: 'natkit', otherAddressOnAlternate }, { network, logger });
+      server6 = createStunServer({ primary: { address: address6, port }, ...(alternate6 === undefined ? {} : { alternate: alternate6 }), software: 'natkit', otherAddressOnAlternate }, { network: network6, logger });
       await server6.start();
     }
     udpAddresses = [...server.addresses(), ...(server6?.addresses() ?? [])];
     // TURN over TCP on the same port number (and TLS there and on --tls-port), told apart by first bytes.
     const primary = server.addresses()[0];
     if (relay !== undefined && primary !== undefined && relayOptions !== undefined && workers > 1) {
-      const highest = Math.max(primary.port, ...server.addresses().map((e) => e.port));
+      const highest = Math.max(primary.port, ...udpAddresses.map((e) => e.port));
       // The rendezvous stays in this process (presence is in memory): the workers hand it their
-      // WebSocket connections over loopback; it mints the credentials all workers accept.
+      // WebSocket connections over loopback; it mints the credentials all workers accept, and
+      // it watches this process's UDP sockets for address tokens (IPv6 from --address6 above).
       const minter = relay;
       const minting = {
         mintCredentials: (user: string, ttlSeconds?: number) => {
@@ -144,15 +149,16 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
         },
       };
       const rendezvous = createServeRendezvous(minting, relayOptions.advertisedRelayAddresses ?? [], primary.port, logger);
+      udpSockets.watchWith((s) => rendezvous.attachUdpSocket(s));
       try {
         handoff = await startRendezvousHandoff(rendezvous, nodeNetwork, logger);
       } finally {
         if (handoff === undefined) await rendezvous.close();
       }
       handoffRendezvous = rendezvous;
-      const plan = { count: workers, base: workerBase, mainPort: primary.port, ephemeral: port === 0, highestUsed: highest, address, level, tlsFlags, relay: relayOptions, reusePort, rendezvous: handoff.target, primaryUdp: server.addresses() };
+      const plan = { count: workers, base: workerBase, mainPort: primary.port, ephemeral: port === 0, highestUsed: highest, address, level, tlsFlags, relay: relayOptions, reusePort, rendezvous: handoff.target, primaryUdp: udpAddresses };
       pool = await startServeWorkers(plan, relay, advertisedPrimary, (line) => io.stderr(`natkit serve: ${line}\n`));
-      // The workers are in the SO_REUSEPORT group now: the primary leaves it (it relays nothing).
+      // The workers are in the SO_REUSEPORT group now: the primary leaves it (it keeps IPv6 only).
       if (reusePort) await server.close();
     } else if (relay !== undefined && primary !== undefined) {
       const rendezvous = createServeRendezvous(relay, relayOptions?.advertisedRelayAddresses ?? [], primary.port, logger);
@@ -191,9 +197,9 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
     for (const line of relayStartupLines(relay, udpAddresses, relayOptions)) io.stdout(`natkit serve: ${line}\n`);
     for (const line of streams?.lines ?? pool?.lines ?? []) io.stdout(`natkit serve: ${line}\n`);
     if (server6 !== undefined) {
-      io.stdout(streams !== undefined
-        ? `natkit serve: dual stack: the rendezvous binds peers' IPv6 addresses (address tokens in STUN Bindings) on UDP ${server6.addresses().map(formatEndpoint).join(', ')}\n`
-        : 'natkit serve: dual stack: IPv6 STUN only; with --workers the rendezvous does not verify IPv6 addresses\n');
+      const where = server6.addresses().map(formatEndpoint).join(', ');
+      io.stdout(`natkit serve: dual stack: the rendezvous binds peers' IPv6 addresses (address tokens in STUN Bindings) on UDP ${where}` +
+        (pool === undefined ? '\n' : ' (IPv6 STUN and TURN in the primary process, with the rendezvous; the workers serve IPv4)\n'));
     }
   } else {
     io.stdout('natkit serve: TURN relay off (--no-relay)\n');

@@ -7,15 +7,54 @@ import { accepted, startNatkitServe, useDualStackServe } from './natkit-serve.js
 import { untilDirect } from './wait-direct.js';
 
 const network = createNodeNetwork();
-const serve = useDualStackServe();
 
-async function peer(dualStack: boolean, extra: Partial<PeerOptions> = {}): Promise<Peer> {
-  return createPeer({ server: serve.server, ...(dualStack ? { server6: serve.server6 } : {}), identity: Identity.fromSeed(randomBytes(32)), nat: 'skip', ...extra }, { network });
+/**
+ * A UDP port free on 127.0.0.1 and on ::1 a moment ago (loopback only, found through port 0): the
+ * fixed `--port` under which `--workers` share the port with SO_REUSEPORT.
+ */
+async function freeLoopbackPort(): Promise<number> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const four = await network.bindUdp({ family: 4, address: '127.0.0.1', port: 0 });
+    const port = four.local.port;
+    const six = await network.bindUdp({ family: 6, address: '::1', port }).catch(() => undefined);
+    await four.close();
+    await six?.close();
+    if (six !== undefined) return port;
+  }
+  throw new Error('no UDP port free on both 127.0.0.1 and ::1 in 10 attempts');
 }
 
+/**
+ * `natkit serve --address6 ::1` in one process, and with `--workers 2` in both UDP modes: the
+ * rendezvous lives in the primary, and so do the IPv6 STUN sockets it verifies addresses on;
+ * `startup` is what its dual-stack startup lines must say.
+ */
+const modes: readonly [string, () => Promise<readonly string[]> | readonly string[], RegExp][] = [
+  ['one process', () => [], /dual stack: the rendezvous binds peers' IPv6 addresses \(address tokens in STUN Bindings\) on UDP \[::1\]:\d+\n/],
+  [
+    '--workers 2, --port 0 (worker ports of their own, Allocates redirected)',
+    () => ['--workers', '2'],
+    /300 ALTERNATE-SERVER[^]*dual stack: the rendezvous binds peers' IPv6 addresses \(address tokens in STUN Bindings\) on UDP \[::1\]:\d+ \(IPv6 STUN and TURN in the primary process, with the rendezvous; the workers serve IPv4\)/,
+  ],
+  [
+    '--workers 2 on a fixed --port (shared with SO_REUSEPORT where this Node can)',
+    async () => ['--workers', '2', '--port', String(await freeLoopbackPort())],
+    /(shared by the 2 workers \(SO_REUSEPORT\)|300 ALTERNATE-SERVER)[^]*dual stack: the rendezvous binds peers' IPv6 addresses \(address tokens in STUN Bindings\) on UDP \[::1\]:\d+ \(IPv6 STUN and TURN in the primary process, with the rendezvous; the workers serve IPv4\)/,
+  ],
+];
 
+describe.each(modes)('dual-stack peers over loopback with a real natkit serve --address6 ::1, %s', (_mode, extra, startup) => {
+  const serve = useDualStackServe(extra);
 
-describe('dual-stack peers over loopback with a real natkit serve (--address6 ::1)', () => {
+  async function peer(dualStack: boolean, options: Partial<PeerOptions> = {}): Promise<Peer> {
+    return createPeer({ server: serve.server, ...(dualStack ? { server6: serve.server6 } : {}), identity: Identity.fromSeed(randomBytes(32)), nat: 'skip', ...options }, { network });
+  }
+
+  it('says at start where the rendezvous verifies IPv6 addresses', () => {
+    expect(serve.output).toMatch(startup);
+    expect(serve.output).not.toMatch(/IPv6 STUN only/);
+  });
+
   it('both dual stack: the server verifies their IPv6 addresses and they end on a direct IPv6 path', async () => {
     const [alice, bob] = [await peer(true), await peer(true)];
     try {
@@ -54,7 +93,9 @@ describe('dual-stack peers over loopback with a real natkit serve (--address6 ::
       await bob.close();
     }
   }, 30_000);
+});
 
+describe('dual-stack peers and a server without IPv6 STUN', () => {
   it('server6 names a server without IPv6 STUN: the peer has no second family and connects over IPv4 as before', async () => {
     const plain = await startNatkitServe();
     try {

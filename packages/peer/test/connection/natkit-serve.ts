@@ -91,19 +91,29 @@ export function useNatkitServe(extra: readonly string[] = []): NatkitServeFixtur
   };
 }
 
+/** The `natkit serve --address6 ::1` of a test file (see useDualStackServe). */
+export interface DualStackServeFixture {
+  readonly server: Endpoint;
+  /** The IPv6 port it announces for address verification. */
+  readonly server6: Endpoint;
+  /** Its stdout so far (startup lines). */
+  readonly output: string;
+}
+
 /**
- * A dual-stack `natkit serve --address6 ::1` for the test file (beforeAll/afterAll): `server` its
- * IPv4 address, `server6` the IPv6 port it announces for address verification.
+ * A dual-stack `natkit serve --address6 ::1` for the test file or describe block
+ * (beforeAll/afterAll): `server` its IPv4 address, `server6` the IPv6 port it announces for
+ * address verification. `extra` gives more flags (e.g. `--workers 2`), in beforeAll.
  */
-export function useDualStackServe(): { readonly server: Endpoint; readonly server6: Endpoint } {
+export function useDualStackServe(extra: () => Promise<readonly string[]> | readonly string[] = () => []): DualStackServeFixture {
   const line = /dual stack: the rendezvous binds peers' IPv6 addresses .* on UDP \[::1\]:(\d+)/;
   let serve: RunningServe | undefined;
   let port6 = 0;
   beforeAll(async () => {
-    serve = await startNatkitServe(['--address6', '::1'], line);
+    serve = await startNatkitServe(['--address6', '::1', ...(await extra())], line);
     port6 = Number(line.exec(serve.output())?.[1] ?? 0);
     if (port6 === 0) throw new Error(`no dual-stack line in: ${serve.output()}`);
-  }, 20_000);
+  }, 30_000);
   afterAll(async () => {
     await serve?.stop();
   });
@@ -118,6 +128,9 @@ export function useDualStackServe(): { readonly server: Endpoint; readonly serve
     get server6() {
       running();
       return { address: '::1', port: port6 };
+    },
+    get output() {
+      return running().output();
     },
   };
 }
