@@ -1,75 +1,20 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createNodeNetwork, udpBatchStatus, type Endpoint } from '@natkit/net';
 import { Identity } from '@natkit/identity';
 import { connectRendezvous, RENDEZVOUS_PATH, type RendezvousClient } from '@natkit/rendezvous';
 import { allocateRelay, restCredentials, type TurnTransport } from '@natkit/turn';
 import { afterEach, describe, expect, it } from 'vitest';
 import { certificateUnavailable, makeSelfSignedCertificate } from '../../../packages/net/test/self-signed-cert.js';
+import { alive, BIN, gone, killServed, relayCheck, SECRET, serveWorkers } from './serve-workers-fixture.js';
 
 /* `natkit serve --workers 2` on loopback: the primary redirects UDP Allocates (300) to worker ports, TCP is shared. */
-const BIN = resolve(import.meta.dirname, '../bin/natkit.js');
 const certSkip = certificateUnavailable();
 if (certSkip !== undefined && process.env.CI !== 'true') console.warn(`[unit] skipping the TLS case of serve-workers.test.ts: ${certSkip}`);
 const tlsIt = certSkip !== undefined && process.env.CI !== 'true' ? it.skip : it;
-const SECRET = 'workers-rest-secret';
-const children: ChildProcess[] = [];
-
-interface Served {
-  readonly child: ChildProcess;
-  readonly port: number;
-  readonly workerPids: number[];
-  output(): string;
-  waitFor(re: RegExp, ms?: number): Promise<void>;
-}
-
-/** `natkit serve --workers 2` (or one process, `workers` 1) on loopback, once its startup output is complete. */
-async function serveWorkers(extra: readonly string[] = [], restSecret = true, workers = 2): Promise<Served> {
-  const low = 40_000 + Math.floor(Math.random() * 19) * 400;
-  const args = ['serve', '--address', '127.0.0.1', '--port', '0', '--log-level', 'warn', '--workers', String(workers), '--user', 'alice:pw-alice', ...(restSecret ? ['--auth-secret', SECRET] : [])];
-  const child = spawn(process.execPath, [BIN, ...args, '--allow-peer', '127.0.0.0/8', '--relay-ports', `${low}-${low + 399}`, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const waitFor = async (re: RegExp, ms = 15_000): Promise<void> => {
-    const deadline = Date.now() + ms;
-    while (!re.test(out)) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no ${String(re)}:\n${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  await waitFor(workers > 1 ? /shared by the 2 workers/ : /peers: /);
-  const port = Number(/STUN .* on UDP 127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
-  const workerPids = [...out.matchAll(/worker \d \(pid (\d+)\)/g)].map((m) => Number(m[1]));
-  return { child, port, workerPids, output: () => out, waitFor };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function gone(pids: readonly number[], ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  return !pids.some(alive);
-}
-
-function relayCheck(port: number, args: readonly string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [BIN, 'relay-check', '--server', `127.0.0.1:${port}`, ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
-      done({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, out: stdout + stderr });
-    });
-  });
-}
 
 /** The library: allocate at the main port, relay 3 bytes to a loopback echo and back. */
 async function libraryRelays(
@@ -92,9 +37,7 @@ async function libraryRelays(
   }
 }
 
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null && c.pid !== undefined) process.kill(c.pid, 'SIGKILL');
-});
+afterEach(killServed);
 
 describe('natkit serve --workers 2', () => {
   it('relays for relay-check and the library over UDP (via the redirect) and TCP, static and REST credentials; SIGTERM stops all', async () => {

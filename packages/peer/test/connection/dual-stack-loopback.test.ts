@@ -2,27 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { Identity } from '@natkit/identity';
 import { createNodeNetwork } from '@natkit/net';
 import { describe, expect, it } from 'vitest';
+import { freeDualStackLoopbackPort } from '../../../net/test/free-loopback-port.js';
 import { createPeer, type Peer, type PeerOptions } from '../../src/index.js';
 import { accepted, startNatkitServe, useDualStackServe } from './natkit-serve.js';
 import { untilDirect } from './wait-direct.js';
 
 const network = createNodeNetwork();
-
-/**
- * A UDP port free on 127.0.0.1 and on ::1 a moment ago (loopback only, found through port 0): the
- * fixed `--port` under which `--workers` share the port with SO_REUSEPORT.
- */
-async function freeLoopbackPort(): Promise<number> {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const four = await network.bindUdp({ family: 4, address: '127.0.0.1', port: 0 });
-    const port = four.local.port;
-    const six = await network.bindUdp({ family: 6, address: '::1', port }).catch(() => undefined);
-    await four.close();
-    await six?.close();
-    if (six !== undefined) return port;
-  }
-  throw new Error('no UDP port free on both 127.0.0.1 and ::1 in 10 attempts');
-}
 
 /**
  * `natkit serve --address6 ::1` in one process, and with `--workers 2` in both UDP modes: the
@@ -38,7 +23,7 @@ const modes: readonly [string, () => Promise<readonly string[]> | readonly strin
   ],
   [
     '--workers 2 on a fixed --port (shared with SO_REUSEPORT where this Node can)',
-    async () => ['--workers', '2', '--port', String(await freeLoopbackPort())],
+    async () => ['--workers', '2', '--port', String(await freeDualStackLoopbackPort(network))],
     /(shared by the 2 workers \(SO_REUSEPORT\)|300 ALTERNATE-SERVER)[^]*dual stack: the rendezvous binds peers' IPv6 addresses \(address tokens in STUN Bindings\) on UDP \[::1\]:\d+ \(IPv6 STUN and TURN in the primary process, with the rendezvous; the workers serve IPv4\)/,
   ],
 ];
