@@ -4,7 +4,8 @@
  * LAN, inbound only established/related: see harness/ipv6-rules.ts), and an IPv4-only site.
  * `natkit serve` serves STUN on both families in one process (--address6), so the rendezvous
  * verifies each peer's IPv6 address (address token in a STUN Binding from its IPv6 socket).
- * `natkit listen` and `natkit ping --json`, with --server6, as a user runs them.
+ * `natkit listen` and `natkit ping --json`, with --server6, as a user runs them. With
+ * `--workers 2` the IPv6 sockets stay in the primary beside the rendezvous (the workers serve IPv4).
  */
 import { expect, it } from 'vitest';
 import { createLab, describeLab, runPeerPing, startPeerListener, startPeerServer, type Lab, type PeerPingRun, type SiteOptions } from './harness/index.js';
@@ -75,4 +76,25 @@ describeLab('dual stack: natkit listen / ping prefer a direct IPv6 path when bot
     expect(lines(fallback).find((l) => l.type === 'summary'), raw(fallback)).toMatchObject({ family: 4 });
     process.stderr.write(`dual-stack-peers: symmetric-random pair over IPv6: direct ${random.summary!.directMs} ms; IPv6 blocked, IPv4 fallback: direct ${fallback.summary!.directMs} ms\n`);
   }, 240_000);
+
+  it('under natkit serve --workers 2 the rendezvous (in the primary) still verifies IPv6: two dual-stack sites end on a direct IPv6 path, an IPv4-only pinger direct over IPv4', async () => {
+    await using lab: Lab<'A' | 'B' | 'V4'> = await createLab({ sites: { A: sites.A, B: sites.B, V4: sites.V4 } });
+    const server = await startPeerServer(lab, { dualStack: true, extraArgs: ['--workers', '2'] });
+    await server.process.waitForOutput(/dual stack: the rendezvous binds peers' IPv6 addresses .* on UDP \[2001:db8::1\]:3478.* \(IPv6 STUN and TURN in the primary process, with the rendezvous; the workers serve IPv4\)/, 10_000);
+    expect(server.process.output).toMatch(/TURN on TCP .* \(one listener shared by the 2 workers, node:cluster\)/);
+    const listener = await startPeerListener(lab, lab.hosts.A.ns, server, { debug: true });
+    const raw = (run: PeerPingRun): string => `exit ${run.code}\n${run.stdout}\n${run.stderr}\n--- listener\n${listener.process.output}\n--- serve\n${server.process.output}`;
+
+    const six = await runPeerPing(lab, lab.hosts.B.ns, server, listener.peer, { count: 8, intervalMs: 250, debug: true });
+    expect(six.stderr, raw(six)).toMatch(/verified by the server/);
+    expect(six.summary, raw(six)).toMatchObject({ path: 'direct', strategy: 'simultaneous-open' });
+    const summary6 = lines(six).find((l) => l.type === 'summary');
+    expect(summary6, raw(six)).toMatchObject({ family: 6 });
+    expect(summary6?.address, raw(six)).toMatch(new RegExp(`^\\[${lab.hosts.A.publicAddress6!}\\]:\\d+$`));
+
+    const four = await runPeerPing(lab, lab.hosts.V4.ns, server, listener.peer, { count: 8, intervalMs: 250, debug: true });
+    expect(four.summary, raw(four)).toMatchObject({ path: 'direct', strategy: 'simultaneous-open' });
+    expect(lines(four).find((l) => l.type === 'summary'), raw(four)).toMatchObject({ family: 4 });
+    process.stderr.write(`dual-stack-peers --workers 2: IPv6 pair: first pong ${six.summary!.connectMs} ms, direct ${six.summary!.directMs} ms; IPv4-only pinger: first pong ${four.summary!.connectMs} ms, direct ${four.summary!.directMs} ms\n`);
+  }, 180_000);
 }, { ipv6: true });
