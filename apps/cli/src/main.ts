@@ -138,7 +138,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     .option('--tls-cert <file>', 'PEM certificate: TURN over TLS on --tls-port and on the main TCP port (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option('--tls-port <port>', 'TURN over TLS port (default 5349; needs --tls-cert and --tls-key)')
-    .option('--workers <n>', 'TURN relay worker processes (default 1: one process). N > 1: with batched UDP I/O (the Linux addon) or on a Node with dgram reusePort (>= 22.12) the workers share the UDP port (SO_REUSEPORT), else UDP Allocates are redirected (300 ALTERNATE-SERVER) to a worker port each; TCP/TLS shared by the workers')
+    .option('--workers <n>', 'TURN relay worker processes (default 1: one process). N > 1: with batched UDP I/O (the Linux addon) or on a Node with dgram reusePort (>= 22.12) the workers share the UDP port (SO_REUSEPORT), else UDP Allocates are redirected (300 ALTERNATE-SERVER) to a worker port each; TCP/TLS shared by the workers; IPv6 (--address6) stays in the primary, with the rendezvous')
     .option('--worker-port <port>', 'UDP port of the first worker, the others follow (default: after --port and --alternate-port)')
     .option('--no-relay', 'serve STUN only, no TURN relay')
     .action(async (flags: ServeFlags) => {
