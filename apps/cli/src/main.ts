@@ -83,14 +83,8 @@ function addPeerCommands(program: Command, io: Io, setExit: (code: number) => vo
     });
 }
 
-/** Builds the command tree; `run` receives each command's exit code. */
-export function createProgram(io: Io, setExit: (code: number) => void): Command {
-  const program = new Command('natkit')
-    .description('NAT traversal toolkit: diagnose NAT/PAT behavior, run a self-hosted STUN and TURN server, check any TURN server')
-    .version(VERSION)
-    .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-
+/** `natkit diagnose`: the NAT behavior between this host and STUN servers. */
+function addDiagnoseCommand(program: Command, io: Io, setExit: (code: number) => void): void {
   program
     .command('diagnose')
     .description('classify the NAT/PAT between this host and STUN servers (RFC 4787 / RFC 5780)')
@@ -108,6 +102,37 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     .action(async (flags: DiagnoseFlags) => {
       setExit(await runDiagnose(flags, io));
     });
+}
+
+/** `natkit relay-check`: any TURN server, end to end. */
+function addRelayCheckCommand(program: Command, io: Io, setExit: (code: number) => void): void {
+  program
+    .command('relay-check')
+    .description('check a TURN server (any, not only natkit): allocate, relay to ourselves and back, report RTT and features')
+    .option('--server <host[:port]>', 'TURN server (port 3478 by default, 5349 with --transport tls)')
+    .option('--user <name:pass>', 'long-term credentials (split at the first colon)')
+    .option('--auth-secret <secret>', 'TURN REST API shared secret (coturn use-auth-secret): ephemeral credentials are made from it')
+    .option('--transport <udp|tcp|tls>', 'how to reach the server (default udp)')
+    .option('--insecure', 'with --transport tls: accept any certificate (self-signed test servers)')
+    .option('--json', 'print one JSON object (schemaVersion 1) with at least ok and rttMs')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 the relay works, 2 usage, 5 it does not (the report says why: wrong credentials, forbidden, no answer, relay refused).',
+    )
+    .action(async (flags: RelayCheckFlags) => {
+      setExit(await runRelayCheck(flags, io));
+    });
+}
+
+/** Builds the command tree; `run` receives each command's exit code. */
+export function createProgram(io: Io, setExit: (code: number) => void): Command {
+  const program = new Command('natkit')
+    .description('NAT traversal toolkit: diagnose NAT/PAT behavior, run a self-hosted STUN and TURN server, check any TURN server')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+
+  addDiagnoseCommand(program, io, setExit);
   program
     .command('serve')
     .description('run the self-hosted server: STUN (RFC 5780 behavior discovery with two addresses) and the TURN relay on the same port')
@@ -153,22 +178,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
         process.off('SIGTERM', onSignal);
       }
     });
-  program
-    .command('relay-check')
-    .description('check a TURN server (any, not only natkit): allocate, relay to ourselves and back, report RTT and features')
-    .option('--server <host[:port]>', 'TURN server (port 3478 by default, 5349 with --transport tls)')
-    .option('--user <name:pass>', 'long-term credentials (split at the first colon)')
-    .option('--auth-secret <secret>', 'TURN REST API shared secret (coturn use-auth-secret): ephemeral credentials are made from it')
-    .option('--transport <udp|tcp|tls>', 'how to reach the server (default udp)')
-    .option('--insecure', 'with --transport tls: accept any certificate (self-signed test servers)')
-    .option('--json', 'print one JSON object (schemaVersion 1) with at least ok and rttMs')
-    .addHelpText(
-      'after',
-      '\nExit codes: 0 the relay works, 2 usage, 5 it does not (the report says why: wrong credentials, forbidden, no answer, relay refused).',
-    )
-    .action(async (flags: RelayCheckFlags) => {
-      setExit(await runRelayCheck(flags, io));
-    });
+  addRelayCheckCommand(program, io, setExit);
   addPeerCommands(program, io, setExit);
   return program;
 }

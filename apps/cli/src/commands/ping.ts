@@ -48,7 +48,6 @@ export async function runPing(flags: PingFlags, target: string | undefined, io: 
   const { peer } = started;
   const clock = systemClock;
   const t0 = clock.now();
-  const tally: Tally = { sent: 0, received: 0, connectMs: null, directMs: null };
   let c: PeerConnection;
   try {
     if (io.stderrIsTty) io.stderr(`natkit ping: connecting to ${peerId}\n`);
@@ -63,6 +62,26 @@ export async function runPing(flags: PingFlags, target: string | undefined, io: 
   const lost = new AbortController();
   c.on('close', (why) => why.error !== null && lost.abort(why.error));
   const running = AbortSignal.any([signal, lost.signal]);
+  const tally = await exchangePings(c, peerId, { count, interval, json: flags.json === true, t0 }, io, running);
+  const summary = { type: 'summary', peer: peerId, sent: tally.sent, received: tally.received, path: c.path.kind, family: c.path.family, address: describePath(c).split(' ')[1], connectMs: tally.connectMs, directMs: tally.directMs, strategy: c.stats().strategy, strategyReason: c.stats().strategyReason };
+  if (flags.json === true) io.stdout(`${JSON.stringify(summary)}\n`);
+  else io.stdout(`${tally.sent} sent, ${tally.received} received; path ${describePath(c)}; first pong after ${tally.connectMs ?? '-'} ms, direct after ${tally.directMs ?? '-'} ms\n`);
+  c.close();
+  await peer.close();
+  if (lost.signal.aborted) io.stderr(`natkit ping: connection lost: ${c.closeReason?.error?.message ?? 'no path answers'}\n`);
+  else if (tally.received === 0) io.stderr(`natkit ping: no pong from ${peerId}: is its \`natkit listen\` still running?\n`);
+  return tally.received > 0 && !lost.signal.aborted ? ExitCode.Ok : ExitCode.Unreachable;
+}
+
+/**
+ * Sends `count` pings `interval` ms apart over `c`, one line per pong (its path and RTT); returns
+ * after the last pong (or LAST_PONG_WAIT_MS more), or when `running` aborts. `t0`: when the
+ * connection attempt started (for the first pong and first direct pong times).
+ */
+async function exchangePings(c: PeerConnection, peerId: string, options: { readonly count: number; readonly interval: number; readonly json: boolean; readonly t0: number }, io: PeerIo, running: AbortSignal): Promise<Tally> {
+  const { count, interval, t0 } = options;
+  const clock = systemClock;
+  const tally: Tally = { sent: 0, received: 0, connectMs: null, directMs: null };
   const sentAt = new Map<number, number>();
   c.onMessage((bytes) => {
     const m = decodeApp(bytes);
@@ -76,7 +95,7 @@ export async function runPing(flags: PingFlags, target: string | undefined, io: 
     tally.connectMs ??= Math.round(now - t0);
     if (path.kind === 'direct') tally.directMs ??= Math.round(now - t0);
     const rttMs = Math.round((now - at) * 100) / 100;
-    if (flags.json === true) io.stdout(`${JSON.stringify({ type: 'pong', seq: m.seq, rttMs, path: path.kind, address: describePath(c).split(' ')[1], family: path.family })}\n`);
+    if (options.json) io.stdout(`${JSON.stringify({ type: 'pong', seq: m.seq, rttMs, path: path.kind, address: describePath(c).split(' ')[1], family: path.family })}\n`);
     else io.stdout(`pong from ${peerId.slice(0, 16)}… seq ${m.seq} via ${describePath(c)} in ${rttMs} ms\n`);
   });
   try {
@@ -90,12 +109,5 @@ export async function runPing(flags: PingFlags, target: string | undefined, io: 
   } catch {
     // interrupted: the summary says what came back
   }
-  const summary = { type: 'summary', peer: peerId, sent: tally.sent, received: tally.received, path: c.path.kind, family: c.path.family, address: describePath(c).split(' ')[1], connectMs: tally.connectMs, directMs: tally.directMs, strategy: c.stats().strategy, strategyReason: c.stats().strategyReason };
-  if (flags.json === true) io.stdout(`${JSON.stringify(summary)}\n`);
-  else io.stdout(`${tally.sent} sent, ${tally.received} received; path ${describePath(c)}; first pong after ${tally.connectMs ?? '-'} ms, direct after ${tally.directMs ?? '-'} ms\n`);
-  c.close();
-  await peer.close();
-  if (lost.signal.aborted) io.stderr(`natkit ping: connection lost: ${c.closeReason?.error?.message ?? 'no path answers'}\n`);
-  else if (tally.received === 0) io.stderr(`natkit ping: no pong from ${peerId}: is its \`natkit listen\` still running?\n`);
-  return tally.received > 0 && !lost.signal.aborted ? ExitCode.Ok : ExitCode.Unreachable;
+  return tally;
 }

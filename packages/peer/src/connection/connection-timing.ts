@@ -98,3 +98,23 @@ export function checkIntervalMs(timing: ConnectionTiming): number {
 export function relayCheckAfterMs(timing: ConnectionTiming): number {
   return Math.max(MIN_RELAY_CHECK_MS, checkIntervalMs(timing) / 2);
 }
+
+/**
+ * After an upgrade, data keeps taking the relay for twice its RTT (within these bounds), so that
+ * what is still in flight there arrives before the first datagram on the faster direct path.
+ */
+const SWITCH_HOLD_MIN_MS = 10;
+const SWITCH_HOLD_MAX_MS = 250;
+
+/** How long data keeps taking the relay after an upgrade to a direct path (`relayRttMs`: null when unknown). */
+export function switchHoldMs(relayRttMs: number | null): number {
+  return Math.min(SWITCH_HOLD_MAX_MS, Math.max(SWITCH_HOLD_MIN_MS, 2 * (relayRttMs ?? SWITCH_HOLD_MAX_MS)));
+}
+
+/**
+ * Another address of the peer answered while the direct one in use stays silent: the wait before
+ * moving there (NAT rebinding), four RTTs within 200 ms to 1 s.
+ */
+export function rebindWaitMs(rttMs: number): number {
+  return Math.min(1000, Math.max(200, 4 * rttMs));
+}

@@ -26,6 +26,11 @@ export function familyOfEndpoint(e: Endpoint): Family {
   return familyOf(e.address) ?? 4;
 }
 
+/** The path of a direct route from `local` (our socket's address for its family); punchlink: a route from a socket the punch opened (birthday) leaves from that socket's port. */
+export function directPath(route: Route, local: Endpoint): ConnectionPath {
+  return { kind: 'direct', local: route.socket === undefined ? local : { address: local.address, port: route.socket.local.port }, remote: route.to, family: familyOfEndpoint(route.to) };
+}
+
 /** A route is relayed when it uses our allocation or targets one of the peer's relay candidates. */
 export function isRelayRoute(route: Route, peerRelays: readonly Endpoint[]): boolean {
   return route.via === 'allocation' || peerRelays.some((r) => isSameEndpoint(r, route.to));

@@ -1,9 +1,9 @@
 import { randomInt } from 'node:crypto';
-import { familyOf, formatEndpoint, normalizeAddress, type Endpoint, type Logger, type Network, type UdpSocket } from '@natkit/net';
+import { familyOf, formatEndpoint, normalizeAddress, type Clock, type Endpoint, type Logger, type Network, type UdpSocket } from '@natkit/net';
 import { boundIps } from './candidates.js';
 import { createHmacAuthenticator, DEFAULT_SERIES_ATTEMPTS, planPunch, seriesDurationMs, seriesSuccessProbability, startPunchSeries, type Candidate, type PeerDescription, type PunchLimits, type PunchPlan, type PunchResult } from '@natkit/punch';
 import type { Introduction, Candidate as WireCandidate, NatProfile, WireEndpoint } from '@natkit/rendezvous';
-import type { DirectPathFinder } from './direct-path-finder.js';
+import type { DirectAttempt, DirectPathFinder } from './direct-path-finder.js';
 import { punchProfiles } from './nat-measurement.js';
 
 /** One side as the rendezvous knows it. */
@@ -133,55 +133,65 @@ export function punchFinder(input: PunchFinderInput): DirectPathFinder {
         logger.info('no direct path attempt now: another birthday attempt of this peer is running', { strategy: plan.strategy });
         return () => {};
       }
-      const abort = new AbortController();
-      // The plan of a stage: the preferred family's, or its fallback (IPv4 after IPv6). A repeated
-      // (birthday) attempt plans the pair again, a new seed, and takes the same stage of it.
-      const stageOf = (p: PunchPlan, fallback: boolean): PunchPlan => (fallback ? (p.fallback ?? plan.fallback ?? p) : p);
-      const onAttemptEnd = (n: number, result: PunchResult): void => {
-        if (!result.ok && result.reason === 'timeout' && n + 1 < (input.maxAttempts ?? DEFAULT_SERIES_ATTEMPTS)) logger.info('punch attempt failed, trying again at once', { strategy: result.strategy, attempt: n + 1 });
-      };
-      const run = (fallback: boolean, fireAt: number): void => {
-        const current = stageOf(plan, fallback);
-        logger.info('punching', { strategy: current.strategy, reason: current.reason, family: current.family ?? 0 });
-        const series = startPunchSeries(
-          {
-            plan: (n) => (n === 0 ? current : stageOf(input.replan?.() ?? plan, fallback)),
-            ...(input.maxAttempts === undefined ? {} : { maxAttempts: input.maxAttempts }),
-            onAttemptEnd, socket: input.socket, fireAt, role: input.role, authenticator: createHmacAuthenticator(input.key), signal: abort.signal,
-          },
-          { network: input.network, clock, logger },
-        );
-        void series.result.then((result) => settle(current, fallback, result));
-      };
-      const settle = (current: PunchPlan, fallback: boolean, result: PunchResult & { readonly attempts: number }): void => {
-        if (!result.ok) {
-          logger.info('punch ended without a direct path', { strategy: result.strategy, family: current.family ?? 0, reason: result.reason, detail: result.detail, sent: result.stats.sent, attempts: result.attempts });
-          // The other family's plan (IPv4 after IPv6): the peer's mirror plan moves on at the same time.
-          if (!fallback && current.fallback !== undefined && !abort.signal.aborted && result.reason !== 'aborted') return run(true, clock.now());
-          release();
-          input.onAttemptEnd?.();
-          return;
-        }
-        release();
-        input.onAttemptEnd?.();
-        if (abort.signal.aborted) {
-          if (result.ownsSocket) void result.socket.close();
-          return;
-        }
-        const own = result.ownsSocket ? result.socket : undefined;
-        if (own !== undefined) input.adopt(own);
-        logger.debug('punched', { strategy: result.strategy, remote: formatEndpoint(result.remote), elapsedMs: Math.round(result.elapsedMs), extraSocket: own !== undefined, attempt: result.attempts });
-        validate(result.remote, own);
-      };
-      const validate = (to: Endpoint, socket: UdpSocket | undefined): void => {
-        for (let i = 0; i < VALIDATION_PROBES; i++) {
-          clock.setTimeout(() => {
-            if (!abort.signal.aborted) attempt.sendProbe(to, socket);
-          }, i * VALIDATION_INTERVAL_MS);
-        }
-      };
-      run(false, attempt.fireAt);
-      return () => abort.abort();
+      return startPunchStages(input, attempt, clock, release);
     },
   };
+}
+
+/**
+ * One start() of a punchFinder (admitted; `release` frees its extra-sockets slot): the punch
+ * series of the preferred family, then of its fallback's, and session probes over the pair one
+ * selects. Returns the function that stops it.
+ */
+function startPunchStages(input: PunchFinderInput, attempt: DirectAttempt, clock: Clock, release: () => void): () => void {
+  const { plan, logger } = input;
+  const abort = new AbortController();
+  // The plan of a stage: the preferred family's, or its fallback (IPv4 after IPv6). A repeated
+  // (birthday) attempt plans the pair again, a new seed, and takes the same stage of it.
+  const stageOf = (p: PunchPlan, fallback: boolean): PunchPlan => (fallback ? (p.fallback ?? plan.fallback ?? p) : p);
+  const onAttemptEnd = (n: number, result: PunchResult): void => {
+    if (!result.ok && result.reason === 'timeout' && n + 1 < (input.maxAttempts ?? DEFAULT_SERIES_ATTEMPTS)) logger.info('punch attempt failed, trying again at once', { strategy: result.strategy, attempt: n + 1 });
+  };
+  const run = (fallback: boolean, fireAt: number): void => {
+    const current = stageOf(plan, fallback);
+    logger.info('punching', { strategy: current.strategy, reason: current.reason, family: current.family ?? 0 });
+    const series = startPunchSeries(
+      {
+        plan: (n) => (n === 0 ? current : stageOf(input.replan?.() ?? plan, fallback)),
+        ...(input.maxAttempts === undefined ? {} : { maxAttempts: input.maxAttempts }),
+        onAttemptEnd, socket: input.socket, fireAt, role: input.role, authenticator: createHmacAuthenticator(input.key), signal: abort.signal,
+      },
+      { network: input.network, clock, logger },
+    );
+    void series.result.then((result) => settle(current, fallback, result));
+  };
+  const settle = (current: PunchPlan, fallback: boolean, result: PunchResult & { readonly attempts: number }): void => {
+    if (!result.ok) {
+      logger.info('punch ended without a direct path', { strategy: result.strategy, family: current.family ?? 0, reason: result.reason, detail: result.detail, sent: result.stats.sent, attempts: result.attempts });
+      // The other family's plan (IPv4 after IPv6): the peer's mirror plan moves on at the same time.
+      if (!fallback && current.fallback !== undefined && !abort.signal.aborted && result.reason !== 'aborted') return run(true, clock.now());
+      release();
+      input.onAttemptEnd?.();
+      return;
+    }
+    release();
+    input.onAttemptEnd?.();
+    if (abort.signal.aborted) {
+      if (result.ownsSocket) void result.socket.close();
+      return;
+    }
+    const own = result.ownsSocket ? result.socket : undefined;
+    if (own !== undefined) input.adopt(own);
+    logger.debug('punched', { strategy: result.strategy, remote: formatEndpoint(result.remote), elapsedMs: Math.round(result.elapsedMs), extraSocket: own !== undefined, attempt: result.attempts });
+    validate(result.remote, own);
+  };
+  const validate = (to: Endpoint, socket: UdpSocket | undefined): void => {
+    for (let i = 0; i < VALIDATION_PROBES; i++) {
+      clock.setTimeout(() => {
+        if (!abort.signal.aborted) attempt.sendProbe(to, socket);
+      }, i * VALIDATION_INTERVAL_MS);
+    }
+  };
+  run(false, attempt.fireAt);
+  return () => abort.abort();
 }

@@ -11,8 +11,9 @@ const MAX_PEER_RELAYS = 4;
 
 /**
  * Tells the peer our new relayed address after a re-allocation: an authenticated `relay-moved`
- * on every route that may still reach it (see PeerConnection), repeated until it answers with the
- * same nonce, at most MAX_ANNOUNCES times. A newer announcement replaces the running one.
+ * on every route that may still reach it (see ConnectionRelay.ourRelayChanged), repeated until
+ * it answers with the same nonce, at most MAX_ANNOUNCES times. A newer announcement replaces the
+ * running one.
  */
 export class RelayAnnouncer {
   #nonce: number | null = null;

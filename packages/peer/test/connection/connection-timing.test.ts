@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FamilyProfile } from '@natkit/rendezvous';
 import { checkIntervalMs, ConsentFreshness, keepaliveIntervalMs, mappingLifetimeOf, resolveConnectionTiming } from '../../src/index.js';
-import { relayCheckAfterMs } from '../../src/connection/connection-timing.js';
+import { rebindWaitMs, relayCheckAfterMs, switchHoldMs } from '../../src/connection/connection-timing.js';
 
 const family = (mappingLifetimeSeconds: number | null): FamilyProfile => ({
   udp: true, mapping: 'endpoint-independent', filtering: 'address-and-port-dependent', allocation: { pattern: 'preserving', step: null }, hairpinning: null, mappingLifetimeSeconds,
@@ -56,6 +56,18 @@ describe('connection timing: when a silent relayed connection has its allocation
     // Always well inside the connection's idle timeout: time left to allocate again.
     const t = resolveConnectionTiming({});
     expect(relayCheckAfterMs(t)).toBeLessThan(t.idleTimeoutMs / 6);
+  });
+});
+
+describe('connection timing: moving data between paths', () => {
+  it('after an upgrade, data keeps taking the relay for twice its RTT, 10 to 250 ms (250 ms when unknown)', () => {
+    const table: [number | null, number][] = [[null, 250], [0, 10], [3, 10], [40, 80], [125, 250], [900, 250]];
+    for (const [rtt, hold] of table) expect(switchHoldMs(rtt)).toBe(hold);
+  });
+
+  it('moves to another address of the peer after four RTTs of silence on the one in use, 200 ms to 1 s', () => {
+    const table: [number, number][] = [[0, 200], [20, 200], [100, 400], [250, 1000], [5000, 1000]];
+    for (const [rtt, wait] of table) expect(rebindWaitMs(rtt)).toBe(wait);
   });
 });
 

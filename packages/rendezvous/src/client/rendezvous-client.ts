@@ -14,6 +14,7 @@ import type { NatProfile } from '../protocol/nat-profile.js';
 import type { ClientMessage } from '../protocol/client-message.js';
 import type { AddressToken, AddressVerified } from '../protocol/messages/verify-address.js';
 import { PendingRequests } from './pending-requests.js';
+import { RelayCredentialsKeeper } from './relay-credentials-keeper.js';
 import { registerHandshake, type RendezvousIdentity } from './register-handshake.js';
 import { TypedEmitter } from './typed-emitter.js';
 
@@ -61,10 +62,7 @@ export class RendezvousClient extends TypedEmitter<RendezvousClientEvents> {
   readonly peerId: string;
   /** The address the server saw us come from. */
   readonly observed: WireEndpoint;
-  #relay: RelayCredentials | null;
-  #relayExpiresAt: number | null;
-  #relayWaiters: ((relay: RelayCredentials | null) => void)[] = [];
-  #renewal: Timer | null = null;
+  readonly #relay: RelayCredentialsKeeper;
   readonly #requests: PendingRequests<Introduction>;
   readonly #tokens: PendingRequests<AddressToken>;
   readonly #requestPrefix = randomBytes(6).toString('base64url');
@@ -85,25 +83,24 @@ export class RendezvousClient extends TypedEmitter<RendezvousClientEvents> {
     super(logger);
     this.peerId = registered.peerId;
     this.observed = registered.observed;
-    this.#relay = registered.relay;
-    this.#relayExpiresAt = expiryOf(registered.relay, clock.now());
+    this.#relay = new RelayCredentialsKeeper(registered.relay, clock, { isClosed: () => this.#closed, ask: () => this.#send({ type: 'refresh-relay' }), timeoutMs: requestTimeoutMs });
     this.#requests = new PendingRequests(clock);
     this.#tokens = new PendingRequests(clock);
     ws.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(data, isBinary));
     ws.on('error', (error) => logger.debug('websocket error', { error: error.message }));
     ws.once('close', (code) => this.#onClose(code));
     this.#armWatchdog();
-    this.#scheduleRenewal();
+    this.#relay.scheduleRenewal();
   }
 
   /** Credentials for the server's relay (the freshest received), or null. */
   get relay(): RelayCredentials | null {
-    return this.#relay;
+    return this.#relay.current;
   }
 
   /** When (on the client's clock, ms) the current relay credentials expire, or null. */
   get relayExpiresAt(): number | null {
-    return this.#relayExpiresAt;
+    return this.#relay.expiresAt;
   }
 
   /**
@@ -112,43 +109,7 @@ export class RendezvousClient extends TypedEmitter<RendezvousClientEvents> {
    * at half of the credentials' lifetime (again at half of what is left when unanswered).
    */
   refreshRelay(options: { readonly timeoutMs?: number } = {}): Promise<RelayCredentials | null> {
-    if (this.#closed || this.#relayWaiters.length >= 16) return Promise.resolve(this.#relay);
-    return new Promise((resolve) => {
-      const timer = this.clock.setTimeout(() => {
-        this.#relayWaiters = this.#relayWaiters.filter((w) => w !== done);
-        resolve(this.#relay);
-      }, options.timeoutMs ?? this.requestTimeoutMs);
-      const done = (relay: RelayCredentials | null): void => {
-        timer.cancel();
-        resolve(relay);
-      };
-      this.#relayWaiters.push(done);
-      this.#send({ type: 'refresh-relay' });
-    });
-  }
-
-  /** Asks again at half of the time left (not below 1 s before expiry, when it is too late to matter). */
-  #scheduleRenewal(): void {
-    this.#renewal?.cancel();
-    this.#renewal = null;
-    const expiresAt = this.#relayExpiresAt;
-    if (this.#closed || expiresAt === null) return;
-    const left = expiresAt - this.clock.now();
-    if (left < 1_000) return;
-    this.#renewal = this.clock.setTimeout(() => {
-      this.#renewal = null;
-      void this.refreshRelay().then(() => this.#scheduleRenewal());
-    }, left / 2);
-  }
-
-  #onRelayCredentials(relay: RelayCredentials | null): void {
-    this.#relay = relay;
-    this.#relayExpiresAt = expiryOf(relay, this.clock.now());
-    const waiters = this.#relayWaiters;
-    this.#relayWaiters = [];
-    for (const w of waiters) w(relay);
-    this.#scheduleRenewal();
-    this.emit('relay', relay);
+    return this.#relay.refresh(options.timeoutMs);
   }
 
   /** Asks for an introduction to `peerId`; resolves with ours (the other side gets its own). */
@@ -206,7 +167,7 @@ export class RendezvousClient extends TypedEmitter<RendezvousClientEvents> {
   close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
-      this.#renewal?.cancel();
+      this.#relay.stop();
       this.ws.close(1000, 'bye');
     }
     if (this.ws.readyState === this.ws.CLOSED) return Promise.resolve();
@@ -250,7 +211,9 @@ export class RendezvousClient extends TypedEmitter<RendezvousClientEvents> {
         this.emit('address-verified', message);
         return;
       case 'relay-credentials':
-        return this.#onRelayCredentials(message.relay);
+        this.#relay.received(message.relay);
+        this.emit('relay', message.relay);
+        return;
       case 'peer-relay':
         this.emit('peer-relay', { from: message.from, candidates: message.candidates });
         return;
@@ -276,7 +239,7 @@ export class RendezvousClient extends TypedEmitter<RendezvousClientEvents> {
   #onClose(code: number): void {
     this.#closed = true;
     this.#watchdog?.cancel();
-    this.#renewal?.cancel();
+    this.#relay.stop();
     this.#requests.rejectAll(new RendezvousConnectionError('ERR_RENDEZVOUS_CLOSED', `the rendezvous connection closed (${code})`));
     this.#tokens.rejectAll(new RendezvousConnectionError('ERR_RENDEZVOUS_CLOSED', `the rendezvous connection closed (${code})`));
     this.emit('close', { code, error: this.#lastError });
@@ -288,15 +251,6 @@ export class RendezvousClient extends TypedEmitter<RendezvousClientEvents> {
     if (this.#closed) return;
     this.#watchdog = this.clock.setTimeout(() => this.ws.terminate(), this.hello.heartbeatMs * 3);
   }
-}
-
-/**
- * When credentials received at `now` expire, on our clock: `ttl` whole seconds from when the
- * server minted them, which may round the expiry down by up to a second (TURN REST user names
- * carry whole Unix seconds), so a second earlier.
- */
-function expiryOf(relay: RelayCredentials | null, now: number): number | null {
-  return relay === null ? null : now + Math.max(0, relay.ttl - 1) * 1000;
 }
 
 /** Connects to a rendezvous server and registers; resolves once `registered`. */

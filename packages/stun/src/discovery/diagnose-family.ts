@@ -1,8 +1,8 @@
 import { formatEndpoint, type Endpoint, type Family } from '@natkit/net';
 import { planPolicies } from './policies.js';
-import { ProbeContext, type DiscoveryComponents } from './probe-context.js';
-import { reachServers, settleWithin, usableOtherAddress } from './reach-servers.js';
-import { runBehaviorTests } from './run-behavior-tests.js';
+import { ProbeContext, type DiscoveryComponents, type ProbeSocket } from './probe-context.js';
+import { reachServers, settleWithin, usableOtherAddress, type Reachability } from './reach-servers.js';
+import { runBehaviorTests, type Progress } from './run-behavior-tests.js';
 import { testMappingLifetime } from './test-mapping-lifetime.js';
 import { buildFamilyReport, unreachableReport, type Evidence } from './build-report.js';
 import type { DiagnosisProgress, FamilyReport } from './types.js';
@@ -42,7 +42,7 @@ async function run(
   components: DiscoveryComponents,
   started: number,
 ): Promise<FamilyReport> {
-  const progress = (phase: DiagnosisProgress['phase'], state: DiagnosisProgress['state'], detail?: string): void => {
+  const progress: Progress = (phase, state, detail) => {
     options.onProgress?.({ family: ctx.family, phase, state, ...(detail === undefined ? {} : { detail }) });
   };
   const elapsed = (): number => Math.round(ctx.clock.now() - started);
@@ -58,6 +58,23 @@ async function run(
     progress('reachability', 'done', 'no answer');
     return unreachableReport(ctx.family, reached.failure, servers, reached.warnings, elapsed());
   }
+  const ev = await testBehavior(ctx, main, reached, { address: localIp, port: main.socket.local.port }, servers, options, progress);
+  return buildFamilyReport(ev, elapsed());
+}
+
+/**
+ * The primary server answered test I (`reached`): the behavior tests, the other servers' answers
+ * to test I, and (when asked) the mapping lifetime, as the report's Evidence.
+ */
+async function testBehavior(
+  ctx: ProbeContext,
+  main: ProbeSocket,
+  reached: Extract<Reachability, { kind: 'answered' }>,
+  localAddress: Endpoint,
+  servers: readonly Endpoint[],
+  options: FamilyOptions,
+  progress: Progress,
+): Promise<Evidence> {
   const { primary } = reached;
   progress('reachability', 'done', `${formatEndpoint(primary.server)} answered in ${primary.rttMs.toFixed(1)} ms`);
   const policies = planPolicies(primary.rttUpperBoundMs);
@@ -75,7 +92,7 @@ async function run(
   const others = await settleWithin(ctx, reached.test1, policies.positive.rtoMs * 2);
   const ev: Evidence = {
     family: ctx.family,
-    localAddress: { address: localIp, port: main.socket.local.port },
+    localAddress,
     servers,
     primary,
     other,
@@ -94,5 +111,5 @@ async function run(
     ev.lifetime = await testMappingLifetime(ctx, primary.server, policies, options.lifetimeMaxSeconds);
     progress('lifetime', 'done');
   }
-  return buildFamilyReport(ev, elapsed());
+  return ev;
 }

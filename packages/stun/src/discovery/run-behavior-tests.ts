@@ -7,7 +7,8 @@ import { testHairpinning } from './test-hairpinning.js';
 import type { DiagnosisProgress } from './types.js';
 
 type Policy = Parameters<ProbeContext['binding']>[2];
-type Progress = (phase: DiagnosisProgress['phase'], state: DiagnosisProgress['state'], detail?: string) => void;
+/** Reports a phase of the diagnosis starting or done. */
+export type Progress = (phase: DiagnosisProgress['phase'], state: DiagnosisProgress['state'], detail?: string) => void;
 
 export interface BehaviorResults {
   readonly mapping: { readonly test2: ProbeResult; readonly test3: ProbeResult } | null;

@@ -1,55 +1,17 @@
-import {
-  formatEndpoint,
-  isSameEndpoint,
-  type Clock,
-  type Endpoint,
-  type Family,
-  type Logger,
-  type MessageHandler,
-  type Timer,
-  type UdpSocket,
-} from '@natkit/net';
-import { classifyPacket, createTransactionId, decodeMessage, encodeMessage, readXorMappedAddress, StunMethod, type StunClient } from '@natkit/stun';
+import { isSameEndpoint, type Endpoint, type Family, type MessageHandler, type Timer, type UdpSocket } from '@natkit/net';
+import { classifyPacket, createTransactionId, decodeMessage, encodeMessage } from '@natkit/stun';
 import { decodeChannelData, encodeChannelData, isChannelData } from '../proto/channel-data.js';
 import { TurnMethod } from '../proto/constants.js';
 import { data as dataAttribute, readData } from '../proto/data.js';
 import { lifetime as lifetimeAttribute, readLifetime } from '../proto/lifetime.js';
 import { readXorPeerAddress, xorPeerAddress } from '../proto/peer-address.js';
 import { ClientAllocationState, type RefreshAction } from './client-allocation-state.js';
+import { AllocationKeepalive } from './allocation-keepalive.js';
 import { PeerInstaller } from './peer-installer.js';
+import type { RelayedSocketInit } from './relayed-socket-init.js';
 import { TurnClientError } from './turn-client-error.js';
-import type { TurnSession } from './turn-session.js';
 
-/** `checkNow` asks the server at most this often per allocation (a stalled connection's request, bounded). */
-const CHECK_MIN_GAP_MS = 3000;
-/** Retransmit timeout of a check when keepalives are off (otherwise a quarter of their interval, 0.1-1 s). */
-const CHECK_RTO_MS = 500;
-
-export interface RelayedSocketInit {
-  readonly session: TurnSession;
-  readonly stun: StunClient;
-  /** The socket (or stream adapter) that talks to the server. */
-  readonly control: UdpSocket;
-  /** Close `control` when this socket closes (false when the caller shares it). */
-  readonly ownsControl: boolean;
-  readonly relayed: Endpoint;
-  readonly lifetimeSeconds: number;
-  /** Lifetime asked for in each Refresh. */
-  readonly requestedLifetime: number;
-  /** ChannelData padded to 4 bytes (mandatory over TCP/TLS, RFC 8656 §12.5). */
-  readonly stream: boolean;
-  readonly useChannels: boolean;
-  /**
-   * UDP only: a STUN Binding request to the server after this long without sending it anything
-   * (ms), so that the NAT mapping of the allocation's 5-tuple outlives the minutes between
-   * refreshes (RFC 8445 §11: keepalives on every candidate in use). Absent: none.
-   */
-  readonly keepaliveMs?: number;
-  /** Our address as the server saw it at Allocate: a keepalive answer with another means the NAT rebound. */
-  readonly mapped?: Endpoint;
-  readonly clock: Clock;
-  readonly logger: Logger;
-}
+export type { RelayedSocketInit } from './relayed-socket-init.js';
 
 /**
  * A relayed transport address that behaves like a UDP socket (`UdpSocket`): `send` reaches a peer
@@ -68,16 +30,8 @@ export class RelayedSocket implements UdpSocket {
   readonly #errorHandlers = new Set<(e: Error) => void>();
   readonly #unsubscribe: () => void;
   readonly #unsubscribeErrors: () => void;
+  readonly #keepalive: AllocationKeepalive;
   #timer: Timer | undefined;
-  #keepalive: Timer | undefined;
-  /** When we last sent the server anything over the control socket (clock ms). */
-  #lastSent: number;
-  /** When the server last sent us anything, and when our last keepalive left (clock ms). */
-  #lastHeard: number;
-  #lastKeepalive = Number.NEGATIVE_INFINITY;
-  /** When `checkNow` last sent (clock ms), and whether that Binding is still unanswered. */
-  #lastCheck = Number.NEGATIVE_INFINITY;
-  #checking = false;
   #closing: Promise<void> | undefined;
 
   constructor(init: RelayedSocketInit) {
@@ -94,10 +48,9 @@ export class RelayedSocket implements UdpSocket {
     });
     this.#unsubscribe = init.control.onMessage((d, from) => this.#receive(d, from));
     this.#unsubscribeErrors = init.control.onError((e) => this.#controlError(e));
-    this.#lastSent = init.clock.now();
-    this.#lastHeard = this.#lastSent;
+    this.#keepalive = new AllocationKeepalive(init, { isClosed: () => this.#closing !== undefined, lost: (e) => this.#lost(e) });
     this.#schedule();
-    this.#scheduleKeepalive(init.keepaliveMs);
+    this.#keepalive.start();
   }
 
   /** When the allocation expires unless refreshed (clock ms). */
@@ -161,15 +114,7 @@ export class RelayedSocket implements UdpSocket {
    * whether a request left.
    */
   checkNow(): boolean {
-    if (this.#init.stream || this.#closing !== undefined || this.#checking) return false;
-    const now = this.#init.clock.now();
-    if (now - this.#lastCheck < CHECK_MIN_GAP_MS) return false;
-    this.#lastCheck = now;
-    this.#checking = true;
-    void this.#sendKeepalive(this.#init.keepaliveMs).finally(() => {
-      this.#checking = false;
-    });
-    return true;
+    return this.#keepalive.check();
   }
 
   /** Installs permissions now (without sending), e.g. so that a peer can send first. */
@@ -179,8 +124,9 @@ export class RelayedSocket implements UdpSocket {
   }
 
   #relay(data: Uint8Array, to: Endpoint): void {
-    this.#lastSent = this.#init.clock.now();
-    const channel = this.#state.channelFor(to, this.#lastSent);
+    const now = this.#init.clock.now();
+    this.#keepalive.sent(now);
+    const channel = this.#state.channelFor(to, now);
     const server = this.#init.session.server;
     if (channel !== undefined) {
       this.#init.control.send(encodeChannelData(channel, data, { pad: this.#init.stream }), server);
@@ -199,7 +145,7 @@ export class RelayedSocket implements UdpSocket {
     if (this.#closing !== undefined) return;
     const server = this.#init.session.server;
     if (!isSameEndpoint(from, server)) return; // the control socket may carry other traffic
-    this.#lastHeard = this.#init.clock.now();
+    this.#keepalive.heard(this.#init.clock.now());
     if (isChannelData(bytes)) {
       // Over UDP padding is optional; a stream adapter hands over messages without it.
       const cd = decodeChannelData(bytes);
@@ -244,42 +190,10 @@ export class RelayedSocket implements UdpSocket {
     if (e instanceof TurnClientError && e.code === 'ERR_TURN_CLOSED') this.#closing = this.#shutdown(false);
   }
 
-  /**
-   * UDP: a Binding request to the server after `every` ms without other traffic to it keeps the
-   * NAT mapping of the allocation's 5-tuple, and its XOR-MAPPED-ADDRESS tells when that mapping
-   * changed (our NAT rebound): the server then knows the allocation only by the old 5-tuple, so it
-   * is lost (what a Refresh would learn minutes later as 437) and the owner can allocate again.
-   * Also after `every` ms without anything from the server (at most one per `every`): while we
-   * keep sending over a rebound mapping the server drops it all and stays silent.
-   */
-  #scheduleKeepalive(every: number | undefined): void {
-    if (every === undefined || !(every > 0) || this.#init.stream || this.#closing !== undefined) return;
-    const quiet = Math.min(this.#lastSent, this.#lastHeard);
-    const due = Math.max(quiet, this.#lastKeepalive) + every - this.#init.clock.now();
-    this.#keepalive = this.#init.clock.setTimeout(() => {
-      if (this.#closing !== undefined) return;
-      const now = this.#init.clock.now();
-      if (now - Math.min(this.#lastSent, this.#lastHeard) >= every && now - this.#lastKeepalive >= every) void this.#sendKeepalive(every);
-      this.#scheduleKeepalive(every);
-    }, Math.max(0, due));
-  }
-
-  /** One Binding to the server; resolves when it was answered (or timed out). */
-  #sendKeepalive(every: number | undefined): Promise<void> {
-    this.#lastSent = this.#init.clock.now();
-    this.#lastKeepalive = this.#lastSent;
-    const server = this.#init.session.server;
-    const policy = { rtoMs: every === undefined ? CHECK_RTO_MS : Math.max(100, Math.min(1000, every / 4)), rc: 3, rm: 4 };
-    return this.#init.stun.request(server, { method: StunMethod.Binding, policy }).then(
-      (r) => {
-        const mapped = readXorMappedAddress(r.message);
-        const was = this.#init.mapped;
-        if (this.#closing !== undefined || mapped === undefined || was === undefined || isSameEndpoint(mapped, was)) return;
-        this.#emitError(new TurnClientError('ERR_TURN_CLOSED', `the NAT mapping to the server changed from ${formatEndpoint(was)} to ${formatEndpoint(mapped)}: the allocation is lost`));
-        this.#closing ??= this.#shutdown(false);
-      },
-      (e: unknown) => this.#init.logger.debug('keepalive unanswered', { error: String(e) }),
-    );
+  /** The allocation is lost (`error` says why): reported, then the socket stops (without deallocating). */
+  #lost(error: TurnClientError): void {
+    this.#emitError(error);
+    this.#closing ??= this.#shutdown(false);
   }
 
   #schedule(): void {
@@ -292,9 +206,7 @@ export class RelayedSocket implements UdpSocket {
   #onTimer(): void {
     const now = this.#init.clock.now();
     if (!this.#state.isAlive(now)) {
-      this.#emitError(new TurnClientError('ERR_TURN_CLOSED', 'the allocation expired (refreshes failed)'));
-      this.#closing ??= this.#shutdown(false);
-      return;
+      return this.#lost(new TurnClientError('ERR_TURN_CLOSED', 'the allocation expired (refreshes failed)'));
     }
     for (const action of this.#state.due(now)) {
       this.#refresh(action).then(
@@ -303,8 +215,7 @@ export class RelayedSocket implements UdpSocket {
           this.#state.refreshFailed(action);
           this.#init.logger.debug('refresh failed', { action: action.type, error: String(e) });
           if (action.type === 'refresh-allocation' && e instanceof TurnClientError && e.status === 437) {
-            this.#emitError(new TurnClientError('ERR_TURN_CLOSED', 'the server no longer knows the allocation (437)', 437, e));
-            this.#closing ??= this.#shutdown(false);
+            this.#lost(new TurnClientError('ERR_TURN_CLOSED', 'the server no longer knows the allocation (437)', 437, e));
           }
           this.#schedule();
         },
@@ -315,7 +226,7 @@ export class RelayedSocket implements UdpSocket {
 
   async #refresh(action: RefreshAction): Promise<void> {
     const { session, clock, requestedLifetime } = this.#init;
-    this.#lastSent = clock.now();
+    this.#keepalive.sent(clock.now());
     if (action.type === 'refresh-allocation') {
       const r = await session.request(TurnMethod.Refresh, [lifetimeAttribute(requestedLifetime)], 'Refresh');
       const granted = readLifetime(r.message);
@@ -329,7 +240,7 @@ export class RelayedSocket implements UdpSocket {
 
   async #shutdown(deallocate: boolean): Promise<void> {
     this.#timer?.cancel();
-    this.#keepalive?.cancel();
+    this.#keepalive.stop();
     this.#installer.clear();
     if (deallocate) {
       try {
