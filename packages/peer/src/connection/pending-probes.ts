@@ -17,7 +17,9 @@ export class PendingProbes {
   /** Remembers a probe sent on `route` at `now`; returns its fresh random nonce. */
   add(route: Route, now: number): number {
     if (this.#probes.size >= MAX_PENDING_PROBES) this.#probes.delete(this.#probes.keys().next().value as number);
-    const nonce = randomInt(0, 2 ** 32);
+    // A nonce already pending is drawn again (at most 256 of 2^32 are taken: a few tries suffice).
+    let nonce = randomInt(0, 2 ** 32);
+    for (let i = 0; i < 16 && this.#probes.has(nonce); i++) nonce = randomInt(0, 2 ** 32);
     this.#probes.set(nonce, { route, sentAt: now });
     return nonce;
   }
