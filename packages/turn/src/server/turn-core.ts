@@ -1,4 +1,4 @@
-import type { Clock, Family, Logger, Network, UdpSocket } from '@natkit/net';
+import type { Clock, Endpoint, Family, Logger, Network, UdpSocket } from '@natkit/net';
 import type { AttributeSpec } from '@natkit/stun';
 import type { Authenticator } from '../auth/authenticate.js';
 import type { SourceRateLimiter } from '../auth/rate-limit.js';
@@ -9,6 +9,7 @@ import type { PeerFilter } from '../allocation/peer-filter.js';
 import { Reservations } from '../allocation/reservations.js';
 import { ResponseCache } from '../allocation/response-cache.js';
 import { RESPONSE_CACHE_S } from '../allocation/lifetimes.js';
+import { ChannelOffload } from './channel-offload.js';
 import type { ClientContext } from './client-transport.js';
 import type { RelayPortRange } from './relay-ports.js';
 import { TurnCounters } from './server-stats.js';
@@ -50,6 +51,10 @@ export class TurnCore {
   readonly reservations = new Reservations<UdpSocket>(MAX_RESERVATIONS);
   readonly responses = new ResponseCache(RESPONSE_CACHE_ENTRIES, RESPONSE_CACHE_S * 1000);
   readonly counters = new TurnCounters();
+  /** The sockets' ChannelData fast path, kept equal to this state. */
+  readonly offload: ChannelOffload;
+  /** The attached UDP socket listening on `local` (set by the server: its UDP attachments). */
+  udpListenerFor: (local: Endpoint) => UdpSocket | undefined = () => undefined;
   closed = false;
 
   constructor(
@@ -65,6 +70,7 @@ export class TurnCore {
     quotas: ConstructorParameters<typeof AllocationTable>[0],
   ) {
     this.table = new AllocationTable<UdpSocket>(quotas);
+    this.offload = new ChannelOffload(clock, settings.bandwidth, (local) => this.udpListenerFor(local));
   }
 
   /** A new client link for an allocation made over `ctx`. */
@@ -88,6 +94,7 @@ export class TurnCore {
   }
 
   closeRelays(a: Allocation<UdpSocket>): void {
+    this.offload.forget(a); // before the relay sockets close: their routes go, their counters are kept
     for (const r of a.relays.values()) void this.ports.close(r.handle).catch(() => undefined);
   }
 
@@ -100,5 +107,6 @@ export class TurnCore {
     }
     for (const s of this.reservations.expire(now)) void this.ports.close(s).catch(() => undefined);
     this.responses.sweep(now);
+    this.offload.sweep(now);
   }
 }
