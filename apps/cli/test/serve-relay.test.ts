@@ -55,13 +55,13 @@ describe('natkit serve: the TURN relay flags', () => {
     expect(r.out + r.err).not.toContain('hunter22');
   }, 20_000);
 
-  it('says whether the relay fast path is on, and why not when it is off', async () => {
+  it('says whether the relay fast path is on (with --max-bps too), and why not when it is off', async () => {
     const on = await serve([]);
     expect(on.code).toBe(0);
     const available = channelForwardingStatus().available;
     expect(on.out).toMatch(available ? /relay fast path on: ChannelData of bound channels over UDP/ : /relay fast path off \(no batched UDP I\/O/);
     const quota = await serve(['--max-bps', '100000']);
-    expect(quota.out).toMatch(available ? /relay fast path off \(a bandwidth quota is set \(--max-bps\)/ : /relay fast path off/);
+    expect(quota.out).toMatch(available ? /relay fast path on: .*--max-bps: one bucket per allocation and direction/ : /relay fast path off/);
     const switchedOff = await serve([], { NATKIT_RELAY_OFFLOAD: '0' });
     expect(switchedOff.out).toMatch(available ? /relay fast path off \(switched off \(NATKIT_RELAY_OFFLOAD=0\)\)/ : /relay fast path off/);
     expect(switchedOff.out).toMatch(/relay stopped; .*"fastPath":\{"packetsToPeers":0/);

@@ -315,6 +315,7 @@ NAPI_MODULE_INIT() {
     {"send", js_send}, {"enqueue", js_enqueue}, {"queued", js_queued}, {"close", js_close}, {"flush", js_flush},
     {"setRoute", js_set_route}, {"deleteRoute", js_delete_route}, {"forwardStats", js_forward_stats},
     {"setRouteLimit", js_set_route_limit}, {"routeCount", js_route_count},
+    {"createQuota", js_create_quota}, {"deleteQuota", js_delete_quota}, {"takeQuota", js_take_quota},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

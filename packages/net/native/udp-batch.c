@@ -90,6 +90,7 @@ struct ctx_s {
   struct iovec iov[BATCH];
   struct sockaddr_storage names[BATCH];
   struct fwd_s *fwd; /* the ChannelData routes (udp-forward.c), made by the first setRoute */
+  struct quota_s *quota; /* their bandwidth quotas (udp-quota.c) */
 };
 
 static sock_t *find(ctx_t *c, int64_t id) {

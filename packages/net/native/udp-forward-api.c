@@ -68,11 +68,12 @@ static uint32_t new_route(struct fwd_s *t) {
   return t->top++;
 }
 
-static int insert_route(ctx_t *c, sock_t *l, const faddr_t *client, uint16_t channel, sock_t *s, const faddr_t *peer, int64_t deadline) {
+static int insert_route(ctx_t *c, sock_t *l, const faddr_t *client, uint16_t channel, sock_t *s, const faddr_t *peer, int64_t deadline, int64_t quota) {
   struct fwd_s *t = c->fwd;
   uint32_t i = find_fwd(t, l->id, client, channel), j = find_rev(t, s->id, peer);
   if (i != 0 && i == j) { /* the same route: a new deadline */
     t->r[i].deadline = deadline;
+    t->r[i].quota = quota;
     return 0;
   }
   if (i != 0) remove_route(c, i); /* the channel now goes to another peer */
@@ -82,7 +83,7 @@ static int insert_route(ctx_t *c, sock_t *l, const faddr_t *client, uint16_t cha
   uint32_t k = new_route(t);
   if (k == 0) return -ENOMEM;
   route_t *r = &t->r[k];
-  *r = (route_t){.lid = l->id, .rid = s->id, .client = *client, .peer = *peer, .deadline = deadline, .channel = channel, .used = 1};
+  *r = (route_t){.lid = l->id, .rid = s->id, .client = *client, .peer = *peer, .deadline = deadline, .quota = quota, .channel = channel, .used = 1};
   uint32_t f = fhash(t, r), b = rhash(t, r);
   r->fnext = t->fb[f];
   t->fb[f] = k;
@@ -108,14 +109,16 @@ static int route_channel(napi_env env, napi_value v, uint16_t *channel) {
   return 0;
 }
 
-/* setRoute(listenerId, clientAddr, clientPort, channel, relayId, peerAddr, peerPort, ttlMs) -> 0 | -errno */
+/* setRoute(listenerId, clientAddr, clientPort, channel, relayId, peerAddr, peerPort, ttlMs, quotaId) -> 0 | -errno (quotaId 0: none) */
 static napi_value js_set_route(napi_env env, napi_callback_info info) {
-  napi_value argv[8];
+  napi_value argv[9];
   ctx_t *c;
   faddr_t client, peer;
   uint16_t channel;
   double ttl;
-  if (get_args(env, info, 8, argv, &c) != 0) return num(env, -EINVAL);
+  int64_t quota;
+  if (get_args(env, info, 9, argv, &c) != 0 || napi_get_value_int64(env, argv[8], &quota) != napi_ok) return num(env, -EINVAL);
+  if (quota != 0 && find_quota(c, quota) == NULL) return num(env, -ENOENT);
   sock_t *l = arg_sock(env, c, argv[0]), *s = arg_sock(env, c, argv[4]);
   if (l == NULL || s == NULL) return num(env, -EBADF);
   if (l == s || route_channel(env, argv[3], &channel) != 0 || route_addr(env, l, argv[1], argv[2], &client) != 0 ||
@@ -123,7 +126,43 @@ static napi_value js_set_route(napi_env env, napi_callback_info info) {
     return num(env, -EINVAL);
   int err = fwd_init(c);
   if (err != 0) return num(env, err);
-  return num(env, insert_route(c, l, &client, channel, s, &peer, now_ms() + (int64_t)ttl));
+  return num(env, insert_route(c, l, &client, channel, s, &peer, now_ms() + (int64_t)ttl, quota));
+}
+
+/* createQuota(bytesPerSecond) -> id (> 0) | -errno */
+static napi_value js_create_quota(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  ctx_t *c;
+  double rate;
+  if (get_args(env, info, 1, argv, &c) != 0 || napi_get_value_double(env, argv[0], &rate) != napi_ok || !isfinite(rate) || rate <= 0 || rate > 1e15)
+    return num(env, -EINVAL);
+  return num(env, (double)quota_create(c, rate));
+}
+
+/* deleteQuota(id) -> 0 | -ENOENT (its routes then hand their datagrams to JS) */
+static napi_value js_delete_quota(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  ctx_t *c;
+  int64_t id;
+  if (get_args(env, info, 1, argv, &c) != 0 || napi_get_value_int64(env, argv[0], &id) != napi_ok) return num(env, -EINVAL);
+  quota_t *q = find_quota(c, id);
+  if (q == NULL) return num(env, -ENOENT);
+  quota_delete(c, q);
+  return num(env, 0);
+}
+
+/* takeQuota(id, direction 0|1, bytes) -> 1 (within the rate) | 0 (over it) | -errno: the JS path's share of the same bucket */
+static napi_value js_take_quota(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  ctx_t *c;
+  int64_t id;
+  int32_t dir;
+  double n;
+  if (get_args(env, info, 3, argv, &c) != 0 || napi_get_value_int64(env, argv[0], &id) != napi_ok || napi_get_value_int32(env, argv[1], &dir) != napi_ok ||
+      (dir != 0 && dir != 1) || napi_get_value_double(env, argv[2], &n) != napi_ok || !isfinite(n) || n < 0)
+    return num(env, -EINVAL);
+  quota_t *q = find_quota(c, id);
+  return num(env, q == NULL ? -ENOENT : quota_take(q, dir, n, now_ms_f()));
 }
 
 /* deleteRoute(listenerId, clientAddr, clientPort, channel) -> 0 | -ENOENT | -errno */

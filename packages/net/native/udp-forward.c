@@ -17,6 +17,8 @@
  */
 #include <time.h>
 
+#include "udp-quota.c"
+
 #define MAX_ROUTES (1u << 20)
 #define FWD_BACKLOG (32 * 1024) /* forwarded bytes a backlog may hold: the rest of JS's 64 KiB bound stays for its own answers */
 #define MAX_FWD_PAYLOAD (0xffff - 64) /* what relayFromPeer relays as ChannelData (relay-data.ts) */
@@ -32,6 +34,7 @@ typedef struct {
   int64_t lid, rid;
   faddr_t client, peer;
   int64_t deadline; /* CLOCK_MONOTONIC ms */
+  int64_t quota;    /* its allocation's bandwidth quota (udp-quota.c), 0: none */
   uint16_t channel;
   uint8_t used;
   uint32_t fnext, rnext; /* hash chains (1-based route indices, 0: end); fnext also links the free list */
@@ -187,7 +190,8 @@ static int taint_has(struct fwd_s *t, const faddr_t *a) {
 }
 
 /* The route for datagram i of a batch on s, or 0 (it goes to JS). */
-static uint32_t route_for(ctx_t *c, sock_t *s, int i, const faddr_t *src, int64_t now) {
+static uint32_t route_for(ctx_t *c, sock_t *s, int i, const faddr_t *src, double nowf) {
+  int64_t now = (int64_t)nowf;
   struct fwd_s *t = c->fwd;
   uint32_t len = c->msgs[i].msg_len;
   const uint8_t *d = c->arena + (size_t)i * SLOT;
@@ -204,7 +208,13 @@ static uint32_t route_for(ctx_t *c, sock_t *s, int i, const faddr_t *src, int64_
     remove_route(c, k); /* its other socket is gone */
     return 0;
   }
-  return r->deadline > now ? k : 0;
+  if (r->deadline <= now) return 0;
+  if (r->quota == 0) return k;
+  /* over the quota (or the quota is gone): JS decides, asking the same bucket */
+  quota_t *q = find_quota(c, r->quota);
+  int to_peer = r->lid == s->id;
+  double n = to_peer ? (double)((uint32_t)d[2] << 8 | d[3]) : (double)len;
+  return q != NULL && quota_take(q, to_peer ? 0 : 1, n, nowf) ? k : 0;
 }
 
 static void queue_out(ctx_t *c, sock_t *s, int i, route_t *r) {
@@ -236,7 +246,7 @@ static void queue_out(ctx_t *c, sock_t *s, int i, route_t *r) {
 static int fwd_batch(sock_t *s, int n) {
   ctx_t *c = s->ctx;
   struct fwd_s *t = c->fwd;
-  int64_t now = now_ms();
+  double now = now_ms_f();
   int left = 0;
   t->ntainted = 0;
   for (int i = 0; i < n; i++) {
@@ -301,10 +311,14 @@ static void fwd_flush(ctx_t *c) {
 }
 
 static void fwd_free(ctx_t *c) {
-  if (c->fwd == NULL) return;
+  if (c->fwd == NULL) {
+    quota_free(c);
+    return;
+  }
   free(c->fwd->r);
   free(c->fwd->fb);
   free(c->fwd->rb);
   free(c->fwd);
   c->fwd = NULL;
+  quota_free(c);
 }

@@ -17,6 +17,20 @@ export interface ChannelRoute {
   readonly peer: Endpoint;
   /** How long the route forwards, in ms (> 0, at most a day); past it datagrams reach the handlers again. */
   readonly ttlMs: number;
+  /** The allocation's bandwidth quota (from the same `createQuota`): a datagram over it reaches the handlers. */
+  readonly quota?: ForwardingQuota | undefined;
+}
+
+/**
+ * A bandwidth quota of the fast path: a byte token bucket per direction (`bytesPerSecond`
+ * sustained, a burst of one second's worth, at least 64 KiB), shared by the routes that name it
+ * and by the caller's own relaying (`take`), so that both paths together keep the one rate.
+ */
+export interface ForwardingQuota {
+  /** Takes `bytes` from the bucket of `direction` now; false when over the rate (nothing taken). */
+  take(direction: 'to-peer' | 'to-client', bytes: number): boolean;
+  /** Frees it (idempotent); routes still naming it hand their datagrams to the handlers. */
+  close(): void;
 }
 
 /** What `setRoute` did: `ok`, or why the route is not installed (the caller keeps the handler path). */
@@ -47,4 +61,6 @@ export interface ChannelForwarding {
   deleteRoute(client: Endpoint, channel: number): boolean;
   /** This socket's counters as a relay socket. */
   forwarded(): ForwardedCounts;
+  /** A new bandwidth quota for routes of this socket (undefined when the table of quotas is full). */
+  createQuota(bytesPerSecond: number): ForwardingQuota | undefined;
 }

@@ -26,7 +26,7 @@ export type { Clock, Timer } from './clock.js';
 export { sleep, systemClock } from './clock.js';
 export type { LogFields, Logger } from './logger.js';
 export { silentLogger } from './logger.js';
-export type { ChannelForwarding, ChannelRoute, ChannelRouteResult, ForwardedCounts } from './channel-forwarding.js';
+export type { ChannelForwarding, ChannelRoute, ChannelRouteResult, ForwardedCounts, ForwardingQuota } from './channel-forwarding.js';
 export type { BindOptions, InterfaceAddress, MessageHandler, Network, UdpSocket, UdpSocketStats } from './network.js';
 export type { ListenerSet, ListenerSetComponents, ListenerSetOptions, ListenerWatcher } from './listener-set.js';
 export { createListenerSet, DEFAULT_REFRESH_INTERVAL_MS } from './listener-set.js';

@@ -258,6 +258,34 @@ describeFwd(`ChannelData fast path (${status.available ? 'addon loaded' : (statu
     }
   });
 
+  it('a quota (token bucket per direction, 64 KiB burst) is shared by the route and take(): what is over it reaches the handlers', async () => {
+    const r = await rig();
+    try {
+      const quota = r.fwd.createQuota(100); // 100 B/s: the burst (64 KiB) is all that passes in this test
+      if (quota === undefined) throw new Error('no quota');
+      expect(r.fwd.setRoute({ client: r.client.local, channel: 0x4000, relay: r.relay, peer: r.peer.local, ttlMs: 10_000, quota })).toBe('ok');
+      expect(quota.take('to-peer', 16_000)).toBe(true); // the caller's own share of the same bucket: 49,536 B left
+      for (let i = 0; i < 60; i++) r.client.send(channelData(0x4000, 'u'.repeat(1000)), r.listener.local);
+      for (let i = 0; i < 70; i++) r.peer.send(Buffer.alloc(1000, 1), r.relay.local);
+      await until(() => r.atPeer.got.length + r.atListener.got.length === 60 && r.atClient.got.length + r.atRelay.got.length === 70);
+      await quiet();
+      // to the peer: 49 within the quota, the rest to JS; to the client: 65 (65,536 B), the rest to JS.
+      expect([r.atPeer.got.length, r.atListener.got.length]).toEqual([49, 11]);
+      expect([r.atClient.got.length, r.atRelay.got.length]).toEqual([65, 5]);
+      expect(quota.take('to-peer', 5000)).toBe(false); // 536 B left, and 100 B/s since
+      expect(quota.take('to-client', 1)).toBe(true);
+      quota.close();
+      quota.close();
+      expect(quota.take('to-client', 1)).toBe(false);
+      r.client.send(channelData(0x4000, 'after close'), r.listener.local);
+      await until(() => r.atListener.got.length === 12);
+      expect(r.atPeer.got.length).toBe(49);
+      expect(r.fwd.setRoute({ client: r.client.local, channel: 0x4000, relay: r.relay, peer: r.peer.local, ttlMs: 10_000, quota })).toBe('bad-route');
+    } finally {
+      await r.close();
+    }
+  });
+
   it('hostile arguments: -errno or a refusal, never a crash; a dgram relay socket is not-supported', async () => {
     const r = await rig();
     try {
@@ -280,6 +308,14 @@ describeFwd(`ChannelData fast path (${status.available ? 'addon loaded' : (statu
       expect(call('forwardStats', 'x')).toBeLessThan(0);
       expect(call('forwardStats', 99999999)).toBeLessThan(0);
       for (const n of [0, -1, 2 ** 20 + 1, NaN, 'x']) expect(call('setRouteLimit', n)).toBeLessThan(0);
+      for (const n of [0, -1, NaN, Infinity, 'x', {}, 1e300]) expect(call('createQuota', n)).toBeLessThan(0);
+      for (const args of [[], [0], [-1], ['x'], [2 ** 40]]) expect(call('deleteQuota', ...args)).toBeLessThan(0);
+      for (const args of [[], [1, 0, 1], [0, 0, 1], ['x', 0, 1], [2 ** 40, 1, 1]]) expect(call('takeQuota', ...args)).toBeLessThan(0);
+      const q = call('createQuota', 1000);
+      for (const args of [[q, 2, 1], [q, -1, 1], [q, 0, -5], [q, 0, NaN], [q, 0, Infinity], [q, 'x', 1]]) expect(call('takeQuota', ...args)).toBeLessThan(0);
+      expect(call('setRoute', 1, '127.0.0.1', 5, 0x4000, 2, '127.0.0.1', 6, 1000, 123456)).toBeLessThan(0);
+      expect(call('deleteQuota', q)).toBe(0);
+      expect(call('deleteQuota', q)).toBeLessThan(0);
       const base = { client: r.client.local, channel: 0x4000, relay: r.relay, peer: r.peer.local, ttlMs: 1000 };
       const bad = [
         { channel: 0x3fff },

@@ -1,4 +1,4 @@
-import type { ChannelForwarding, ChannelRoute, ChannelRouteResult, ForwardedCounts } from '../channel-forwarding.js';
+import type { ChannelForwarding, ChannelRoute, ChannelRouteResult, ForwardedCounts, ForwardingQuota } from '../channel-forwarding.js';
 import type { Endpoint } from '../endpoint.js';
 import type { UdpSocket } from '../network.js';
 import type { UdpBatchAddon } from './batch-udp-addon.js';
@@ -26,8 +26,10 @@ export class BatchChannelForwarding implements ChannelForwarding {
     if (id === undefined) return 'closed';
     const relay = this.idOf(route.relay, this.addon);
     if (relay === undefined) return 'not-supported';
+    const quota = route.quota === undefined ? 0 : route.quota instanceof BatchQuota && route.quota.addon === this.addon ? route.quota.id : undefined;
+    if (quota === undefined) return 'not-supported';
     const { client, peer } = route;
-    const r = this.addon.setRoute(id, client.address, client.port, route.channel, relay, peer.address, peer.port, route.ttlMs);
+    const r = this.addon.setRoute(id, client.address, client.port, route.channel, relay, peer.address, peer.port, route.ttlMs, quota);
     if (r === 0) return 'ok';
     if (r === -ENOSPC) return 'table-full';
     return r === -EBADF ? 'closed' : 'bad-route';
@@ -43,5 +45,30 @@ export class BatchChannelForwarding implements ChannelForwarding {
     const r = id === undefined ? -EBADF : this.addon.forwardStats(id);
     const [packetsToPeers, bytesToPeers, packetsToClients, bytesToClients, drops] = typeof r === 'number' ? [0, 0, 0, 0, 0] : r;
     return { packetsToPeers, bytesToPeers, packetsToClients, bytesToClients, drops };
+  }
+
+  createQuota(bytesPerSecond: number): ForwardingQuota | undefined {
+    const id = this.addon.createQuota(bytesPerSecond);
+    return id > 0 ? new BatchQuota(this.addon, id) : undefined;
+  }
+}
+
+/** A quota in the addon (native/udp-quota.c). */
+class BatchQuota implements ForwardingQuota {
+  #closed = false;
+
+  constructor(
+    readonly addon: UdpBatchAddon,
+    readonly id: number,
+  ) {}
+
+  take(direction: 'to-peer' | 'to-client', bytes: number): boolean {
+    return !this.#closed && this.addon.takeQuota(this.id, direction === 'to-peer' ? 0 : 1, bytes) === 1;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.addon.deleteQuota(this.id);
   }
 }

@@ -1,5 +1,6 @@
-import { systemClock, type ChannelForwarding, type Clock, type Endpoint, type ForwardedCounts, type UdpSocket } from '@natkit/net';
+import { systemClock, type ChannelForwarding, type Clock, type Endpoint, type ForwardedCounts, type ForwardingQuota, type UdpSocket } from '@natkit/net';
 import type { Allocation } from '../allocation/allocation.js';
+import type { ClientContext } from './client-transport.js';
 
 /**
  * Whether this server hands ChannelData to the sockets' fast path (`UdpSocket.channelForwarding`,
@@ -54,8 +55,10 @@ function add(a: ForwardedCounts, b: ForwardedCounts): ForwardedCounts {
  * routes before its relay sockets close. The addon relays a datagram only on a live route, so it
  * relays only what `handleChannelDataFromClient` and `relayFromPeer` would.
  *
- * Off with a clock other than the system clock (the addon's deadlines are real time) and with a
- * bandwidth quota (the JS path enforces it).
+ * With a bandwidth quota each allocation's buckets live in the addon (`quotaFor`), shared by its
+ * routes and by the JS path, so both together keep the one rate; an allocation whose quota could
+ * not be made stays on the JS path. Off with a clock other than the system clock (the addon's
+ * deadlines are real time).
  */
 export class ChannelOffload {
   readonly status: ChannelOffloadStatus;
@@ -64,17 +67,24 @@ export class ChannelOffload {
 
   constructor(
     private readonly clock: Clock,
-    bandwidthBytesPerSecond: number,
+    private readonly bandwidth: number,
     private readonly listenerFor: (local: Endpoint) => UdpSocket | undefined,
+    private readonly quotaOf: (key: string) => ForwardingQuota | undefined,
   ) {
-    if (clock !== systemClock) this.status = { enabled: false, reason: 'the server runs on an injected clock (the fast path keeps real time)' };
-    else if (bandwidthBytesPerSecond > 0) this.status = { enabled: false, reason: 'a bandwidth quota is set (--max-bps): the JS path enforces it' };
-    else this.status = { enabled: true };
+    this.status = clock === systemClock ? { enabled: true } : { enabled: false, reason: 'the server runs on an injected clock (the fast path keeps real time)' };
+  }
+
+  /** With a bandwidth quota: the new allocation's buckets, in the addon of its UDP socket (undefined: the server's own). */
+  quotaFor(ctx: ClientContext): ForwardingQuota | undefined {
+    if (!this.status.enabled || this.bandwidth <= 0 || ctx.transport !== 'udp') return undefined;
+    return this.listenerFor(ctx.local)?.channelForwarding?.createQuota(this.bandwidth);
   }
 
   /** Routes of `a` follow its state now (after a successful request on it). */
   sync(a: Allocation<UdpSocket>): void {
     if (!this.status.enabled || a.fiveTuple.transport !== 'udp') return;
+    const quota = this.bandwidth > 0 ? this.quotaOf(a.key) : undefined;
+    if (this.bandwidth > 0 && quota === undefined) return; // the JS path enforces the quota
     const entry = this.installed.get(a.key) ?? this.start(a);
     if (entry === undefined) return;
     const now = this.clock.now();
@@ -83,7 +93,7 @@ export class ChannelOffload {
       const relay = b.family === undefined ? undefined : a.relayFor(b.family)?.handle;
       const ttlMs = Math.min(a.expiresAt, a.permissions.get(b.peerIp) ?? 0, b.expiresAt) - now - OFFLOAD_MARGIN_MS;
       if (relay === undefined || ttlMs <= 0) continue;
-      if (entry.forwarding.setRoute({ client: entry.client, channel: b.channel, relay, peer: b.peer, ttlMs }) !== 'ok') continue;
+      if (entry.forwarding.setRoute({ client: entry.client, channel: b.channel, relay, peer: b.peer, ttlMs, quota }) !== 'ok') continue;
       live.add(b.channel);
       entry.channels.set(b.channel, now + ttlMs);
       entry.relays.add(relay);

@@ -146,14 +146,34 @@ describeFwd('the TURN server relays bound channels through the sockets\' fast pa
     expect(peer.got.length).toBe(5);
   });
 
-  it('off with a bandwidth quota or an injected clock, and then JS relays everything', async () => {
+  it('a bandwidth quota is one bucket for the fast path and the JS path: together they relay the burst, and the rest is dropped and counted', async () => {
+    const s = await site({ quotas: { bandwidthBytesPerSecond: 100 } }); // the burst (64 KiB) is what passes here
+    expect(s.server.channelOffload).toEqual({ enabled: true });
+    const peer = await peerSocket();
+    const other = await peerSocket();
+    await bind(s, 0x4000, peer.socket.local);
+    expect((await s.client.request(TurnMethod.CreatePermission, [xorPeerAddress(other.socket.local)])).class).toBe('success');
+    // 16 Data indications through JS first (16,000 B to the client), then 60 ChannelData back from the bound peer.
+    for (let i = 0; i < 16; i++) other.socket.send(Buffer.alloc(1000, 2), s.relayed);
+    await until(() => s.client.received.length === 16);
+    for (let i = 0; i < 60; i++) peer.socket.send(Buffer.alloc(1000, 3), s.relayed);
+    // Up: 80 datagrams of 1,000 B: 65 fit in the burst.
+    for (let i = 0; i < 80; i++) s.client.socket.send(encodeChannelData(0x4000, Buffer.alloc(1000, 4)), s.listen.local);
+    await until(() => peer.got.length >= 65 && s.client.received.length >= 16 + 49);
+    await pause(150);
+    const st = s.server.stats();
+    expect(peer.got.length).toBe(65);
+    expect(s.client.received.length).toBe(16 + 49); // 65,536 B: 16 through JS, 49 through the fast path
+    expect(st.fastPath.packetsToPeers).toBe(65);
+    expect(st.fastPath.packetsToClients).toBe(49);
+    expect(st.drops.bandwidth).toBe(15 + 11); // the fast path handed the excess to JS, which asked the same bucket
+  });
+
+  it('off with an injected clock, and then JS relays everything', async () => {
     const clock = { now: () => performance.now(), setTimeout: (fn: () => void, ms: number) => systemClock.setTimeout(fn, ms) };
-    const injected = createTurnServer({ users: new Map([['a', 'b']]) }, { network, clock });
-    expect(injected.channelOffload.enabled).toBe(false);
-    expect(injected.channelOffload.reason).toMatch(/clock/);
-    await injected.close();
-    const s = await site({ quotas: { bandwidthBytesPerSecond: 1_000_000 } });
-    expect(s.server.channelOffload.reason).toMatch(/bandwidth/);
+    const s = await site({}, clock);
+    expect(s.server.channelOffload.enabled).toBe(false);
+    expect(s.server.channelOffload.reason).toMatch(/clock/);
     const peer = await peerSocket();
     await bind(s, 0x4000, peer.socket.local);
     sendChannelData(s, 0x4000, 20, 'js');
