@@ -12,6 +12,8 @@
  * refuses with EAGAIN moves to the socket's backlog, sent when the fd is writable; the JS side
  * bounds it (SendQueueLimit). Other send errors are queued and delivered as dispatch(id, -errno).
  * Every length is checked here; nothing from the network or from JS can overrun a buffer.
+ * A socket with ChannelData routes (udp-forward.c, the TURN fast path) first relays the batch's
+ * routed datagrams itself; JS is called only for what is left (consumed datagrams: length -2).
  */
 #define _GNU_SOURCE
 #include <node_api.h>
