@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { channelForwardingStatus, createNodeNetwork, type ChannelForwarding, type Endpoint, type UdpSocket } from '../src/index.js';
 import { loadUdpBatchAddon } from '../src/node/batch-udp-addon.js';
@@ -211,6 +212,64 @@ describeFwd(`ChannelData fast path (${status.available ? 'addon loaded' : (statu
       expect(atReused.got).toEqual([]);
       expect(r.fwd.setRoute({ client: r.client.local, channel: 0x4000, relay: r.relay, peer: r.peer.local, ttlMs: 1000 })).toBe('not-supported');
       await reused.close();
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('seeded hostile datagrams from the routed client: relayed exactly when ChannelData on the route fits its length, else to JS unchanged', async () => {
+    const r = await rig();
+    try {
+      expect(r.fwd.setRoute({ client: r.client.local, channel: 0x4123, relay: r.relay, peer: r.peer.local, ttlMs: 60_000 })).toBe('ok');
+      const datagram = fc
+        .record({
+          first: fc.oneof(fc.constant(0x41), fc.integer({ min: 0, max: 255 })),
+          second: fc.oneof(fc.constant(0x23), fc.integer({ min: 0, max: 255 })),
+          body: fc.uint8Array({ maxLength: 40 }),
+          declared: fc.oneof(fc.constant(-1), fc.integer({ min: 0, max: 0xffff })),
+        })
+        .map(({ first, second, body, declared }) => {
+          const b = Buffer.alloc(Math.max(0, Math.min(2, body.length)) + 2 + body.length);
+          b[0] = first;
+          if (b.length > 1) b[1] = second;
+          const length = declared < 0 ? Math.max(0, b.length - 4 - (body.length % 3)) : declared; // -1: a length that fits
+          if (b.length > 3) b.writeUInt16BE(length & 0xffff, 2);
+          Buffer.from(body).copy(b, Math.min(4, b.length));
+          return b.subarray(0, Math.max(1, b.length - (body.length % 5 === 0 ? 1 : 0)));
+        });
+      const samples = fc.sample(datagram, { seed: 6, numRuns: 300 });
+      let relayed = 0;
+      for (const d of samples) {
+        const fits = d.length >= 4 && d[0] === 0x41 && d[1] === 0x23 && 4 + d.readUInt16BE(2) <= d.length;
+        const before = { peer: r.atPeer.got.length, js: r.atListener.got.length };
+        r.client.send(d, r.listener.local); // one at a time: each datagram is its own batch
+        await until(() => r.atPeer.got.length + r.atListener.got.length > before.peer + before.js, 2000);
+        if (fits) {
+          relayed++;
+          expect([r.atPeer.got.length, r.atListener.got.length]).toEqual([before.peer + 1, before.js]);
+          expect(r.atPeer.got.at(-1)?.bytes).toEqual(d.subarray(4, 4 + d.readUInt16BE(2)));
+        } else {
+          expect([r.atPeer.got.length, r.atListener.got.length]).toEqual([before.peer, before.js + 1]);
+          expect(r.atListener.got.at(-1)?.bytes).toEqual(d);
+        }
+      }
+      expect(relayed).toBeGreaterThan(20); // the sample exercises both outcomes
+      expect(samples.length - relayed).toBeGreaterThan(20);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('a datagram from the routed peer too long for ChannelData with room to spare (> 65,471 bytes) goes to JS; 65,471 is relayed', async () => {
+    const r = await rig();
+    try {
+      expect(r.fwd.setRoute({ client: r.client.local, channel: 0x4000, relay: r.relay, peer: r.peer.local, ttlMs: 10_000 })).toBe('ok');
+      r.peer.send(Buffer.alloc(65_472, 7), r.relay.local);
+      await until(() => r.atRelay.got.length === 1);
+      r.peer.send(Buffer.alloc(65_471, 8), r.relay.local);
+      await until(() => r.atClient.got.length === 1);
+      expect(r.atRelay.got.map((g) => g.bytes.length)).toEqual([65_472]);
+      expect(r.atClient.got.map((g) => [g.bytes.length, g.bytes.readUInt16BE(2), g.bytes[65_474]])).toEqual([[65_475, 65_471, 8]]);
     } finally {
       await r.close();
     }
