@@ -133,6 +133,19 @@ describeFwd('the TURN server relays bound channels through the sockets\' fast pa
     expect(peer.got.length).toBe(20);
   });
 
+  it('a Refresh moves the routes\' end with the allocation\'s', async () => {
+    const t0 = performance.now();
+    const s = await site({ maxLifetimeSeconds: 3 }); // routes end 1 s before the allocation: at t0 + 2 s
+    const peer = await peerSocket();
+    await bind(s, 0x4000, peer.socket.local);
+    await pause(Math.max(0, t0 + 1200 - performance.now()));
+    expect((await s.client.request(TurnMethod.Refresh, [lifetime(600)])).class).toBe('success'); // 3 s from now
+    await pause(Math.max(0, t0 + 2400 - performance.now()));
+    sendChannelData(s, 0x4000, 10, 'refreshed');
+    await until(() => peer.got.length === 10);
+    expect(s.server.stats().fastPath.packetsToPeers).toBe(10); // without the Refresh these went through JS
+  });
+
   it('detaching the listening socket deletes its allocations and their routes', async () => {
     const s = await site();
     const peer = await peerSocket();
