@@ -17,6 +17,8 @@
 // another tree's natkit CLI; NATKIT_BENCH_ALLOCATIONS and NATKIT_BENCH_LOADGENS change those counts;
 // NATKIT_BENCH_ONLY=natkit leaves the coturn columns out (quick before/after runs of natkit alone).
 // NATKIT_BENCH_UDP=both runs natkit with batched UDP I/O ("natkit mmsg") and on node:dgram ("natkit dgram").
+// NATKIT_BENCH_OFFLOAD=both adds the first natkit column with the relay fast path off ("... js-relay").
+// NATKIT_BENCH_LATENCY_RATE=N measures every column's latency at N round trips/s (the same offered load).
 // Only 127.0.0.1 is used (relay ports 20000-31999, below Linux's ephemeral range); every child
 // is killed by pid; a watchdog bounds the whole run.
 import { execFileSync } from 'node:child_process';
@@ -45,7 +47,9 @@ async function measureColumn(column, o) {
     if (udpMode !== undefined) out.udpMode = udpMode;
     out.throughput = [];
     for (const payload of [100, 1200]) out.throughput.push(await runThroughput(SELF, o, server, payload));
-    const half = Math.max(1000, Math.round(out.throughput[0].roundTripsPerSecond / 2));
+    // NATKIT_BENCH_LATENCY_RATE: one open-loop rate (round trips/s) for every column instead of half of each one's own maximum.
+    const fixedRate = Number(process.env.NATKIT_BENCH_LATENCY_RATE ?? 0);
+    const half = fixedRate > 0 ? fixedRate : Math.max(1000, Math.round(out.throughput[0].roundTripsPerSecond / 2));
     const rtt = await runLatency(SELF, o, server, half);
     out.latency = rtt.relayed;
     out.direct = rtt.direct;
@@ -118,6 +122,13 @@ function columnsHere(o) {
     if (process.env.NATKIT_BENCH_UDP === 'both') {
       nodes[0] = { label: 'natkit mmsg', node: process.execPath, env: { NATKIT_UDP_BATCH: '1' }, batched: true };
       nodes.push({ label: 'natkit dgram', node: process.execPath, env: { NATKIT_UDP_BATCH: '0' }, batched: false });
+    }
+    // NATKIT_BENCH_OFFLOAD=both: the first column once more with the addon's ChannelData fast path off
+    // (NATKIT_RELAY_OFFLOAD=0: every relayed packet through JS), "... js-relay", in the same run.
+    if (process.env.NATKIT_BENCH_OFFLOAD === 'both') {
+      const first = nodes[0];
+      nodes[0] = { ...first, env: { ...first.env, NATKIT_RELAY_OFFLOAD: '1' } };
+      nodes.splice(1, 0, { ...first, label: `${first.label} js-relay`, env: { ...first.env, NATKIT_RELAY_OFFLOAD: '0' } });
     }
     if (OTHER_NODE !== undefined) nodes.push({ label: `natkit node${nodeVersion(OTHER_NODE)}`, node: OTHER_NODE, env: {}, batched: undefined });
     for (const { label, node, env, batched } of nodes) {

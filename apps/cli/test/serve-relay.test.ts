@@ -1,12 +1,16 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { channelForwardingStatus } from '@natkit/net';
 import { describe, expect, it } from 'vitest';
 
 const BIN = resolve(import.meta.dirname, '../bin/natkit.js');
 
 /** Runs `natkit serve ARGS` until its startup output is complete (or it exits), then SIGTERM. */
-async function serve(args: readonly string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--address', '127.0.0.1', '--port', '0', '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function serve(args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--address', '127.0.0.1', '--port', '0', '--log-level', 'warn', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -15,7 +19,7 @@ async function serve(args: readonly string[]): Promise<{ code: number | null; ou
   const started = new Promise<void>((r) => {
     const timer = setTimeout(r, 10_000);
     child.stdout.on('data', () => {
-      if (/relay off|peers: /.test(out)) {
+      if (/relay off|relay fast path/.test(out)) {
         clearTimeout(timer);
         r();
       }
@@ -50,6 +54,18 @@ describe('natkit serve: the TURN relay flags', () => {
     expect(r.out).toMatch(/relay auth: long-term credentials \(1 user\(s\)\); credentials this server issues itself \(to its rendezvous peers\), from a secret generated at start; MESSAGE-INTEGRITY-SHA256 and USERHASH offered/);
     expect(r.out + r.err).not.toContain('hunter22');
   }, 20_000);
+
+  it('says whether the relay fast path is on (with --max-bps too), and why not when it is off', async () => {
+    const on = await serve([]);
+    expect(on.code).toBe(0);
+    const available = channelForwardingStatus().available;
+    expect(on.out).toMatch(available ? /relay fast path on: ChannelData of bound channels over UDP/ : /relay fast path off \(no batched UDP I\/O/);
+    const quota = await serve(['--max-bps', '100000']);
+    expect(quota.out).toMatch(available ? /relay fast path on: .*--max-bps: one bucket per allocation and direction/ : /relay fast path off/);
+    const switchedOff = await serve([], { NATKIT_RELAY_OFFLOAD: '0' });
+    expect(switchedOff.out).toMatch(available ? /relay fast path off \(switched off \(NATKIT_RELAY_OFFLOAD=0\)\)/ : /relay fast path off/);
+    expect(switchedOff.out).toMatch(/relay stopped; .*"fastPath":\{"packetsToPeers":0/);
+  }, 30_000);
 
   it('--no-relay serves STUN only', async () => {
     const r = await serve(['--no-relay']);

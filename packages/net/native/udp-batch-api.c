@@ -15,7 +15,7 @@ static int parse_addr(napi_env env, int family, napi_value text, napi_value port
   char buf[64];
   size_t n = 0;
   int32_t port;
-  if (napi_get_value_string_latin1(env, text, buf, sizeof buf, &n) != napi_ok || n >= sizeof buf - 1) return -EINVAL;
+  if (napi_get_value_string_latin1(env, text, buf, sizeof buf, &n) != napi_ok || n >= sizeof buf - 1 || strlen(buf) != n) return -EINVAL;
   if (napi_get_value_int32(env, portv, &port) != napi_ok || port < 0 || port > 65535) return -EINVAL;
   memset(out, 0, sizeof *out);
   if (family == 4) {
@@ -186,7 +186,7 @@ static napi_value js_enqueue(napi_env env, napi_callback_info info) {
   if (s == NULL) return num(env, -EBADF);
   int err = send_args(env, argv, s, &data, &len, &addr, &alen);
   if (err != 0) return num(env, err);
-  append_backlog(s, data, (uint32_t)len, &addr, alen);
+  append_backlog(s, NULL, 0, data, (uint32_t)len, &addr, alen);
   return num(env, 0);
 }
 
@@ -212,6 +212,7 @@ static void free_sock(void *handle) {
 }
 
 static void close_sock(ctx_t *c, sock_t *s) {
+  fwd_forget_sock(c, s); /* before the slot is freed: no route may outlive its socket */
   c->socks[s->id & ((1 << SLOT_BITS) - 1)] = NULL;
   s->closing = 1;
   uv_poll_stop(s->poll); /* removes the fd from epoll now: closing it next is safe */
@@ -245,6 +246,7 @@ static void cleanup(void *arg) {
   for (uint32_t i = 0; i < c->nsocks; i++) {
     if (c->socks[i] != NULL) close_sock(c, c->socks[i]);
   }
+  fwd_free(c);
   if (c->prepare != NULL) uv_close(c->prepare, free);
   if (c->check != NULL) uv_close(c->check, free);
   c->prepare = c->check = NULL;
@@ -301,6 +303,8 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   return out;
 }
 
+#include "udp-forward-api.c"
+
 NAPI_MODULE_INIT() {
   ctx_t *c = calloc(1, sizeof *c);
   if (c == NULL) return NULL;
@@ -309,6 +313,9 @@ NAPI_MODULE_INIT() {
   static const struct { const char *name; napi_callback fn; } fns[] = {
     {"init", js_init}, {"open", js_open}, {"connect", js_connect}, {"local", js_local},
     {"send", js_send}, {"enqueue", js_enqueue}, {"queued", js_queued}, {"close", js_close}, {"flush", js_flush},
+    {"setRoute", js_set_route}, {"deleteRoute", js_delete_route}, {"forwardStats", js_forward_stats},
+    {"setRouteLimit", js_set_route_limit}, {"routeCount", js_route_count},
+    {"createQuota", js_create_quota}, {"deleteQuota", js_delete_quota}, {"takeQuota", js_take_quota},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -12,6 +12,8 @@
  * refuses with EAGAIN moves to the socket's backlog, sent when the fd is writable; the JS side
  * bounds it (SendQueueLimit). Other send errors are queued and delivered as dispatch(id, -errno).
  * Every length is checked here; nothing from the network or from JS can overrun a buffer.
+ * A socket with ChannelData routes (udp-forward.c, the TURN fast path) first relays the batch's
+ * routed datagrams itself; JS is called only for what is left (consumed datagrams: length -2).
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -57,6 +59,8 @@ typedef struct sock_s {
   void *poll;
   pend_t *head, *tail;
   double backlog_bytes;
+  uint32_t lroutes, sroutes; /* first route as listener / as relay socket (udp-forward.c); 0: none */
+  struct { double to_peers, bytes_to_peers, to_clients, bytes_to_clients, drops; } fwd; /* as relay socket */
 } sock_t;
 
 typedef struct {
@@ -87,6 +91,8 @@ struct ctx_s {
   struct mmsghdr msgs[BATCH];
   struct iovec iov[BATCH];
   struct sockaddr_storage names[BATCH];
+  struct fwd_s *fwd; /* the ChannelData routes (udp-forward.c), made by the first setRoute */
+  struct quota_s *quota; /* their bandwidth quotas (udp-quota.c) */
 };
 
 static sock_t *find(ctx_t *c, int64_t id) {
@@ -137,14 +143,17 @@ static void set_events(sock_t *s, int events) {
   uv_poll_start(s->poll, events, on_poll);
 }
 
-static void append_backlog(sock_t *s, const uint8_t *data, uint32_t len, const struct sockaddr_storage *addr, socklen_t alen) {
-  pend_t *p = malloc(sizeof(pend_t) + len);
+/* Appends `pre` (plen bytes, may be none) + `data` as one datagram to the socket's backlog. */
+static void append_backlog(sock_t *s, const uint8_t *pre, uint32_t plen, const uint8_t *data, uint32_t len, const struct sockaddr_storage *addr, socklen_t alen) {
+  pend_t *p = malloc(sizeof(pend_t) + plen + len);
   if (p == NULL) return; /* out of memory: dropped, like a full queue */
   p->next = NULL;
+  len += plen;
   p->len = len;
   p->alen = alen;
   if (alen > 0) memcpy(&p->addr, addr, alen);
-  memcpy(p->data, data, len);
+  if (plen > 0) memcpy(p->data, pre, plen);
+  memcpy(p->data + plen, data, len - plen);
   if (s->tail != NULL) s->tail->next = p;
   else s->head = p;
   s->tail = p;
@@ -152,12 +161,12 @@ static void append_backlog(sock_t *s, const uint8_t *data, uint32_t len, const s
   set_events(s, UV_READABLE | UV_WRITABLE);
 }
 
-/* One sendmmsg run over c->msgs[0..k); returns the index of the first unsent message (k: all). */
-static int send_run(sock_t *s, int k) {
+/* One sendmmsg run over msgs[0..k); returns the index of the first unsent message (k: all). */
+static int send_run(sock_t *s, struct mmsghdr *msgs, int k) {
   ctx_t *c = s->ctx;
   int sent = 0;
   for (int guard = 0; sent < k && guard < 2 * BATCH + 2; guard++) {
-    int r = sendmmsg(s->fd, c->msgs + sent, (unsigned)(k - sent), MSG_DONTWAIT);
+    int r = sendmmsg(s->fd, msgs + sent, (unsigned)(k - sent), MSG_DONTWAIT);
     if (r > 0) sent += r;
     else if (r < 0 && errno == EINTR) continue;
     else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) break;
@@ -197,10 +206,10 @@ static void flush_stage(ctx_t *c) {
         fill_msg(c, k++, c->stage + c->ent[j].off, c->ent[j].len, &c->ent[j].addr, c->ent[j].alen);
       }
       if (k == 0) break;
-      int sent = s->head == NULL ? send_run(s, k) : 0;
+      int sent = s->head == NULL ? send_run(s, c->msgs, k) : 0;
       for (int m = sent; m < k; m++) {
         stage_t *e = &c->ent[idx[m]];
-        append_backlog(s, c->stage + e->off, e->len, &e->addr, e->alen);
+        append_backlog(s, NULL, 0, c->stage + e->off, e->len, &e->addr, e->alen);
       }
     }
   }
@@ -213,7 +222,7 @@ static void flush_backlog(sock_t *s) {
   for (int round = 0; round < MAX_ROUNDS && s->head != NULL; round++) {
     int k = 0;
     for (pend_t *p = s->head; p != NULL && k < BATCH; p = p->next, k++) fill_msg(c, k, p->data, p->len, &p->addr, p->alen);
-    int sent = send_run(s, k);
+    int sent = send_run(s, c->msgs, k);
     for (int m = 0; m < sent; m++) {
       pend_t *p = s->head;
       s->head = p->next;
@@ -231,6 +240,9 @@ static void on_phase(void *handle) {
   if (c->nstage > 0) flush_stage(c);
   if (c->nerrors > 0) deliver_errors(c);
 }
+
+/* The ChannelData fast path: fwd_batch, fwd_flush, fwd_forget_sock, fwd_free. */
+#include "udp-forward.c"
 
 static void fill_meta(ctx_t *c, int i) {
   int32_t *m = c->meta + i * META_INTS;
@@ -272,8 +284,11 @@ static void receive(sock_t *s) {
       continue;
     }
     s->spurious = 0;
-    for (int i = 0; i < n; i++) fill_meta(c, i);
-    call_js(c, s->id, n);
+    int left = s->lroutes != 0 || s->sroutes != 0 ? fwd_batch(s, n) : n;
+    for (int i = 0; i < n; i++)
+      if (left == n || c->meta[i * META_INTS] != -2) fill_meta(c, i);
+    if (left < n) fwd_flush(c);
+    if (left > 0) call_js(c, s->id, n);
     if (n < BATCH) return;
   }
 }

@@ -26,6 +26,7 @@ export type { Clock, Timer } from './clock.js';
 export { sleep, systemClock } from './clock.js';
 export type { LogFields, Logger } from './logger.js';
 export { silentLogger } from './logger.js';
+export type { ChannelForwarding, ChannelRoute, ChannelRouteResult, ForwardedCounts, ForwardingQuota } from './channel-forwarding.js';
 export type { BindOptions, InterfaceAddress, MessageHandler, Network, UdpSocket, UdpSocketStats } from './network.js';
 export type { ListenerSet, ListenerSetComponents, ListenerSetOptions, ListenerWatcher } from './listener-set.js';
 export { createListenerSet, DEFAULT_REFRESH_INTERVAL_MS } from './listener-set.js';
@@ -37,7 +38,7 @@ export { NetworkError } from './errors.js';
 export type { NodeNetworkOptions } from './node/node-network.js';
 export { createNodeNetwork, udpReusePortSupported } from './node/node-network.js';
 export type { UdpBatchStatus } from './node/batch-udp-addon.js';
-export { udpBatchStatus } from './node/batch-udp-addon.js';
+export { channelForwardingStatus, udpBatchStatus } from './node/batch-udp-addon.js';
 export { DEFAULT_MAX_SEND_QUEUE_BYTES } from './node/send-queue.js';
 export type {
   AcceptedConnection,

@@ -1,3 +1,4 @@
+import type { ChannelForwarding } from './channel-forwarding.js';
 import type { Endpoint, Family } from './endpoint.js';
 
 /** Called for each datagram received; `data` is only valid during the call unless copied. */
@@ -29,6 +30,11 @@ export interface UdpSocket {
    * that do not fit its bound are dropped and counted there, see `NodeNetworkOptions`).
    */
   stats?(): UdpSocketStats;
+  /**
+   * The ChannelData fast path, where the implementation has one (the Node adapter with the
+   * batched-I/O addon, unless `NATKIT_RELAY_OFFLOAD=0`); see {@link ChannelForwarding}.
+   */
+  readonly channelForwarding?: ChannelForwarding | undefined;
   /** Closes the socket; idempotent. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;

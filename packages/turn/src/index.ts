@@ -58,6 +58,8 @@ export {
   type TurnServerOptions,
 } from './server/server-options.js';
 export type { TurnDropReason, TurnServerStats } from './server/server-stats.js';
+export type { ChannelOffloadStatus, FastPathStats } from './server/channel-offload.js';
+export { OFFLOAD_MARGIN_MS } from './server/channel-offload.js';
 export { mintRestCredentials, type RestCredentials } from './auth/rest-credentials.js';
 export type { IssuedName } from './auth/credential-store.js';
 export { PeerFilter, type PeerFilterOptions, type PeerVerdict } from './allocation/peer-filter.js';

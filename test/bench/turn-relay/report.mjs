@@ -91,11 +91,24 @@ function batchLines(natkits) {
   return lines;
 }
 
+/** NATKIT_BENCH_OFFLOAD=both: each natkit column with the relay fast path against its "js-relay" twin (fast path off). */
+function offloadLines(natkits) {
+  const lines = [];
+  for (const js of natkits.filter((n) => n.name.includes(' js-relay'))) {
+    const r = natkits.find((n) => n.name === js.name.replace(' js-relay', ''));
+    if (r === undefined) continue;
+    const pps = [0, 1].map((i) => ratio(r.throughput[i].relayedPps, js.throughput[i].relayedPps));
+    const cpu = [0, 1].map((i) => `${fixed(r.throughput[i].cpuSecondsPerMillion, 2)} vs ${fixed(js.throughput[i].cpuSecondsPerMillion, 2)} = ${ratio(r.throughput[i].cpuSecondsPerMillion, js.throughput[i].cpuSecondsPerMillion)}`);
+    lines.push(`relay fast path: ${r.name}/${js.name}: relayed pkt/s ${pps[0]} (100 B), ${pps[1]} (1200 B); CPU-s per million relayed packets ${cpu[0]} (100 B), ${cpu[1]} (1200 B) (lower is better)`);
+  }
+  return lines;
+}
+
 function ratioLines(results) {
   const one = results.find((r) => r.name === 'coturn -m 1');
   const all = results.find((r) => r.name === 'coturn default');
   const natkits = results.filter((r) => r.name.startsWith('natkit'));
-  if (natkits.length === 0 || one === undefined) return ['ratios: need both natkit and coturn results'];
+  if (natkits.length === 0 || one === undefined) return ['ratios to coturn: need both natkit and coturn results', ...batchLines(natkits), ...offloadLines(natkits)];
   const lines = [];
   for (const r of natkits) {
     const workers = / --workers \d+/.test(r.name);
@@ -108,6 +121,7 @@ function ratioLines(results) {
     lines.push(...goalLines(r, one, all, workers));
   }
   lines.push(...batchLines(natkits));
+  lines.push(...offloadLines(natkits));
   return lines;
 }
 

@@ -1,4 +1,4 @@
-import { familyOf, formatEndpoint, type Endpoint, type Logger, type Network, type UdpSocket } from '@natkit/net';
+import { channelForwardingStatus, familyOf, formatEndpoint, type Endpoint, type Logger, type Network, type UdpSocket } from '@natkit/net';
 import { StunError } from '@natkit/stun';
 import { createTurnServer, parseCidr, type AllocateRedirect, type TurnQuotas, type TurnServer, type TurnServerOptions } from '@natkit/turn';
 
@@ -162,5 +162,16 @@ export function relayStartupLines(relay: TurnServer, udp: readonly Endpoint[], o
       (allow.length > 0 ? `; opened by --allow-peer: ${allow.join(', ')}` : '') +
       ((options.denyPeers ?? []).length > 0 ? `; closed by --deny-peer: ${(options.denyPeers ?? []).join(', ')}` : ''),
   );
+  lines.push(relayFastPathLine(relay, (options.quotas?.bandwidthBytesPerSecond ?? 0) > 0));
   return lines;
+}
+
+/** Whether bound channels over UDP are relayed inside the batched-UDP addon, and why not when they are not. */
+export function relayFastPathLine(relay: TurnServer, bandwidthQuota: boolean): string {
+  const sockets = channelForwardingStatus();
+  const why = !sockets.available ? sockets.reason : relay.channelOffload.reason;
+  const quota = bandwidthQuota ? '; --max-bps: one bucket per allocation and direction, in the addon, for both paths' : '';
+  return why === undefined
+    ? `relay fast path on: ChannelData of bound channels over UDP relayed inside the batched-UDP addon, no call into JS per packet${quota} (NATKIT_RELAY_OFFLOAD=0 turns it off)`
+    : `relay fast path off (${why}): every relayed packet goes through JS`;
 }

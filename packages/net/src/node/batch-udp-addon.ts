@@ -20,6 +20,24 @@ export interface UdpBatchAddon {
   close(id: number): number;
   /** Sends what is staged now (on process 'exit', where no loop phase follows). */
   flush(): void;
+  /**
+   * The ChannelData fast path (native/udp-forward.c): installs or updates a route (listener,
+   * client, channel) <-> (relay, peer) for `ttlMs`; 0 or -errno (-ENOSPC: the table is full,
+   * -EBADF: a socket is not open, -EINVAL: a bad argument).
+   */
+  setRoute(listenerId: number, clientAddress: string, clientPort: number, channel: number, relayId: number, peerAddress: string, peerPort: number, ttlMs: number, quotaId: number): number;
+  /** 0, or -ENOENT when there was no such route. */
+  deleteRoute(listenerId: number, clientAddress: string, clientPort: number, channel: number): number;
+  /** A relay socket's fast-path counters: packets and bytes to peers, to clients, drops. */
+  forwardStats(id: number): [number, number, number, number, number] | number;
+  /** At most `n` routes in this context (1 to 2^20, the default); 0 or -EINVAL. */
+  setRouteLimit(n: number): number;
+  routeCount(): number;
+  /** A bandwidth quota (native/udp-quota.c) for routes: its id (> 0) or -errno. */
+  createQuota(bytesPerSecond: number): number;
+  deleteQuota(id: number): number;
+  /** 1: within the rate (taken), 0: over it, < 0: -errno. Direction 0: to the peer, 1: to the client. */
+  takeQuota(id: number, direction: 0 | 1, bytes: number): number;
 }
 
 /** Whether batched UDP I/O is in use for new sockets, and why not when it is not. */
@@ -58,6 +76,19 @@ function load(): { addon: UdpBatchAddon } | { reason: string } {
 export function udpBatchStatus(): UdpBatchStatus {
   loaded ??= load();
   return 'addon' in loaded ? { available: true } : { available: false, reason: loaded.reason };
+}
+
+/** Environment switch: `NATKIT_RELAY_OFFLOAD=0` turns the addon's ChannelData fast path off. */
+export const RELAY_OFFLOAD_ENV = 'NATKIT_RELAY_OFFLOAD';
+
+/** Whether batch sockets offer the ChannelData fast path (`UdpSocket.channelForwarding`), or why not. */
+export function channelForwardingStatus(): UdpBatchStatus {
+  const batch = udpBatchStatus();
+  if (!batch.available) return { available: false, reason: `no batched UDP I/O: ${batch.reason ?? '?'}` };
+  const env = process.env[RELAY_OFFLOAD_ENV];
+  if (env === '0' || env === 'off' || env === 'false') return { available: false, reason: `switched off (${RELAY_OFFLOAD_ENV}=${env})` };
+  if (typeof loadUdpBatchAddon()?.createQuota !== 'function') return { available: false, reason: 'build/udp-batch.node is an older build without routes' };
+  return { available: true };
 }
 
 const errnoNames = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]));

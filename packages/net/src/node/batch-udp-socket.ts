@@ -1,9 +1,18 @@
 import { isSameEndpoint, type Endpoint, type Family } from '../endpoint.js';
 import { NetworkError } from '../errors.js';
+import type { ChannelForwarding } from '../channel-forwarding.js';
 import type { MessageHandler, UdpSocket, UdpSocketStats } from '../network.js';
 import { sendTargetError } from '../input-check.js';
 import { SendQueueLimit } from './send-queue.js';
-import { errnoCode, type UdpBatchAddon } from './batch-udp-addon.js';
+import { channelForwardingStatus, errnoCode, type UdpBatchAddon } from './batch-udp-addon.js';
+import { BatchChannelForwarding } from './batch-channel-forwarding.js';
+
+/**
+ * The fast path may keep up to 32 KiB of forwarded datagrams in a socket's backlog
+ * (native/udp-forward.c, FWD_BACKLOG); it is offered only where the send-queue bound leaves as
+ * much again for the socket's own answers.
+ */
+const MIN_QUEUE_FOR_FORWARDING = 64 * 1024;
 
 /**
  * A `UdpSocket` over the batched-I/O addon (Linux recvmmsg/sendmmsg; see native/udp-batch.c):
@@ -55,7 +64,7 @@ class Dispatcher {
       const m = i * ints;
       const length = meta[m] ?? -1;
       const family = meta[m + 3];
-      if (length < 0 || (family !== 4 && family !== 6)) continue; // truncated or not IP: dropped
+      if (length < 0 || (family !== 4 && family !== 6)) continue; // truncated or not IP: dropped; -2: relayed by the fast path
       this.#arena.copy(copy, at, i * this.#slot, i * this.#slot + length);
       const data = copy.subarray(at, at + length);
       at += length;
@@ -67,6 +76,7 @@ class Dispatcher {
 }
 
 let dispatcher: Dispatcher | undefined;
+const addonIdOf = (socket: UdpSocket, addon: UdpBatchAddon): number | undefined => BatchUdpSocket.addonIdOf(socket, addon);
 /** IPv4 address strings by their 32-bit value: no string formatting per datagram. */
 const v4Names = new Map<number, string>();
 const MAX_V4_NAMES = 65536;
@@ -96,6 +106,8 @@ export class BatchUdpSocket implements UdpSocket {
   readonly local: Endpoint;
   #closed: Promise<void> | undefined;
   #peer: Endpoint | undefined;
+  /** The ChannelData fast path (undefined: switched off, or a send queue bound under 64 KiB). */
+  readonly channelForwarding: ChannelForwarding | undefined;
 
   private constructor(d: Dispatcher, id: number, local: Endpoint, readonly family: Family, maxSendQueueBytes: number) {
     this.#addon = d.addon;
@@ -104,6 +116,13 @@ export class BatchUdpSocket implements UdpSocket {
     this.local = local;
     this.#queue = new SendQueueLimit(maxSendQueueBytes);
     d.sockets.set(id, this);
+    const offered = maxSendQueueBytes >= MIN_QUEUE_FOR_FORWARDING && channelForwardingStatus().available;
+    this.channelForwarding = offered ? new BatchChannelForwarding(d.addon, () => (this.#closed ? undefined : id), addonIdOf) : undefined;
+  }
+
+  /** The addon's id of `socket` when it is an open batch socket of `addon` (for routes between two sockets). */
+  static addonIdOf(socket: UdpSocket, addon: UdpBatchAddon): number | undefined {
+    return socket instanceof BatchUdpSocket && socket.#addon === addon && socket.#closed === undefined ? socket.#id : undefined;
   }
 
   /** Opens, binds and (when asked) connects a socket; throws NetworkError `ERR_BIND` / `ERR_CONNECT`. */

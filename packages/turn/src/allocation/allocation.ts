@@ -90,6 +90,11 @@ export class Allocation<R> {
     return b !== undefined && b.expiresAt > now ? b : undefined;
   }
 
+  /** Every live channel binding. */
+  liveBindings(now: number): ChannelBinding[] {
+    return [...this.byChannel.values()].filter((b) => b.expiresAt > now);
+  }
+
   /** The live binding to `peer`, if any. */
   bindingTo(peer: Endpoint, now: number): ChannelBinding | undefined {
     // Per packet from a peer: the address as the socket reported it first (see hasPermission).

@@ -28,6 +28,9 @@ export class RequestScope {
   success(attributes: readonly AttributeSpec[]): void {
     const software = this.core.settings.software;
     this.send(encodeResponse(this.m, 'success', software === undefined ? attributes : [...attributes, software], this.auth), 'success');
+    // The fast path's routes follow what the request changed (after the answer: it leaves first).
+    const a = this.core.table.get(this.tupleKey);
+    if (a !== undefined) this.core.offload.sync(a);
   }
 
   /** Sends a signed error response and caches it. */

@@ -1,3 +1,5 @@
+import type { FastPathStats } from './channel-offload.js';
+
 /** Why the server dropped something: counted, never thrown. */
 export type TurnDropReason =
   | 'malformed'
@@ -25,10 +27,13 @@ export interface TurnServerStats {
   readonly requests: number;
   readonly responses: Readonly<Record<string, number>>;
   readonly drops: Readonly<Record<string, number>>;
+  /** Relayed packets and payload bytes, the fast path's included. */
   readonly packetsToPeers: number;
   readonly packetsToClients: number;
   readonly bytesToPeers: number;
   readonly bytesToClients: number;
+  /** What the sockets' ChannelData fast path relayed (a part of the totals above), its drops, its routes now. */
+  readonly fastPath: FastPathStats;
   readonly allocationsCreated: number;
   readonly allocationsDeleted: number;
   /** Authenticated requests signed with MESSAGE-INTEGRITY-SHA256, and those naming the user by USERHASH. */
@@ -59,16 +64,20 @@ export class TurnCounters {
     this.responses.set(k, (this.responses.get(k) ?? 0) + 1);
   }
 
-  snapshot(gauges: { allocations: number; pendingAllocations: number; reservations: number; limitedSources: number; cachedResponses: number }): TurnServerStats {
+  snapshot(
+    gauges: { allocations: number; pendingAllocations: number; reservations: number; limitedSources: number; cachedResponses: number },
+    fast: FastPathStats,
+  ): TurnServerStats {
     return {
       ...gauges,
       requests: this.requests,
       responses: Object.fromEntries(this.responses),
       drops: Object.fromEntries(this.drops),
-      packetsToPeers: this.packetsToPeers,
-      packetsToClients: this.packetsToClients,
-      bytesToPeers: this.bytesToPeers,
-      bytesToClients: this.bytesToClients,
+      packetsToPeers: this.packetsToPeers + fast.packetsToPeers,
+      packetsToClients: this.packetsToClients + fast.packetsToClients,
+      bytesToPeers: this.bytesToPeers + fast.bytesToPeers,
+      bytesToClients: this.bytesToClients + fast.bytesToClients,
+      fastPath: fast,
       allocationsCreated: this.allocationsCreated,
       allocationsDeleted: this.allocationsDeleted,
       integritySha256: this.integritySha256,

@@ -1,4 +1,4 @@
-import type { Clock, Family, Logger, Network, UdpSocket } from '@natkit/net';
+import type { Clock, Endpoint, Family, ForwardingQuota, Logger, Network, UdpSocket } from '@natkit/net';
 import type { AttributeSpec } from '@natkit/stun';
 import type { Authenticator } from '../auth/authenticate.js';
 import type { SourceRateLimiter } from '../auth/rate-limit.js';
@@ -9,17 +9,25 @@ import type { PeerFilter } from '../allocation/peer-filter.js';
 import { Reservations } from '../allocation/reservations.js';
 import { ResponseCache } from '../allocation/response-cache.js';
 import { RESPONSE_CACHE_S } from '../allocation/lifetimes.js';
+import { ChannelOffload } from './channel-offload.js';
 import type { ClientContext } from './client-transport.js';
 import type { RelayPortRange } from './relay-ports.js';
 import { TurnCounters } from './server-stats.js';
+
+/** A per-direction byte bucket of an allocation (`ByteBucket`, or the fast path's shared quota). */
+export interface BandwidthBucket {
+  take(n: number, now: number): boolean;
+}
 
 /** How the server reaches the client of an allocation, and its bandwidth buckets. */
 export interface ClientLink {
   readonly ctx: ClientContext;
   /** Stream transports pad ChannelData to 4 bytes. RFC 8656 §12.5 */
   readonly stream: boolean;
-  readonly toPeer: ByteBucket;
-  readonly toClient: ByteBucket;
+  readonly toPeer: BandwidthBucket;
+  readonly toClient: BandwidthBucket;
+  /** With a bandwidth quota and the fast path: the buckets above live in the addon, shared with its routes. */
+  readonly quota?: ForwardingQuota;
 }
 
 /** Settings resolved from the options, used on every request. */
@@ -50,6 +58,10 @@ export class TurnCore {
   readonly reservations = new Reservations<UdpSocket>(MAX_RESERVATIONS);
   readonly responses = new ResponseCache(RESPONSE_CACHE_ENTRIES, RESPONSE_CACHE_S * 1000);
   readonly counters = new TurnCounters();
+  /** The sockets' ChannelData fast path, kept equal to this state. */
+  readonly offload: ChannelOffload;
+  /** The attached UDP socket listening on `local` (set by the server: its UDP attachments). */
+  udpListenerFor: (local: Endpoint) => UdpSocket | undefined = () => undefined;
   closed = false;
 
   constructor(
@@ -65,10 +77,15 @@ export class TurnCore {
     quotas: ConstructorParameters<typeof AllocationTable>[0],
   ) {
     this.table = new AllocationTable<UdpSocket>(quotas);
+    this.offload = new ChannelOffload(clock, settings.bandwidth, (local) => this.udpListenerFor(local), (key) => this.links.get(key)?.quota);
   }
 
   /** A new client link for an allocation made over `ctx`. */
   link(ctx: ClientContext): ClientLink {
+    const quota = this.offload.quotaFor(ctx);
+    if (quota !== undefined) {
+      return { ctx, stream: false, toPeer: { take: (n) => quota.take('to-peer', n) }, toClient: { take: (n) => quota.take('to-client', n) }, quota };
+    }
     return {
       ctx,
       stream: ctx.transport !== 'udp',
@@ -77,10 +94,16 @@ export class TurnCore {
     };
   }
 
+  /** Forgets an allocation's client link (and frees its fast-path quota). */
+  dropLink(key: string): void {
+    this.links.get(key)?.quota?.close();
+    this.links.delete(key);
+  }
+
   /** Deletes an allocation and closes its relay sockets (idempotent). */
   deleteAllocation(key: string, why: string): void {
     const a = this.table.delete(key);
-    this.links.delete(key);
+    this.dropLink(key);
     if (a === undefined) return;
     this.counters.allocationsDeleted++;
     this.closeRelays(a);
@@ -88,17 +111,19 @@ export class TurnCore {
   }
 
   closeRelays(a: Allocation<UdpSocket>): void {
+    this.offload.forget(a); // before the relay sockets close: their routes go, their counters are kept
     for (const r of a.relays.values()) void this.ports.close(r.handle).catch(() => undefined);
   }
 
   /** Periodic work: expired allocations, permissions, channels, reservations, cache entries. */
   sweep(now: number): void {
     for (const a of this.table.expire(now)) {
-      this.links.delete(a.key);
+      this.dropLink(a.key);
       this.counters.allocationsDeleted++;
       this.closeRelays(a);
     }
     for (const s of this.reservations.expire(now)) void this.ports.close(s).catch(() => undefined);
     this.responses.sweep(now);
+    this.offload.sweep(now);
   }
 }

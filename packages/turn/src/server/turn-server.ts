@@ -3,6 +3,7 @@ import type { IssuedName } from '../auth/credential-store.js';
 import type { RestCredentials } from '../auth/rest-credentials.js';
 import { setAllocateRedirect } from './allocate-redirect.js';
 import { buildCore, type TurnAuthMode } from './build-core.js';
+import type { ChannelOffloadStatus } from './channel-offload.js';
 import type { ClientContext, TurnClientHandler } from './client-transport.js';
 import { handleClientData } from './handle-client-data.js';
 import type { TurnServerComponents, TurnServerOptions } from './server-options.js';
@@ -44,6 +45,8 @@ export interface TurnServer extends TurnClientHandler {
   /** USERHASH (RFC 8489 username anonymity) is offered in the nonce. */
   readonly offersUserhash: boolean;
   readonly relayPorts: { readonly low: number; readonly high: number };
+  /** Whether ChannelData may go through the sockets' fast path (see ChannelOffload), or why not. */
+  readonly channelOffload: ChannelOffloadStatus;
   stats(): TurnServerStats;
   /** Deletes every allocation, closes relay sockets, detaches; idempotent. */
   close(): Promise<void>;
@@ -59,6 +62,7 @@ export function createTurnServer(options: TurnServerOptions, components: TurnSer
   const { core } = built;
   setAllocateRedirect(core, components.redirect);
   const sockets = new UdpAttachments(core);
+  core.udpListenerFor = (local) => sockets.socketAt(local);
   let timer: Timer | undefined;
   const sweep = (): void => {
     core.sweep(core.clock.now());
@@ -83,6 +87,7 @@ export function createTurnServer(options: TurnServerOptions, components: TurnSer
     rememberIssued: (names) => built.issued.remember(names),
     issuedNames: () => built.issued.list(),
     relayPorts: built.ports,
+    channelOffload: core.offload.status,
     attachUdpSocket: (socket) => sockets.attach(socket),
     addListeners: (endpoints) => addListeners(core, endpoints),
     handleClientData: (bytes, ctx) => !core.closed && handleClientData(core, bytes, ctx),
@@ -116,5 +121,5 @@ function snapshot(core: TurnCore): TurnServerStats {
     reservations: core.reservations.size,
     limitedSources: core.limiter.size,
     cachedResponses: core.responses.size,
-  });
+  }, core.offload.stats());
 }

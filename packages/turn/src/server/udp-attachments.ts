@@ -66,6 +66,12 @@ export class UdpAttachments {
     for (const s of [...this.attached.keys()]) this.detach(s);
   }
 
+  /** The attached socket listening on `local`, if any. */
+  socketAt(local: Endpoint): UdpSocket | undefined {
+    for (const s of this.attached.keys()) if (isSameEndpoint(s.local, local)) return s;
+    return undefined;
+  }
+
   /** Forgets the routes of clients whose allocation is gone (called with the periodic sweep). */
   prune(): void {
     for (const { routes } of this.attached.values()) {
