@@ -10,7 +10,7 @@ static napi_value num(napi_env env, double x) {
   return v;
 }
 
-/* An IP literal of `family` and a port into a sockaddr; 0 or -EINVAL. */
+/* An IP literal of `family` (IPv6 with an optional `%zone`) and a port into a sockaddr; 0 or -errno. */
 static int parse_addr(napi_env env, int family, napi_value text, napi_value portv, struct sockaddr_storage *out, socklen_t *alen) {
   char buf[64];
   size_t n = 0;
@@ -28,7 +28,8 @@ static int parse_addr(napi_env env, int family, napi_value text, napi_value port
     struct sockaddr_in6 *a = (struct sockaddr_in6 *)out;
     a->sin6_family = AF_INET6;
     a->sin6_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET6, buf, &a->sin6_addr) != 1) return -EINVAL;
+    int err = parse_scoped_ipv6(buf, a);
+    if (err != 0) return err;
     *alen = sizeof *a;
   }
   return 0;
@@ -50,8 +51,10 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   socklen_t alen;
   if (get_args(env, info, 6, argv, &c) != 0 || napi_get_value_int32(env, argv[0], &family) != napi_ok || (family != 4 && family != 6) ||
       napi_get_value_bool(env, argv[3], &reuse) != napi_ok || napi_get_value_int32(env, argv[4], &rcv) != napi_ok ||
-      napi_get_value_int32(env, argv[5], &snd) != napi_ok || parse_addr(env, family, argv[1], argv[2], &addr, &alen) != 0)
+      napi_get_value_int32(env, argv[5], &snd) != napi_ok)
     return num(env, -EINVAL);
+  int bad = parse_addr(env, family, argv[1], argv[2], &addr, &alen);
+  if (bad != 0) return num(env, bad);
   if (c->nsocks >= (1u << SLOT_BITS)) return num(env, -EMFILE);
   int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return num(env, -errno);
@@ -107,7 +110,8 @@ static napi_value js_connect(napi_env env, napi_callback_info info) {
   if (get_args(env, info, 3, argv, &c) != 0) return num(env, -EINVAL);
   sock_t *s = arg_sock(env, c, argv[0]);
   if (s == NULL) return num(env, -EBADF);
-  if (parse_addr(env, s->family, argv[1], argv[2], &addr, &alen) != 0) return num(env, -EINVAL);
+  int bad = parse_addr(env, s->family, argv[1], argv[2], &addr, &alen);
+  if (bad != 0) return num(env, bad);
   return num(env, connect(s->fd, (struct sockaddr *)&addr, alen) == 0 ? 0 : -errno);
 }
 
@@ -117,7 +121,7 @@ static napi_value js_local(napi_env env, napi_callback_info info) {
   ctx_t *c;
   struct sockaddr_storage addr;
   socklen_t alen = sizeof addr;
-  char buf[INET6_ADDRSTRLEN];
+  char buf[INET6_ADDRSTRLEN + IF_NAMESIZE];
   if (get_args(env, info, 1, argv, &c) != 0) return num(env, -EINVAL);
   sock_t *s = arg_sock(env, c, argv[0]);
   if (s == NULL) return num(env, -EBADF);
@@ -125,6 +129,7 @@ static napi_value js_local(napi_env env, napi_callback_info info) {
   const void *ip = addr.ss_family == AF_INET ? (const void *)&((struct sockaddr_in *)&addr)->sin_addr : (const void *)&((struct sockaddr_in6 *)&addr)->sin6_addr;
   int port = ntohs(addr.ss_family == AF_INET ? ((struct sockaddr_in *)&addr)->sin_port : ((struct sockaddr_in6 *)&addr)->sin6_port);
   if (inet_ntop(addr.ss_family, ip, buf, sizeof buf) == NULL) return num(env, -errno);
+  if (addr.ss_family == AF_INET6) append_zone(buf, sizeof buf, (struct sockaddr_in6 *)&addr);
   napi_create_array_with_length(env, 2, &out);
   napi_create_string_latin1(env, buf, NAPI_AUTO_LENGTH, &a);
   napi_create_int32(env, port, &p);

@@ -27,11 +27,12 @@
 #include <unistd.h>
 
 #include "uv-min.h"
+#include "scoped-address.h"
 
 #define BATCH 64
 #define SLOT 65536             /* > 65507, the largest UDP payload: no datagram is truncated */
 #define META_INTS 4            /* per datagram: length, port, IPv4 address, family */
-#define TEXT 48                /* per datagram: IPv6 address text (INET6_ADDRSTRLEN = 46) */
+#define TEXT 64                /* per datagram: IPv6 address text, with a zone (46 + IF_NAMESIZE) */
 #define STAGE_BYTES (256 * 1024)
 #define STAGE_MAX 1024
 #define MAX_ROUNDS 4
@@ -257,7 +258,9 @@ static void fill_meta(ctx_t *c, int i) {
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)a;
     m[1] = ntohs(v6->sin6_port);
     m[2] = 0;
-    m[3] = inet_ntop(AF_INET6, &v6->sin6_addr, c->text + i * TEXT, TEXT) == NULL ? 0 : 6;
+    char *text = c->text + i * TEXT;
+    m[3] = inet_ntop(AF_INET6, &v6->sin6_addr, text, TEXT) == NULL ? 0 : 6;
+    if (m[3] == 6) append_zone(text, TEXT, v6);
   } else {
     m[0] = -1;
     m[3] = 0;

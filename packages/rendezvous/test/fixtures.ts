@@ -12,6 +12,7 @@ import {
   type ClientMessage,
   type NatProfile,
   type RendezvousClient,
+  type RendezvousClientComponents,
   type RendezvousServerComponents,
   type ServerMessage,
   type StandaloneOptions,
@@ -75,8 +76,14 @@ export async function startServer(options: StandaloneOptions = {}, components: R
 }
 
 /** A registered client library instance, closed after the test. */
-export async function connectClient(url: string, identity = newIdentity(), base = 1, nat: NatProfile = portRestricted): Promise<RendezvousClient> {
-  const client = await connectRendezvous({ url, identity, nat, candidates: candidatesOf(base), timeoutMs: 5_000, requestTimeoutMs: 5_000 });
+export async function connectClient(
+  url: string,
+  identity = newIdentity(),
+  base = 1,
+  nat: NatProfile = portRestricted,
+  components: RendezvousClientComponents = {},
+): Promise<RendezvousClient> {
+  const client = await connectRendezvous({ url, identity, nat, candidates: candidatesOf(base), timeoutMs: 5_000, requestTimeoutMs: 5_000 }, components);
   cleanups.push(() => client.close());
   return client;
 }
