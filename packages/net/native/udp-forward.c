@@ -80,6 +80,7 @@ static int to_faddr(const struct sockaddr_storage *a, faddr_t *f) {
   }
   if (a->ss_family != AF_INET6) return -1;
   const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)a;
+  if (v6->sin6_scope_id != 0) return -1; /* a zoned (link-local) address: not a route key, the JS path keeps it */
   f->family = 6;
   f->port = v6->sin6_port;
   memcpy(f->ip, &v6->sin6_addr, 16);
