@@ -1,4 +1,4 @@
-import { createConsoleLogger, createNodeNetwork, formatEndpoint, udpBatchStatus, udpReusePortSupported, type Endpoint, type Logger, type Network } from '@natkit/net';
+import { createConsoleLogger, createNodeNetwork, formatEndpoint, NetworkError, udpBatchStatus, udpReusePortSupported, type Endpoint, type Logger, type Network } from '@natkit/net';
 import { createStunServer, StunError, type StunServer } from '@natkit/stun';
 import type { RendezvousServer } from '@natkit/rendezvous';
 import type { TurnServer, TurnServerOptions } from '@natkit/turn';
@@ -51,7 +51,7 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
   try {
     options = parseServeFlags(flags);
     const logger = createConsoleLogger({ level: options.level, write: io.stderr });
-    server = await startServe(options, logger, io, run);
+    server = await startServeOnSomePort(options, logger, io, run);
   } catch (e) {
     await closeServe(run);
     io.stderr(`natkit serve: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -64,6 +64,31 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
   });
   await stopServe(io, server, run);
   return ExitCode.Ok;
+}
+
+/** --port 0: how many UDP ports the kernel picks before the start fails because their number is taken on TCP. */
+const EPHEMERAL_PORT_TRIES = 8;
+
+/**
+ * Whether a start failed because the TCP listener could not have the port number of the UDP port
+ * (with --port 0 the kernel picks the UDP port; the same number may be in use on TCP).
+ */
+export function isTcpPortTaken(e: unknown): boolean {
+  return e instanceof NetworkError && e.code === 'ERR_LISTEN' && (e.cause as { code?: unknown } | undefined)?.code === 'EADDRINUSE';
+}
+
+/** startServe; with --port 0, again on another UDP port while its number is taken on TCP (bounded). */
+async function startServeOnSomePort(options: ServeOptions, logger: Logger, io: Io, run: Running): Promise<StunServer> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await startServe(options, logger, io, run);
+    } catch (e) {
+      if (options.port !== 0 || tries >= EPHEMERAL_PORT_TRIES || !isTcpPortTaken(e)) throw e;
+      await closeServe(run);
+      for (const key of ['server', 'server6', 'relay', 'streams', 'pool', 'handoff', 'handoffRendezvous'] as const) delete run[key];
+      run.udpAddresses = [];
+    }
+  }
 }
 
 /**
