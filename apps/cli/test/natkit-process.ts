@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
 /* The built `natkit` binary run as a child process by the apps/cli tests: started, waited on by its output, stopped by pid. */
@@ -76,4 +78,28 @@ export async function runNatkit(args: readonly string[], stdin = '', budgetMs = 
 export async function stopNatkit(p: NatkitProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
   if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
   return p.exited;
+}
+
+/**
+ * A port number that was free on 127.0.0.1 for UDP and for TCP a moment ago, for a test that gives
+ * `natkit serve` a fixed --port (it serves both on that number; a UDP-only probe can hit a number a
+ * loopback TCP connection holds). At most 20 numbers are tried.
+ */
+export async function freeUdpAndTcpPort(): Promise<number> {
+  for (let tries = 0; tries < 20; tries++) {
+    const udp = createSocket('udp4');
+    const port = await new Promise<number>((ok, fail) => {
+      udp.once('error', fail);
+      udp.bind(0, '127.0.0.1', () => ok(udp.address().port));
+    });
+    const tcp = createServer();
+    const free = await new Promise<boolean>((ok) => {
+      tcp.once('error', () => ok(false));
+      tcp.listen(port, '127.0.0.1', () => ok(true));
+    });
+    await new Promise<void>((ok) => (free ? tcp.close(() => ok()) : ok()));
+    await new Promise<void>((ok) => udp.close(() => ok()));
+    if (free) return port;
+  }
+  throw new Error('no port number free for both UDP and TCP on 127.0.0.1 in 20 tries');
 }
