@@ -1,73 +1,41 @@
 import { randomBytes } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Identity } from '@natkit/identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runNatkit as run, spawnNatkit, START_BUDGET_MS, stopNatkit, waitForOutput, type NatkitProcess } from './natkit-process.js';
 
-const BIN = resolve(import.meta.dirname, '../bin/natkit.js');
-const children = new Set<ChildProcess>();
+/** Each test runs natkit (start-up bounded by START_BUDGET_MS) and, beside it, takes at most this long. */
+const TEST_MS = START_BUDGET_MS + 10_000;
+
+const children = new Set<NatkitProcess>();
 let dir: string;
 let server: string;
+let listen: NatkitProcess;
 let listenPeer: string;
-let listenOut = '';
-let listenErr = '';
 
-/** Spawns natkit; resolves when `ready` matches stdout (or at once without it). */
-function start(args: readonly string[], ready?: RegExp): Promise<{ child: ChildProcess; out: () => string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  if (ready === undefined) return Promise.resolve({ child, out: () => out });
-  return new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`not ready: ${out}`)), 15_000);
-    child.stdout?.on('data', () => {
-      if (!ready.test(out)) return;
-      clearTimeout(timer);
-      ok({ child, out: () => out });
-    });
-  });
-}
-
-/** Runs natkit to its end (killed by pid after 30 s). */
-function run(args: readonly string[], stdin = ''): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  children.add(child);
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  child.stdin.end(stdin);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  return new Promise((done) =>
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      children.delete(child);
-      done({ code, out, err });
-    }),
-  );
+/** Spawns natkit, stopped in afterAll if it still runs. */
+function start(args: readonly string[]): NatkitProcess {
+  const p = spawnNatkit(args);
+  children.add(p);
+  void p.exited.then(() => children.delete(p));
+  return p;
 }
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'natkit-peer-cli-'));
-  const serve = await start(['serve', '--address', '127.0.0.1', '--port', '0', '--log-level', 'warn', '--allow-peer', '127.0.0.0/8'], /ws:\/\/127\.0\.0\.1:(\d+)\//);
-  server = `127.0.0.1:${/ws:\/\/127\.0\.0\.1:(\d+)\//.exec(serve.out())?.[1]}`;
-  const listen = await start(['listen', '--server', server, '--key', join(dir, 'listen.pem'), '--json'], /\n/);
-  listen.child.stdout?.on('data', (d: Buffer) => (listenOut += d.toString()));
-  listen.child.stderr?.on('data', (d: Buffer) => (listenErr += d.toString()));
+  const serve = start(['serve', '--address', '127.0.0.1', '--port', '0', '--log-level', 'warn', '--allow-peer', '127.0.0.0/8']);
+  server = `127.0.0.1:${(await waitForOutput(serve, /ws:\/\/127\.0\.0\.1:(\d+)\//))[1]}`;
+  listen = start(['listen', '--server', server, '--key', join(dir, 'listen.pem'), '--json']);
+  await waitForOutput(listen, /\n/);
   const first = JSON.parse(listen.out().split('\n')[0] ?? '') as { type: string; peer: string };
   expect(first.type).toBe('listening');
   listenPeer = first.peer;
-}, 30_000);
+}, 2 * START_BUDGET_MS + 10_000);
 
 afterAll(async () => {
-  await Promise.all([...children].map((c) => new Promise((r) => {
-    c.once('exit', r);
-    c.kill('SIGTERM');
-  })));
+  await Promise.all([...children].map((c) => stopNatkit(c)));
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -88,21 +56,20 @@ describe('natkit listen / ping / pipe over loopback (spawned processes, a real n
     expect(summary).toMatchObject({ type: 'summary', sent: 4, received: pongs.length, path: 'direct', connectMs: expect.any(Number), directMs: expect.any(Number) });
     expect(summary?.directMs as number).toBeGreaterThanOrEqual(summary?.connectMs as number);
     expect(statSync(join(dir, 'ping.pem')).mode & 0o777).toBe(0o600);
-  }, 30_000);
+  }, TEST_MS);
 
   it('pipe sends stdin to the listener, which prints it', async () => {
     const r = await run(['pipe', '--server', server, '--key', join(dir, 'pipe.pem'), listenPeer], 'hello through natkit pipe\n');
     expect(r.code, r.err).toBe(0);
-    for (let i = 0; i < 40 && !listenOut.includes('hello through natkit pipe'); i++) await new Promise((w) => setTimeout(w, 50));
-    expect(listenOut).toContain('hello through natkit pipe\n');
-    expect(listenErr).toMatch(/connection from nk1/);
-  }, 30_000);
+    await waitForOutput(listen, /hello through natkit pipe\n/);
+    expect(listen.err()).toMatch(/connection from nk1/);
+  }, TEST_MS);
 
   it('ping to a peer that is not registered fails with exit 6 and says what to do', async () => {
     const r = await run(['ping', '--server', server, '--key', join(dir, 'ping.pem'), '--count', '1', Identity.fromSeed(randomBytes(32)).peerId]);
     expect(r.code).toBe(6);
     expect(r.err).toMatch(/is not registered at 127\.0\.0\.1:\d+: start `natkit listen --server/);
-  }, 30_000);
+  }, TEST_MS);
 
   it.each([
     [['ping', '--server', '127.0.0.1:1', 'nk1bad'], /not a peer id/],
@@ -115,11 +82,11 @@ describe('natkit listen / ping / pipe over loopback (spawned processes, a real n
     const r = await run([...args, ...(args[0] === 'listen' ? ['--key', join(dir, 'x.pem')] : [])]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(message);
-  });
+  }, TEST_MS);
 
   it('a server that is not there: exit 1 and a hint', async () => {
     const r = await run(['listen', '--server', '127.0.0.1:1', '--key', join(dir, 'y.pem')]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/cannot register at the rendezvous ws:\/\/127\.0\.0\.1:1\/rendezvous.*Is `natkit serve` running/);
-  }, 30_000);
+  }, TEST_MS);
 });

@@ -1,16 +1,9 @@
-import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runNatkit, spawnNatkit, START_BUDGET_MS, stopNatkit, waitForOutput } from './natkit-process.js';
 
-const BIN = resolve(import.meta.dirname, '../bin/natkit.js');
-
-function run(args: readonly string[]): Promise<{ code: number | null; err: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((done) => child.on('exit', (code) => done({ code, err })));
-}
+/** A test with one natkit process (start-up bounded by START_BUDGET_MS) takes at most this long. */
+const TEST_MS = START_BUDGET_MS + 20_000;
 
 /** Sends `bytes` on a fresh TCP connection and collects what comes back until the server closes it. */
 function exchange(port: number, bytes: Uint8Array): Promise<string> {
@@ -37,29 +30,16 @@ describe('natkit serve: the TCP side of the one port', () => {
     [['--tls-port', '5349'], /--tls-port needs --tls-cert and --tls-key/],
     [['--tls-cert', '/nonexistent/c.pem', '--tls-key', '/nonexistent/k.pem'], /--tls-cert: cannot read \/nonexistent\/c.pem \(ENOENT\)/],
   ])('refuses %j with exit code 2', async (args, message) => {
-    const r = await run(['--address', '127.0.0.1', '--port', '0', ...args]);
+    const r = await runNatkit(['serve', '--address', '127.0.0.1', '--port', '0', ...args]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(message);
-  });
+  }, TEST_MS);
 
   it('answers plain HTTP with the rendezvous (426, 404 off its path), closes garbage, and still serves TURN on the same TCP port', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--address', '127.0.0.1', '--port', '0', '--log-level', 'warn', '--user', 'a:b'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const serve = spawnNatkit(['serve', '--address', '127.0.0.1', '--port', '0', '--log-level', 'warn', '--user', 'a:b']);
     try {
-      let out = '';
-      const port = await new Promise<number>((ok, fail) => {
-        const timer = setTimeout(() => fail(new Error(`no TCP line: ${out}`)), 10_000);
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /TURN on TCP 127\.0\.0\.1:(\d+)/.exec(out);
-          if (m !== null) {
-            clearTimeout(timer);
-            ok(Number(m[1]));
-          }
-        });
-      });
+      const port = Number((await waitForOutput(serve, /TURN on TCP 127\.0\.0\.1:(\d+)/))[1]);
+      const out = serve.out();
       expect(out).toMatch(new RegExp(`TURN relay \\(RFC 8656\\) on UDP 127\\.0\\.0\\.1:${port}`)); // one port number for both
       expect(await exchange(port, Buffer.from('GET /rendezvous HTTP/1.1\r\nHost: x\r\n\r\n'))).toMatch(/^HTTP\/1\.1 426 Upgrade Required\r\n/);
       expect(await exchange(port, Buffer.from('GET /elsewhere HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n'))).toMatch(/^HTTP\/1\.1 (400|404) /);
@@ -80,8 +60,8 @@ describe('natkit serve: the TCP side of the one port', () => {
       });
       expect(answer.readUInt16BE(0)).toBe(0x0113);
     } finally {
-      child.kill('SIGTERM');
+      await stopNatkit(serve);
     }
-    expect(await exited).toBe(0);
-  });
+    expect(await serve.exited).toBe(0);
+  }, TEST_MS);
 });

@@ -9,6 +9,7 @@ import { connectRendezvous, RENDEZVOUS_PATH, type RendezvousClient } from '@natk
 import { allocateRelay, restCredentials, type TurnTransport } from '@natkit/turn';
 import { afterEach, describe, expect, it } from 'vitest';
 import { certificateUnavailable, makeSelfSignedCertificate } from '../../../packages/net/test/self-signed-cert.js';
+import { freeUdpAndTcpPort } from './natkit-process.js';
 import { alive, BIN, gone, killServed, relayCheck, SECRET, serveWorkers } from './serve-workers-fixture.js';
 
 /* `natkit serve --workers 2` on loopback: the primary redirects UDP Allocates (300) to worker ports, TCP is shared. */
@@ -72,9 +73,7 @@ describe('natkit serve --workers 2', () => {
     const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
     // The batched UDP I/O addon of @natkit/net sets SO_REUSEPORT itself, on any Node.
     const reusePort = udpBatchStatus().available || major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
-    const probe = await createNodeNetwork().bindUdp({ family: 4, address: '127.0.0.1' });
-    const fixed = probe.local.port; // free a moment ago: loopback only
-    await probe.close();
+    const fixed = await freeUdpAndTcpPort(); // free a moment ago: loopback only
     const s = await serveWorkers(['--port', String(fixed)]);
     expect(s.port).toBe(fixed);
     const workerPorts = [...s.output().matchAll(/worker \d \(pid \d+\): TURN on UDP 127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));

@@ -50,93 +50,118 @@ function sendTo(worker: Worker | undefined, m: PrimaryMessage): void {
   if (worker !== undefined && worker.isConnected()) worker.send(m);
 }
 
+/** What the pool's parts share: the slots, the options, and whether the pool is stopping. */
+interface PoolState {
+  readonly slots: readonly Slot[];
+  readonly options: WorkerPoolOptions;
+  stopping: boolean;
+}
+
 /**
  * Forks one node:cluster worker per config, waits until all serve, and restarts one that exits
  * (up to 5 times a minute; `report` says so). Every worker learns every process's listening
  * ports (refused as peers) and the credentials the primary mints, also after a restart.
  */
 export async function startWorkerPool(configs: readonly WorkerConfig[], options: WorkerPoolOptions): Promise<WorkerPool> {
-  const { advertised, report, reusePort, primary } = options;
   cluster.setupPrimary({ exec: fileURLToPath(new URL('../serve-worker-main.js', import.meta.url)), args: [], serialization: 'advanced' });
-  const slots: Slot[] = configs.map((config) => ({ config, restarts: [] }));
-  let stopping = false;
-  const known = (): Endpoint[] => [...new Map(slots.flatMap((x) => x.listeners ?? []).map((e) => [`${e.address}|${e.port}`, e])).values()];
-  const shareListeners = (): void => {
-    const endpoints = known();
-    primary.addListeners(endpoints);
-    for (const x of slots) sendTo(x.worker, { type: 'listeners', endpoints });
-  };
-  const onExit = (slot: Slot, code: number | null, signal: string | null): void => {
-    slot.udp = undefined;
-    if (stopping) return;
-    const now = Date.now();
-    slot.restarts = [...slot.restarts.filter((t) => now - t < RESTART_WINDOW_MS), now];
-    const what = `worker ${slot.config.index} (pid ${slot.worker?.process.pid ?? '?'}) exited (${signal ?? `code ${code}`})`;
-    if (slot.restarts.length > MAX_RESTARTS) return report(`${what} ${MAX_RESTARTS} times within a minute: not restarted; its clients go to the other workers`);
-    report(`${what}; restarting`);
-    setTimeout(() => {
-      if (stopping) return;
-      start(slot).then(
-        () => report(`worker ${slot.config.index} restarted (pid ${slot.worker?.process.pid ?? '?'}) on UDP ${(slot.udp ?? []).map(formatEndpoint).join(', ')}`),
-        (e: unknown) => report(`worker ${slot.config.index} did not restart: ${e instanceof Error ? e.message : String(e)}`),
-      );
-    }, RESTART_DELAY_MS).unref();
-  };
-  const start = (slot: Slot): Promise<readonly string[]> =>
-    new Promise((resolve, reject) => {
-      const worker = cluster.fork();
-      slot.worker = worker;
-      const timer = setTimeout(() => fail(new Error(`worker ${slot.config.index} did not start within ${START_MS / 1000} s`)), START_MS);
-      const fail = (e: Error): void => {
-        clearTimeout(timer);
-        worker.process.kill('SIGKILL');
-        reject(e);
-      };
-      worker.on('message', (m: WorkerMessage) => {
-        if (m.type === 'waiting') {
-          worker.send({ type: 'config', config: slot.config } satisfies PrimaryMessage);
-          // A restarted worker: the names minted so far, the other workers' ephemeral ports.
-          const names = primary.issuedNames();
-          if (names.length > 0) sendTo(worker, { type: 'issued', names });
-          if (known().length > 0) sendTo(worker, { type: 'listeners', endpoints: known() });
-        } else if (m.type === 'ready') {
-          clearTimeout(timer);
-          slot.udp = m.udp;
-          slot.listeners = m.listeners;
-          shareListeners();
-          resolve(m.lines);
-        } else if (m.type === 'failed') fail(new Error(`worker ${slot.config.index}: ${m.message}`));
-        else slot.stats = `worker ${slot.config.index} relay stopped; ${JSON.stringify(m.relay)}`;
-      });
-      worker.on('exit', (code, signal) => {
-        if (slot.udp === undefined && !stopping) fail(new Error(`worker ${slot.config.index} exited while starting (${signal ?? `code ${code}`})`));
-        onExit(slot, code, signal);
-      });
-    });
+  const state: PoolState = { slots: configs.map((config) => ({ config, restarts: [] })), options, stopping: false };
+  const { slots } = state;
   const close = async (): Promise<string[]> => {
-    stopping = true;
+    state.stopping = true;
     await Promise.all(slots.map((s) => stopWorker(s.worker)));
     return slots.flatMap((s) => (s.stats === undefined ? [] : [s.stats]));
   };
   let tcpLines: readonly string[] = [];
   try {
-    const started = await Promise.all(slots.map((s) => start(s)));
+    const started = await Promise.all(slots.map((s) => startSlot(state, s)));
     tcpLines = started[0] ?? [];
   } catch (e) {
     await close();
     throw e;
   }
+  const shareIssued = (names: readonly IssuedName[]): void => {
+    for (const x of slots) sendTo(x.worker, { type: 'issued', names });
+  };
+  return { lines: poolLines(state, configs, tcpLines), redirect: (ctx) => redirectTo(slots, ctx, options.advertised), shareIssued, close };
+}
+
+/** The start-up lines: each worker's ports, how clients reach them, the shared TCP/TLS listener. */
+function poolLines(state: PoolState, configs: readonly WorkerConfig[], tcpLines: readonly string[]): string[] {
+  const { slots } = state;
   const lines = slots.map((s) => `worker ${s.config.index} (pid ${s.worker?.process.pid ?? '?'}): TURN on UDP ${(s.udp ?? []).map(formatEndpoint).join(', ')}, relay ports ${s.config.relay.relayPorts?.low}-${s.config.relay.relayPorts?.high}`);
   lines.push(
-    reusePort
+    state.options.reusePort
       ? `UDP port ${configs[0]?.udpPort ?? '?'} shared by the ${slots.length} workers (SO_REUSEPORT): the kernel picks a client's worker by the hash of its 4-tuple`
       : 'UDP Allocates on the main port are answered 300 ALTERNATE-SERVER (signed) with the port of worker hash(5-tuple) mod N: open the worker ports too',
   );
   lines.push(...tcpLines.map((l) => `${l} (one listener shared by the ${slots.length} workers, node:cluster)`));
-  const shareIssued = (names: readonly IssuedName[]): void => {
-    for (const x of slots) sendTo(x.worker, { type: 'issued', names });
-  };
-  return { lines, redirect: (ctx) => redirectTo(slots, ctx, advertised), shareIssued, close };
+  return lines;
+}
+
+/** Every listening endpoint the workers reported, once each. */
+function knownListeners(state: PoolState): Endpoint[] {
+  return [...new Map(state.slots.flatMap((x) => x.listeners ?? []).map((e) => [`${e.address}|${e.port}`, e])).values()];
+}
+
+/** Tells the primary's relay and every worker where all the processes listen. */
+function shareListeners(state: PoolState): void {
+  const endpoints = knownListeners(state);
+  state.options.primary.addListeners(endpoints);
+  for (const x of state.slots) sendTo(x.worker, { type: 'listeners', endpoints });
+}
+
+/** Forks the slot's worker, hands it its config and resolves with its TCP/TLS lines once it serves. */
+function startSlot(state: PoolState, slot: Slot): Promise<readonly string[]> {
+  const { primary } = state.options;
+  return new Promise((resolve, reject) => {
+    const worker = cluster.fork();
+    slot.worker = worker;
+    const timer = setTimeout(() => fail(new Error(`worker ${slot.config.index} did not start within ${START_MS / 1000} s`)), START_MS);
+    const fail = (e: Error): void => {
+      clearTimeout(timer);
+      worker.process.kill('SIGKILL');
+      reject(e);
+    };
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'waiting') {
+        worker.send({ type: 'config', config: slot.config } satisfies PrimaryMessage);
+        // A restarted worker: the names minted so far, the other workers' ephemeral ports.
+        const names = primary.issuedNames();
+        if (names.length > 0) sendTo(worker, { type: 'issued', names });
+        if (knownListeners(state).length > 0) sendTo(worker, { type: 'listeners', endpoints: knownListeners(state) });
+      } else if (m.type === 'ready') {
+        clearTimeout(timer);
+        slot.udp = m.udp;
+        slot.listeners = m.listeners;
+        shareListeners(state);
+        resolve(m.lines);
+      } else if (m.type === 'failed') fail(new Error(`worker ${slot.config.index}: ${m.message}`));
+      else slot.stats = `worker ${slot.config.index} relay stopped; ${JSON.stringify(m.relay)}`;
+    });
+    worker.on('exit', (code, signal) => {
+      if (slot.udp === undefined && !state.stopping) fail(new Error(`worker ${slot.config.index} exited while starting (${signal ?? `code ${code}`})`));
+      onSlotExit(state, slot, code, signal);
+    });
+  });
+}
+
+/** A worker exited: restarted after a second, unless the pool is stopping or it exits too often. */
+function onSlotExit(state: PoolState, slot: Slot, code: number | null, signal: string | null): void {
+  const { report } = state.options;
+  slot.udp = undefined;
+  if (state.stopping) return;
+  const now = Date.now();
+  slot.restarts = [...slot.restarts.filter((t) => now - t < RESTART_WINDOW_MS), now];
+  const what = `worker ${slot.config.index} (pid ${slot.worker?.process.pid ?? '?'}) exited (${signal ?? `code ${code}`})`;
+  if (slot.restarts.length > MAX_RESTARTS) return report(`${what} ${MAX_RESTARTS} times within a minute: not restarted; its clients go to the other workers`);
+  report(`${what}; restarting`);
+  setTimeout(() => {
+    if (state.stopping) return;
+    startSlot(state, slot).then(
+      () => report(`worker ${slot.config.index} restarted (pid ${slot.worker?.process.pid ?? '?'}) on UDP ${(slot.udp ?? []).map(formatEndpoint).join(', ')}`),
+      (e: unknown) => report(`worker ${slot.config.index} did not restart: ${e instanceof Error ? e.message : String(e)}`),
+    );
+  }, RESTART_DELAY_MS).unref();
 }
 
 function redirectTo(slots: readonly Slot[], ctx: Parameters<AllocateRedirect>[0], advertised: string | undefined): Endpoint | undefined {
