@@ -1,7 +1,7 @@
 import { NetworkError } from '@natkit/net';
 import { StunError } from '@natkit/stun';
 import { describe, expect, it } from 'vitest';
-import { isTcpPortTaken } from '../src/commands/serve.js';
+import { isTcpPortTaken } from '../src/commands/serve-streams.js';
 
 const inUse = Object.assign(new Error('listen EADDRINUSE: address already in use 127.0.0.1:39560'), { code: 'EADDRINUSE' });
 const denied = Object.assign(new Error('listen EACCES: permission denied 0.0.0.0:80'), { code: 'EACCES' });

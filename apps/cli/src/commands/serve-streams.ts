@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { formatEndpoint, familyOf, type Endpoint, type Logger, type StreamConnection, type StreamListener, type StreamNetwork, type TlsServerOptions } from '@natkit/net';
+import { formatEndpoint, familyOf, NetworkError, type Endpoint, type Logger, type StreamConnection, type StreamListener, type StreamNetwork, type TlsServerOptions } from '@natkit/net';
 import { StunError } from '@natkit/stun';
 import { createRendezvousServer, RENDEZVOUS_PATH, type RendezvousServer, type RendezvousServerStats } from '@natkit/rendezvous';
 import { createPortMux, createTurnStreamRoute, type PortMuxStats, type TurnClientHandler, type TurnServer, type TurnStreamStats } from '@natkit/turn';
@@ -18,6 +18,14 @@ export interface StreamServeFlags {
 
 /** RFC 8656 §3.1: TURN over TLS listens on 5349 by default. */
 export const DEFAULT_TLS_PORT = 5349;
+
+/**
+ * Whether a start failed because the TCP listener could not have the port number of the UDP port
+ * (with --port 0 the kernel picks the UDP port; the same number may be in use on TCP).
+ */
+export function isTcpPortTaken(e: unknown): boolean {
+  return e instanceof NetworkError && e.code === 'ERR_LISTEN' && (e.cause as { code?: unknown } | undefined)?.code === 'EADDRINUSE';
+}
 
 /** Where and how the stream listeners serve. */
 export interface StreamServeConfig {

@@ -3,7 +3,7 @@ import { createStunServer } from '@natkit/stun';
 import type { IssuedName, TurnServerOptions, TurnServerStats } from '@natkit/turn';
 import { forwardToRendezvous, type HandoffTarget } from './rendezvous-handoff.js';
 import { createRelay, sharingNetwork } from './serve-relay.js';
-import { startStreamServer, type StreamServer } from './serve-streams.js';
+import { isTcpPortTaken, startStreamServer, type StreamServer } from './serve-streams.js';
 
 /** What the primary sends a worker (over the cluster IPC channel, 'advanced' serialization). */
 export interface WorkerConfig {
@@ -38,7 +38,8 @@ export type WorkerMessage =
   | { readonly type: 'waiting' }
   /** `listeners`: its UDP sockets and TCP/TLS listeners. */
   | { readonly type: 'ready'; readonly udp: readonly Endpoint[]; readonly lines: readonly string[]; readonly listeners: readonly Endpoint[] }
-  | { readonly type: 'failed'; readonly message: string }
+  /** `tcpPortTaken`: the shared TCP listener's port number is in use (see isTcpPortTaken). */
+  | { readonly type: 'failed'; readonly message: string; readonly tcpPortTaken: boolean }
   | { readonly type: 'stopped'; readonly relay: TurnServerStats };
 
 /** A running worker: its own STUN/TURN UDP port, and its share of the TCP/TLS connections. */
@@ -130,7 +131,7 @@ export function runServeWorkerProcess(): void {
         void send({ type: 'ready', udp: w.udp, lines: w.lines, listeners: w.listeners });
       },
       (e: unknown) => {
-        void send({ type: 'failed', message: e instanceof Error ? e.message : String(e) }).then(() => process.exit(1));
+        void send({ type: 'failed', message: e instanceof Error ? e.message : String(e), tcpPortTaken: isTcpPortTaken(e) }).then(() => process.exit(1));
       },
     );
   });

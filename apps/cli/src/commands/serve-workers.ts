@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
-import { familyOf, formatEndpoint, type Endpoint } from '@natkit/net';
+import { familyOf, formatEndpoint, NetworkError, type Endpoint } from '@natkit/net';
 import type { AllocateRedirect, IssuedName, TurnServer } from '@natkit/turn';
 import type { PrimaryMessage, WorkerConfig, WorkerMessage } from './serve-worker.js';
 import { pickWorker } from './worker-plan.js';
@@ -135,7 +135,7 @@ function startSlot(state: PoolState, slot: Slot): Promise<readonly string[]> {
         slot.listeners = m.listeners;
         shareListeners(state);
         resolve(m.lines);
-      } else if (m.type === 'failed') fail(new Error(`worker ${slot.config.index}: ${m.message}`));
+      } else if (m.type === 'failed') fail(workerFailure(slot.config.index, m));
       else slot.stats = `worker ${slot.config.index} relay stopped; ${JSON.stringify(m.relay)}`;
     });
     worker.on('exit', (code, signal) => {
@@ -180,4 +180,10 @@ async function stopWorker(worker: Worker | undefined): Promise<void> {
   const timer = setTimeout(() => worker.process.kill('SIGKILL'), STOP_MS);
   await exited;
   clearTimeout(timer);
+}
+
+/** A worker's start failure as an error; a taken TCP port stays recognisable (isTcpPortTaken), so that --port 0 tries another. */
+function workerFailure(index: number, m: { readonly message: string; readonly tcpPortTaken: boolean }): Error {
+  const message = `worker ${index}: ${m.message}`;
+  return m.tcpPortTaken ? new NetworkError('ERR_LISTEN', message, { code: 'EADDRINUSE' }) : new Error(message);
 }

@@ -1,4 +1,4 @@
-import { createConsoleLogger, createNodeNetwork, formatEndpoint, NetworkError, udpBatchStatus, udpReusePortSupported, type Endpoint, type Logger, type Network } from '@natkit/net';
+import { createConsoleLogger, createNodeNetwork, formatEndpoint, udpBatchStatus, udpReusePortSupported, type Endpoint, type Logger, type Network } from '@natkit/net';
 import { createStunServer, StunError, type StunServer } from '@natkit/stun';
 import type { RendezvousServer } from '@natkit/rendezvous';
 import type { TurnServer, TurnServerOptions } from '@natkit/turn';
@@ -6,7 +6,7 @@ import { ExitCode } from '../exit-codes.js';
 import type { Io } from './diagnose.js';
 import { parseServeFlags, type ServeFlags, type ServeOptions } from './serve-flags.js';
 import { createRelay, relayStartupLines, sharingNetwork } from './serve-relay.js';
-import { createServeRendezvous, startStreamServer, type StreamServer } from './serve-streams.js';
+import { createServeRendezvous, isTcpPortTaken, startStreamServer, type StreamServer } from './serve-streams.js';
 import { startRendezvousHandoff, type HandoffTarget } from './rendezvous-handoff.js';
 import { startServeWorkers, type WorkerPool } from './serve-workers-start.js';
 import { ServeUdpSockets } from './serve-udp-sockets.js';
@@ -68,14 +68,6 @@ export async function runServe(flags: ServeFlags, io: Io, signal: AbortSignal): 
 
 /** --port 0: how many UDP ports the kernel picks before the start fails because their number is taken on TCP. */
 const EPHEMERAL_PORT_TRIES = 8;
-
-/**
- * Whether a start failed because the TCP listener could not have the port number of the UDP port
- * (with --port 0 the kernel picks the UDP port; the same number may be in use on TCP).
- */
-export function isTcpPortTaken(e: unknown): boolean {
-  return e instanceof NetworkError && e.code === 'ERR_LISTEN' && (e.cause as { code?: unknown } | undefined)?.code === 'EADDRINUSE';
-}
 
 /** startServe; with --port 0, again on another UDP port while its number is taken on TCP (bounded). */
 async function startServeOnSomePort(options: ServeOptions, logger: Logger, io: Io, run: Running): Promise<StunServer> {
