@@ -33,9 +33,13 @@ export async function startNatkitServe(extra: readonly string[] = [], ready?: Re
     clearTimeout(timer);
   };
   let out = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => {
+    if (err.length < 4096) err += d.toString();
+  });
   try {
     const port = await new Promise<number>((ok, fail) => {
-      const timer = setTimeout(() => fail(new Error(`natkit serve did not start: ${out}`)), 15_000);
+      const timer = setTimeout(() => fail(new Error(`natkit serve did not start: ${out}${err}`)), 15_000);
       child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
         const m = /rendezvous \(WebSocket, natkit-rendezvous\.v\d+\) there at ws:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
@@ -44,7 +48,7 @@ export async function startNatkitServe(extra: readonly string[] = [], ready?: Re
           ok(Number(m[1]));
         }
       });
-      child.once('exit', (code) => fail(new Error(`natkit serve exited (${code}): ${out}`)));
+      child.once('exit', (code) => fail(new Error(`natkit serve exited (${code}): ${out}${err}`)));
     });
     return { port, child, stop, output: () => out };
   } catch (e) {
