@@ -19,6 +19,7 @@
 // NATKIT_BENCH_UDP=both runs natkit with batched UDP I/O ("natkit mmsg") and on node:dgram ("natkit dgram").
 // NATKIT_BENCH_OFFLOAD=both adds the first natkit column with the relay fast path off ("... js-relay").
 // NATKIT_BENCH_LATENCY_RATE=N measures every column's latency at N round trips/s (the same offered load).
+// NATKIT_BENCH_PIN=1 gives each relay the last CPU alone and the harness the others (taskset).
 // Only 127.0.0.1 is used (relay ports 20000-31999, below Linux's ephemeral range); every child
 // is killed by pid; a watchdog bounds the whole run.
 import { execFileSync } from 'node:child_process';
@@ -28,7 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { runRoleOrMain } from './child-role.mjs';
 import { loadgen } from './turn-relay/loadgen.mjs';
 import { runAllocations, runLatency, runThroughput } from './turn-relay/phases.mjs';
-import { killAll, stop } from './turn-relay/processes.mjs';
+import { killAll, pinHarness, pinning, stop } from './turn-relay/processes.mjs';
 import { report } from './turn-relay/report.mjs';
 import { coturnAvailable, echo, natkitUnavailable, OTHER_NODE, startCoturn, startEchoPeers, startNatkit } from './turn-relay/servers.mjs';
 
@@ -166,7 +167,9 @@ async function main(argv) {
     killAll();
     process.exit(1);
   }, watchdogS * 1000);
+  pinHarness();
   const echoPeers = await startEchoPeers(SELF, o.echoPeers);
+  if (pinning !== undefined) console.log(`NATKIT_BENCH_PIN=1: each relay on CPU ${pinning.relay} alone, the load generators and echo peers on CPU ${pinning.harness} (multi-core columns get one core too)`);
   console.log(
     `TURN relay on 127.0.0.1: ${o.allocations} allocations (ChannelData, closed loop, window ${o.window} each) from ${o.loadgens} load generator processes ` +
       `to ${o.echoPeers} echo peers (${echoPeers.kind}); ${o.seconds} s after ${o.warmupMs} ms warm-up; ${o.holdAllocations} allocations for memory; ` +

@@ -1,6 +1,7 @@
 // Child processes of the relay benchmark: start, watch, measure (/proc) and stop them by pid.
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 
 const children = new Set();
 
@@ -12,9 +13,29 @@ export const CLK_TCK = (() => {
   }
 })();
 
-/** Starts a child (own stdio pipes); tracked so that killAll() can end it by pid. */
-export function start(command, argv, options = {}) {
-  const child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'], ...options });
+/**
+ * NATKIT_BENCH_PIN=1: the relay under test gets a CPU of its own (the last one) and everything
+ * else (this process, so the load generators and echo peers it starts) the others, so that the
+ * latency phase measures the relay rather than its wait for a CPU the harness holds. Each relay
+ * then has one core: the multi-core columns are not comparable in this mode.
+ */
+export const pinning = (() => {
+  if (process.env.NATKIT_BENCH_PIN !== '1') return undefined;
+  const n = cpus().length;
+  if (n < 2) throw new Error('NATKIT_BENCH_PIN=1 needs at least 2 CPUs');
+  return { relay: String(n - 1), harness: n === 2 ? '0' : `0-${n - 2}` };
+})();
+
+/** Pins this process (all its threads; its children inherit it) to the harness CPUs. */
+export function pinHarness() {
+  if (pinning !== undefined) execFileSync('taskset', ['-a', '-p', '-c', pinning.harness, String(process.pid)], { stdio: 'ignore' });
+}
+
+/** Starts a child (own stdio pipes); tracked so that killAll() can end it by pid. `relay`: pinned to the relay's CPU (NATKIT_BENCH_PIN). */
+export function start(command, argv, { relay = false, ...options } = {}) {
+  const pinned = relay && pinning !== undefined;
+  // taskset execs the command: the pid stays the relay's own.
+  const child = spawn(pinned ? 'taskset' : command, pinned ? ['-c', pinning.relay, command, ...argv] : argv, { stdio: ['pipe', 'pipe', 'pipe'], ...options });
   children.add(child);
   child.on('error', () => {});
   child.stdin.on('error', () => {});

@@ -98,7 +98,7 @@ export async function startCoturn(relayPorts, extraArgs) {
     '--no-stdout-log', '--log-file', '/dev/null', '--simple-log',
     '--pidfile', pidfile,
     ...extraArgs,
-  ]);
+  ], { relay: true });
   child.once('exit', () => rmSync(pidfile, { force: true }));
   try {
     await waitForTurn(port, 10_000, child);
@@ -142,7 +142,7 @@ export async function startNatkit(relayPorts, allocations, workerArgs = [], node
     '--relay-ports', `${relayPorts.low}-${relayPorts.high}`, '--relay-address', HOST, '--allow-peer', '127.0.0.0/8',
     ...natkitQuotaArgs(allocations),
     ...extra,
-  ], { env: { ...process.env, ...env } });
+  ], { env: { ...process.env, ...env }, relay: true });
   try {
     await waitForTurn(port, 15_000, child);
     // With workers the main port answers before they serve: wait for the last startup line.
