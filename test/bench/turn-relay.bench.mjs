@@ -31,7 +31,7 @@ import { loadgen } from './turn-relay/loadgen.mjs';
 import { runAllocations, runLatency, runThroughput } from './turn-relay/phases.mjs';
 import { killAll, pinHarness, pinning, stop } from './turn-relay/processes.mjs';
 import { report } from './turn-relay/report.mjs';
-import { coturnAvailable, echo, natkitUnavailable, OTHER_NODE, startCoturn, startEchoPeers, startNatkit } from './turn-relay/servers.mjs';
+import { coturnAvailable, echo, LAUNCHER_NODE_ARGS, natkitUnavailable, OTHER_NODE, startCoturn, startEchoPeers, startNatkit } from './turn-relay/servers.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const RELAY_PORTS = { low: 20000, high: 31999 };
@@ -41,6 +41,7 @@ const watchdogSeconds = (columns, rounds) => Math.max(540, 40 * columns * rounds
 async function measureColumn(column, o) {
   const out = { name: column.name };
   let server = await column.start();
+  server.label = column.name;
   try {
     out.threads = threadsOf(server.child.pid);
     // How natkit's workers split UDP (startup line): one port shared (SO_REUSEPORT) or 300 redirects.
@@ -175,6 +176,7 @@ async function main(argv) {
       `to ${o.echoPeers} echo peers (${echoPeers.kind}); ${o.seconds} s after ${o.warmupMs} ms warm-up; ${o.holdAllocations} allocations for memory; ` +
       `${o.rounds} round(s) in rotating order, median shown; ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(1)} at start`,
   );
+  console.log(`natkit serve runs as its launcher runs it: node ${[...LAUNCHER_NODE_ARGS, ...(process.env.NATKIT_BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)].join(' ')} apps/cli/bin/natkit.js serve ...`);
   o.peers = echoPeers.peers;
   o.echoPids = echoPeers.children.map((child) => child.pid);
   const all = new Map(columns.map((c) => [c.name, []]));

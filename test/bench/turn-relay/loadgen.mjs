@@ -84,6 +84,7 @@ function latency(c, relayedTargets, directTargets) {
   const groups = [relayedTargets, directTargets].map((targets) => ({ targets, histogram: new Uint32Array(HISTOGRAM_MAX_US + 1), sent: 0, received: 0 }));
   const added = new Uint32Array(2 * HISTOGRAM_MAX_US + 1); // index = added µs + HISTOGRAM_MAX_US
   const pending = new Map(); // pair sequence -> [group, µs] of the half that came back first
+  const outliers = []; // [wall ms, added µs] of pairs with more than 1 ms added (for diagnosis)
   let running = true;
   let scheduled = 0;
   let seq = 0;
@@ -106,6 +107,7 @@ function latency(c, relayedTargets, directTargets) {
           pending.delete(pair);
           const diff = gi === 0 ? us - first[1] : first[1] - us;
           added[Math.min(2 * HISTOGRAM_MAX_US, Math.max(0, diff + HISTOGRAM_MAX_US))]++;
+          if (diff > 1000 && outliers.length < 4096) outliers.push([Date.now(), diff]);
         }
       });
     }
@@ -137,7 +139,7 @@ function latency(c, relayedTargets, directTargets) {
       return out;
     };
     const [relayed, direct] = groups.map((g) => ({ sent: g.sent, received: g.received, histogram: sparse(g.histogram, 0) }));
-    return { groups: { relayed, direct, added: { histogram: sparse(added, HISTOGRAM_MAX_US) } } };
+    return { groups: { relayed, direct, added: { histogram: sparse(added, HISTOGRAM_MAX_US) } }, outliers: [...outliers] };
   };
   return measure(c, tick, counters, () => (running = false), 1, () => {
     for (const g of groups) {
@@ -146,6 +148,7 @@ function latency(c, relayedTargets, directTargets) {
       g.received = 0;
     }
     added.fill(0);
+    outliers.length = 0;
     pending.clear();
     t0 = performance.now();
     scheduled = 0;

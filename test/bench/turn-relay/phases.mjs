@@ -85,6 +85,21 @@ export async function runLatency(self, o, server, rate) {
   };
   const added = histogramOf('added');
   const pairs = [...added.values()].reduce((a, b) => a + b, 0);
+  if (process.env.NATKIT_BENCH_QUANTILES) {
+    const qs = [0.5, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 1];
+    for (const [name, h] of [['relayed', histogramOf('relayed')], ['direct', histogramOf('direct')], ['added', added]]) {
+      process.stderr.write(`${server.label ?? ''} ${name} ${qs.map((q) => `p${q * 100}=${percentile(h, q)}`).join(' ')}\n`);
+    }
+    // Bursts of pairs with more than 1 ms added (gaps over 20 ms split them): when, how many, how much.
+    const all = results.flatMap((r) => r.outliers ?? []).sort((a, b) => a[0] - b[0]);
+    let burst;
+    const flush = () => burst && process.stderr.write(`  burst ${new Date(burst.t0).toISOString()} +${burst.t1 - burst.t0} ms: ${burst.n} pairs, max ${burst.max / 1000} ms\n`);
+    for (const [t, us] of all) {
+      if (burst && t - burst.t1 <= 20) Object.assign(burst, { t1: t, n: burst.n + 1, max: Math.max(burst.max, us) });
+      else (flush(), (burst = { t0: t, t1: t, n: 1, max: us }));
+    }
+    flush();
+  }
   return { relayed: of('relayed'), direct: of('direct'), added: { pairs, p50: percentile(added, 0.5), p99: percentile(added, 0.99) } };
 }
 

@@ -1,6 +1,7 @@
 // Child processes of the relay benchmark: start, watch, measure (/proc) and stop them by pid.
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { cpus } from 'node:os';
 
 const children = new Set();
@@ -46,6 +47,13 @@ export function start(command, argv, { relay = false, ...options } = {}) {
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
+  // NATKIT_BENCH_RELAY_LOG=DIR: each relay's stdout and stderr also go to DIR/<pid>.log (for
+  // diagnosis, e.g. with NATKIT_BENCH_NODE_ARGS=--trace-gc).
+  if (relay && process.env.NATKIT_BENCH_RELAY_LOG) {
+    const log = createWriteStream(join(process.env.NATKIT_BENCH_RELAY_LOG, `${child.pid}.log`));
+    child.stdout.pipe(log);
+    child.stderr.pipe(log);
+  }
   return child;
 }
 
