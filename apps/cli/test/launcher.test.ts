@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { channelForwardingStatus } from '@natkit/net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, START_BUDGET_MS, stopNatkit, waitForOutput, type NatkitProcess } from './natkit-process.js';
 
@@ -38,8 +39,10 @@ const childrenOf = (pid: number): number[] =>
 
 describe('the natkit launcher', () => {
   it('runs `natkit serve` on Node with --no-memory-reducer', { timeout: START_BUDGET_MS + 10_000 }, async () => {
-    const p = launch(['serve', '--address', '127.0.0.1', '--port', '0', '--no-relay']);
-    await waitForOutput(p, /natkit serve: STUN/);
+    const p = launch(['serve', '--address', '127.0.0.1', '--port', '0']);
+    await waitForOutput(p, /relay fast path [^\n]*\n/);
+    // Its startup line says so where the fast path is on (the batched-UDP addon is built).
+    expect(p.out()).toMatch(channelForwardingStatus().available ? /relay fast path on: .*; V8's memory reducer off\n/ : /relay fast path off/);
     const argv = argvOf(p.child.pid!);
     expect(argv[0]).toMatch(/node$/);
     expect(argv.slice(1, argv.indexOf(BIN))).toContain('--no-memory-reducer');

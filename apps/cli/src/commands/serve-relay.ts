@@ -172,6 +172,17 @@ export function relayFastPathLine(relay: TurnServer, bandwidthQuota: boolean): s
   const why = !sockets.available ? sockets.reason : relay.channelOffload.reason;
   const quota = bandwidthQuota ? '; --max-bps: one bucket per allocation and direction, in the addon, for both paths' : '';
   return why === undefined
-    ? `relay fast path on: ChannelData of bound channels over UDP relayed inside the batched-UDP addon, no call into JS per packet${quota} (NATKIT_RELAY_OFFLOAD=0 turns it off)`
+    ? `relay fast path on: ChannelData of bound channels over UDP relayed inside the batched-UDP addon, no call into JS per packet${quota} (NATKIT_RELAY_OFFLOAD=0 turns it off); ${memoryReducerNote()}`
     : `relay fast path off (${why}): every relayed packet goes through JS`;
+}
+
+/**
+ * The fast path runs on this thread: V8's memory reducer (a full GC some seconds after start and
+ * after each growth of the heap) pauses it 10-20 ms. The natkit launcher's #! line turns it off;
+ * `node bin/natkit.js` (or an env without -S) does not, and is told how.
+ */
+function memoryReducerNote(): string {
+  return process.execArgv.includes('--no-memory-reducer')
+    ? "V8's memory reducer off"
+    : "V8's memory reducer ON (Node started without the natkit launcher): its full GCs pause the fast path 10-20 ms; start Node with --no-memory-reducer";
 }
