@@ -31,7 +31,7 @@ import { loadgen } from './turn-relay/loadgen.mjs';
 import { runAllocations, runLatency, runThroughput } from './turn-relay/phases.mjs';
 import { killAll, pinHarness, pinning, stop } from './turn-relay/processes.mjs';
 import { report } from './turn-relay/report.mjs';
-import { coturnAvailable, echo, LAUNCHER_NODE_ARGS, natkitUnavailable, OTHER_NODE, startCoturn, startEchoPeers, startNatkit } from './turn-relay/servers.mjs';
+import { coturnAvailable, echo, natkitUnavailable, OTHER_NODE, SERVER_NODE_ARGS, startCoturn, startEchoPeers, startNatkit } from './turn-relay/servers.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const RELAY_PORTS = { low: 20000, high: 31999 };
@@ -176,7 +176,7 @@ async function main(argv) {
       `to ${o.echoPeers} echo peers (${echoPeers.kind}); ${o.seconds} s after ${o.warmupMs} ms warm-up; ${o.holdAllocations} allocations for memory; ` +
       `${o.rounds} round(s) in rotating order, median shown; ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(1)} at start`,
   );
-  console.log(`natkit serve runs as its launcher runs it: node ${[...LAUNCHER_NODE_ARGS, ...(process.env.NATKIT_BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)].join(' ')} apps/cli/bin/natkit.js serve ...`);
+  console.log(`natkit serve runs as \`npx natkit serve\` runs it: node ${[...SERVER_NODE_ARGS, ''].join(' ')}apps/cli/bin/natkit.js serve ... (the launcher puts V8's memory reducer off)`);
   o.peers = echoPeers.peers;
   o.echoPids = echoPeers.children.map((child) => child.pid);
   const all = new Map(columns.map((c) => [c.name, []]));

@@ -1,10 +1,10 @@
-#!/usr/bin/env -S node --no-memory-reducer
-// --no-memory-reducer: V8's memory reducer runs a full garbage collection about 8 s after start and
-// after each period of heap growth, once the process goes quiet; that pause (5 ms, 10-20 ms with its
-// incremental steps) stops the relay's fast path, which runs on this thread, and was the largest
-// tail in the relay's added latency (test/bench/README.md). `npm start` and `serve --workers`
-// (cluster workers inherit these flags) run with it too; `node bin/natkit.js` does not.
-import { main } from '../dist/main.js';
+#!/usr/bin/env node
+// V8's memory reducer is put off before the CLI loads (why: src/v8-tuning.ts); so the CLI comes in
+// by a dynamic import, after it.
+import { deferMemoryReducer } from '../dist/v8-tuning.js';
+
+deferMemoryReducer();
+const { main } = await import('../dist/main.js');
 
 // A closed pipe (natkit ... | head) ends output quietly instead of crashing.
 for (const stream of [process.stdout, process.stderr]) {

@@ -1,7 +1,7 @@
 // The relays under test and the echo peer, as child processes on 127.0.0.1 only.
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { SOCKET_BUFFER } from './client.mjs';
@@ -16,14 +16,11 @@ const NATKIT_BIN = process.env.NATKIT_BENCH_BIN ?? fileURLToPath(new URL('../../
 /**
  * NATKIT_BENCH_NODE (bench only): another Node binary, e.g. a newer one with `dgram` reusePort;
  * natkit serve then also runs on it, in columns of its own (the load generator and the echo keep
- * the Node that runs this script). NATKIT_BENCH_NODE_ARGS adds Node flags to every natkit serve,
- * after the launcher's own (LAUNCHER_NODE_ARGS)
+ * the Node that runs this script). NATKIT_BENCH_NODE_ARGS adds Node flags to every natkit serve
  * (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 export const OTHER_NODE = process.env.NATKIT_BENCH_NODE;
-/** The Node flags of the launcher's #! line (`#!/usr/bin/env -S node FLAGS`): natkit runs as `npx natkit` runs it. */
-export const LAUNCHER_NODE_ARGS = (/^#!.*\bnode\b(.*)$/m.exec(readFileSync(NATKIT_BIN, 'utf8').split('\n', 1)[0])?.[1] ?? '').split(/\s+/).filter(Boolean);
-const SERVER_NODE_ARGS = [...LAUNCHER_NODE_ARGS, ...(process.env.NATKIT_BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)];
+export const SERVER_NODE_ARGS = (process.env.NATKIT_BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 
 /** The echo peer role (a child): `sockets` UDP sockets that send every datagram back. */
 export async function echo([sockets]) {

@@ -1,6 +1,7 @@
 import { channelForwardingStatus, familyOf, formatEndpoint, type Endpoint, type Logger, type Network, type UdpSocket } from '@natkit/net';
 import { StunError } from '@natkit/stun';
 import { createTurnServer, parseCidr, type AllocateRedirect, type TurnQuotas, type TurnServer, type TurnServerOptions } from '@natkit/turn';
+import { memoryReducerOff } from '../v8-tuning.js';
 
 /** The TURN flags of `natkit serve` (issue 6: scripts depend on these exact names). */
 export interface RelayServeFlags {
@@ -176,13 +177,9 @@ export function relayFastPathLine(relay: TurnServer, bandwidthQuota: boolean): s
     : `relay fast path off (${why}): every relayed packet goes through JS`;
 }
 
-/**
- * The fast path runs on this thread: V8's memory reducer (a full GC some seconds after start and
- * after each growth of the heap) pauses it 10-20 ms. The natkit launcher's #! line turns it off;
- * `node bin/natkit.js` (or an env without -S) does not, and is told how.
- */
+/** The fast path runs on this thread, which V8's memory reducer pauses (v8-tuning.ts). */
 function memoryReducerNote(): string {
-  return process.execArgv.includes('--no-memory-reducer')
+  return memoryReducerOff()
     ? "V8's memory reducer off"
-    : "V8's memory reducer ON (Node started without the natkit launcher): its full GCs pause the fast path 10-20 ms; start Node with --no-memory-reducer";
+    : "V8's memory reducer ON (natkit's CLI loaded without its launcher, bin/natkit.js): its full GCs pause the fast path 10-20 ms; start Node with --no-memory-reducer";
 }

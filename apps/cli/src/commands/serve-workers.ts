@@ -4,6 +4,7 @@ import { familyOf, formatEndpoint, NetworkError, type Endpoint } from '@natkit/n
 import type { AllocateRedirect, IssuedName, TurnServer } from '@natkit/turn';
 import type { PrimaryMessage, WorkerConfig, WorkerMessage } from './serve-worker.js';
 import { pickWorker } from './worker-plan.js';
+import { NO_MEMORY_REDUCER } from '../v8-tuning.js';
 
 /** How long a worker has to start (config to ready) and to stop before it is killed. */
 const START_MS = 15_000;
@@ -63,7 +64,9 @@ interface PoolState {
  * ports (refused as peers) and the credentials the primary mints, also after a restart.
  */
 export async function startWorkerPool(configs: readonly WorkerConfig[], options: WorkerPoolOptions): Promise<WorkerPool> {
-  cluster.setupPrimary({ exec: fileURLToPath(new URL('../serve-worker-main.js', import.meta.url)), args: [], serialization: 'advanced' });
+  // Workers relay on their main thread too: Node's flag keeps V8's memory reducer off there (v8-tuning.ts).
+  const execArgv = process.execArgv.includes(NO_MEMORY_REDUCER) ? process.execArgv : [...process.execArgv, NO_MEMORY_REDUCER];
+  cluster.setupPrimary({ exec: fileURLToPath(new URL('../serve-worker-main.js', import.meta.url)), args: [], execArgv, serialization: 'advanced' });
   const state: PoolState = { slots: configs.map((config) => ({ config, restarts: [] })), options, stopping: false };
   const { slots } = state;
   const close = async (): Promise<string[]> => {
