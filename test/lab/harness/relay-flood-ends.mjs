@@ -98,6 +98,8 @@ async function client() {
   const t0 = performance.now();
   let floodReceived = 0, firstFloodAt = 0, helloEchoed = false;
   const echoes = new Set();
+  let sentOther = 0;
+  const toPeer = (b) => { relay.send(b, p.peer); sentOther++; };
   relay.onMessage((data) => {
     const tag = String.fromCharCode(data[0] ?? 0);
     if (tag === 'F') { floodReceived++; if (firstFloodAt === 0) firstFloodAt = performance.now(); }
@@ -107,12 +109,12 @@ async function client() {
   // The first send to a permitted peer binds its channel in the background: ping (bounded) until
   // it is bound and a ping came back, so that what follows travels as ChannelData (the fast path's).
   for (let i = 0; i < 50 && !(helloEchoed && relay.channelOf(p.peer) !== undefined); i++) {
-    relay.send(payload('P', 0xffffffff, 16), p.peer);
+    toPeer(payload('P', 0xffffffff, 16));
     await sleep(100);
   }
   // Hello: the peer learns the relayed address, and a flooding peer starts.
   for (let i = 0; i < 20 && p.peerFlood && firstFloodAt === 0; i++) {
-    relay.send(payload('H', 0, 16), p.peer);
+    toPeer(payload('H', 0, 16));
     await sleep(100);
   }
   const ready = { setupMs: Math.round(performance.now() - t0), relayed: a.relayed, mapped: a.mapped, channel: relay.channelOf(p.peer) ?? null, helloEchoed, floodSeen: firstFloodAt !== 0 };
@@ -129,9 +131,9 @@ async function client() {
   // Congestion over: let the queues drain, then ping through the same channel.
   await sleep(p.drainMs);
   const receivedByEnd = floodReceived;
-  for (let i = 0; i < p.pings; i++) { relay.send(payload('P', i, 64), p.peer); await sleep(50); }
+  for (let i = 0; i < p.pings; i++) { toPeer(payload('P', i, 64)); await sleep(50); }
   for (let w = 0; w < 50 && echoes.size < p.pings; w++) await sleep(20);
-  out({ type: 'result', ok: true, ...ready, floodReceived: receivedByEnd, sentFlood, probes, pings: p.pings, echoes: echoes.size });
+  out({ type: 'result', ok: true, ...ready, floodReceived: receivedByEnd, sentFlood, sentOther, probes, pings: p.pings, echoes: echoes.size });
   await relay.close();
   await sock.close();
   process.exit(0);

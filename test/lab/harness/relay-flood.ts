@@ -71,6 +71,8 @@ export interface RelayFloodClientResult {
   floodSeen?: boolean;
   floodReceived?: number;
   sentFlood?: { sent: number; ms: number } | null;
+  /** Datagrams other than the flood sent to the peer through the relay (pings, hellos). */
+  sentOther?: number;
   /** Binding requests to the server on the client's socket during the flood: answers and their delays (single shots, 3 s each). */
   probes?: { sent: number; answered: number; medianMs: number | null; maxMs: number | null };
   pings?: number;
