@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, it, type TestContext } from 'vitest';
-import { createLab, describeLab, findTool, NATKIT_BIN, runRelayFloodClient, startRelayFloodPeer, type Lab, type RelayFlood } from './harness/index.js';
+import { createLab, describeLab, findTool, NATKIT_BIN, runRelayFloodClient, sampleFullestSendBuffer, startRelayFloodPeer, type Lab, type RelayFlood } from './harness/index.js';
 
 /*
  * Issue 6: the relay fast path (udp-forward.c, fwd_flush) on a congested link. When a sending
@@ -56,7 +56,11 @@ async function floodThroughShapedPort(t: TestContext, lab: Lab, shaped: 'A' | 'B
   const toClient = shaped === 'A';
   const peer = await startRelayFloodPeer(lab, lab.hosts.B!.ns, lab.hosts.B!.address, toClient ? FLOOD : null);
   const before = memoryKb(serve.pid, 'VmRSS');
-  const client = await runRelayFloodClient(lab, lab.hosts.A!.ns, { server, credentials, peer: peer.endpoint, flood: toClient ? null : FLOOD, peerFlood: toClient ? FLOOD : null });
+  // During the flood, the fullest send buffer among serve's sockets (the listener, or the relay socket).
+  const [client, sendBuffer] = await Promise.all([
+    runRelayFloodClient(lab, lab.hosts.A!.ns, { server, credentials, peer: peer.endpoint, flood: toClient ? null : FLOOD, peerFlood: toClient ? FLOOD : null }),
+    sampleFullestSendBuffer(lab, lab.ns.inet, [1500, 2000, 2500, 3000, 3500]),
+  ]);
   const peakGrowthMb = Math.round((memoryKb(serve.pid, 'VmHWM') - before) / 1024);
   const seen = await peer.stop();
   const qdiscStats = await lab.exec(lab.ns.inet, [tc, '-s', 'qdisc', 'show', 'dev', `p${shaped}`]);
@@ -67,11 +71,11 @@ async function floodThroughShapedPort(t: TestContext, lab: Lab, shaped: 'A' | 'B
   const qdiscDropped = Number(/dropped (\d+)/.exec(qdiscStats.stdout)?.[1] ?? NaN);
   const { raw, ...clientSummary } = client;
   const summary = JSON.stringify({
-    client: clientSummary, peer: seen, peakGrowthMb, fastPath: relay?.fastPath, packetsToClients: relay?.packetsToClients, packetsToPeers: relay?.packetsToPeers,
+    client: clientSummary, peer: seen, sendBuffer, peakGrowthMb, fastPath: relay?.fastPath, packetsToClients: relay?.packetsToClients, packetsToPeers: relay?.packetsToPeers,
     stun: stun && { responded: stun.responded, sendQueueDrops: stun.sendQueueDrops }, qdiscDropped, exit, serveStderr: serve.stderr.slice(-500),
   });
   await t.annotate(summary);
-  return { client, raw, seen, relay, stun, qdiscDropped, peakGrowthMb, running, exit, summary };
+  return { client, raw, seen, sendBuffer, relay, stun, qdiscDropped, peakGrowthMb, running, exit, summary };
 }
 
 describeLab('the relay fast path on a congested link', ['tc'], () => {
@@ -93,15 +97,18 @@ describeLab('the relay fast path on a congested link', ['tc'], () => {
     expect(client.floodReceived ?? 0, summary).toBeGreaterThan(((relay?.packetsToClients ?? 0) - r.seen.echoed) * 0.95);
     // The link was the limit: the client got far less than the peer sent.
     expect(client.floodReceived ?? 0, summary).toBeLessThan((r.seen.flood?.sent ?? 0) * 0.6);
-    // Those drops were natkit's (EAGAIN, then the 32 KiB cap), not the qdisc's: it had room.
+    // Those drops were natkit's (EAGAIN, then the 32 KiB cap), not the qdisc's: it had room, and
+    // the listener's send buffer was full (measured 196 of 208 KiB charged).
     expect(r.qdiscDropped, summary).toBe(0);
+    expect(r.sendBuffer?.local, summary).toBe(`${lab.serverAddresses[0]!}:3478`);
+    expect(r.sendBuffer?.wmem ?? 0, summary).toBeGreaterThan((r.sendBuffer?.sndbuf ?? Infinity) * 0.75);
     expect(r.peakGrowthMb, summary).toBeLessThan(32);
     // The server's answers to that client still got out during the flood: JS's answers fit in its
-    // 64 KiB beside the fast path's 32 KiB (sendQueueDrops 0), and none waits behind more than the
-    // socket's send buffer (wmem_default, 208 KiB of truesize: about 100 KB of these datagrams on
-    // the wire) and the 32 KiB backlog: 0.26 s at 4 Mbit/s, 0.49 s if the buffer held wire bytes
-    // only. Measured: every one answered, median 0.20 s, max 0.24 s. The bound leaves room for a
-    // loaded machine's event loops (the client's and the server's).
+    // 64 KiB beside the fast path's 32 KiB (sendQueueDrops 0), and each waits behind the socket's
+    // send buffer and that backlog only. Measured: every one answered, median 0.20-0.21 s, max
+    // 0.24-0.34 s: the 32 KiB (0.066 s at 4 Mbit/s) plus the send buffer's 208 KiB of truesize,
+    // about 70 KB on the wire (~3 KB of truesize per datagram: 0.14 s). Even a buffer of wire bytes
+    // only would give 0.49 s; the bound leaves room for a loaded machine's event loops.
     expect(r.stun?.sendQueueDrops, summary).toBe(0);
     expect(client.probes?.answered ?? 0, summary).toBeGreaterThanOrEqual((client.probes?.sent ?? 0) * 0.9);
     expect(client.probes?.medianMs ?? Infinity, summary).toBeLessThan(600);
@@ -122,6 +129,9 @@ describeLab('the relay fast path on a congested link', ['tc'], () => {
     expectAccounted((relay?.packetsToPeers ?? 0) + (relay?.fastPath.drops ?? 0), (client.sentFlood?.sent ?? 0) + (client.sentOther ?? 0), summary);
     expect(r.seen.floodReceived, summary).toBeLessThan((client.sentFlood?.sent ?? 0) * 0.6);
     expect(r.qdiscDropped, summary).toBe(0);
+    // This time the relay socket's send buffer filled (measured 200 of 208 KiB).
+    expect(r.sendBuffer?.local, summary).toBe(`${client.relayed?.address ?? '?'}:${client.relayed?.port ?? '?'}`);
+    expect(r.sendBuffer?.wmem ?? 0, summary).toBeGreaterThan((r.sendBuffer?.sndbuf ?? Infinity) * 0.75);
     expect(r.peakGrowthMb, summary).toBeLessThan(32);
     // The client's own link is free: its answers leave at once (measured 0-1 ms).
     expect(r.stun?.sendQueueDrops, summary).toBe(0);

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type { Lab } from './lab.js';
 import type { LabProcess } from './lab-process.js';
 import type { RelayEndpoint } from './relay-peer.js';
+import { requireTool } from './tools.js';
 
 const SCRIPT = resolve(import.meta.dirname, 'relay-flood-ends.mjs');
 const repo = resolve(import.meta.dirname, '../../..');
@@ -94,4 +95,37 @@ export async function runRelayFloodClient(lab: Lab, ns: string, options: RelayFl
   } catch {
     return { ok: false, error: `no result (exit ${String(r.code)})`, raw: (r.stdout + r.stderr).slice(-2000) };
   }
+}
+
+/** A UDP socket's send-buffer use as `ss -m` shows it: bytes charged (truesize) and its SO_SNDBUF. */
+export interface SendBufferSample {
+  local: string;
+  wmem: number;
+  sndbuf: number;
+  atMs: number;
+}
+
+/** From `ss -Hnuam`: each socket's local address and skmem t (wmem_alloc) and tb (sndbuf). */
+export function parseSendBuffers(text: string): Omit<SendBufferSample, 'atMs'>[] {
+  const out: Omit<SendBufferSample, 'atMs'>[] = [];
+  let local: string | undefined;
+  for (const line of text.split('\n')) {
+    const mem = /skmem:\(r\d+,rb\d+,t(\d+),tb(\d+)/.exec(line);
+    if (mem !== null && local !== undefined) out.push({ local, wmem: Number(mem[1]), sndbuf: Number(mem[2]) });
+    else if (mem === null) local = line.trim().split(/\s+/)[3];
+  }
+  return out;
+}
+
+/** Samples every UDP socket in `ns` at each of `atMs` (from now, bounded) and returns the fullest send buffer seen. */
+export async function sampleFullestSendBuffer(lab: Lab, ns: string, atMs: readonly number[]): Promise<SendBufferSample | null> {
+  const ss = requireTool('ss');
+  const start = performance.now();
+  let best: SendBufferSample | null = null;
+  for (const at of atMs) {
+    await new Promise((r) => setTimeout(r, Math.max(0, at - (performance.now() - start))));
+    const r = await lab.exec(ns, [ss, '-Hnuam'], { timeoutMs: 3000 });
+    for (const b of parseSendBuffers(r.stdout)) if (best === null || b.wmem > best.wmem) best = { ...b, atMs: at };
+  }
+  return best;
 }
