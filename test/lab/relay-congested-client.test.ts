@@ -67,7 +67,7 @@ async function floodThroughShapedPort(t: TestContext, lab: Lab, shaped: 'A' | 'B
   const running = serve.running;
   const exit = await serve.stop({ graceMs: 3000 });
   const relay = JSON.parse(/relay stopped; (\{.*\})/.exec(serve.stdout)?.[1] ?? 'null') as RelayStats | null;
-  const stun = JSON.parse(/ stopped; (\{.*\})/.exec(serve.stdout)?.[1] ?? 'null') as { responded?: number; sendQueueDrops?: number } | null;
+  const stun = JSON.parse(/serve: stopped; (\{.*\})/.exec(serve.stdout)?.[1] ?? 'null') as { responded?: number; sendQueueDrops?: number } | null;
   const qdiscDropped = Number(/dropped (\d+)/.exec(qdiscStats.stdout)?.[1] ?? NaN);
   const { raw, ...clientSummary } = client;
   const summary = JSON.stringify({
