@@ -22,3 +22,4 @@ export {
   parsePingOutput, runPeerPair, runPeerPing, startPeerListener, startPeerServer,
   type PeerListener, type PeerPairOptions, type PeerPairRun, type PeerPingOptions, type PeerPingRun, type PeerPingSummary, type PeerPong, type PeerServer,
 } from './peer-pair.js';
+export { parseSendBuffers, runRelayFloodClient, sampleFullestSendBuffer, startRelayFloodPeer, type RelayFlood, type SendBufferSample, type RelayFloodClientOptions, type RelayFloodClientResult, type RelayFloodPeer } from './relay-flood.js';
