@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { channelForwardingStatus } from '@natkit/net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, START_BUDGET_MS, stopNatkit, waitForOutput, type NatkitProcess } from './natkit-process.js';
+import { BIN, spawnNode as spawnNodeProcess, START_BUDGET_MS, stopNatkit, waitForOutput, type NatkitProcess } from './natkit-process.js';
 
 /*
  * V8's memory reducer pauses the relay's fast path 10-20 ms (src/v8-tuning.ts). The launcher
@@ -13,20 +12,16 @@ import { BIN, START_BUDGET_MS, stopNatkit, waitForOutput, type NatkitProcess } f
  */
 
 const MAIN = pathToFileURL(resolve(import.meta.dirname, '../dist/main.js')).href;
+/** Node arguments that load the CLI and run it on the arguments that follow, without bin/natkit.js. */
+const WITHOUT_LAUNCHER = ['--input-type=module', '-e', `import { main } from '${MAIN}'; process.exitCode = await main(['node', 'natkit', ...process.argv.slice(1)]);`];
 const started: NatkitProcess[] = [];
 
 afterEach(async () => {
   await Promise.all(started.splice(0).map((p) => stopNatkit(p)));
 });
 
-function spawnNode(args: readonly string[]): NatkitProcess {
-  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
-  const p = { child, out: () => out, err: () => err, exited };
+function spawnNode(argv: readonly string[]): NatkitProcess {
+  const p = spawnNodeProcess(argv);
   started.push(p);
   return p;
 }
@@ -41,7 +36,7 @@ describe("the natkit launcher and V8's memory reducer", () => {
     // benchmark with --trace-gc (test/bench/README.md, "The tail"): V8 starts it by heuristics
     // (allocation and call rates), so no test can wait for it in bounded time.
     const launched = spawnNode([BIN, ...SERVE]);
-    const control = spawnNode(['--input-type=module', '-e', `import { main } from '${MAIN}'; process.exitCode = await main(['node', 'natkit', ...process.argv.slice(1)]);`, ...SERVE]);
+    const control = spawnNode([...WITHOUT_LAUNCHER, ...SERVE]);
     await Promise.all([waitForOutput(launched, /relay fast path [^\n]*\n/), waitForOutput(control, /relay fast path [^\n]*\n/)]);
     if (channelForwardingStatus().available) {
       expect(launched.out()).toMatch(/relay fast path on: .*; V8's memory reducer off\n/);
@@ -52,7 +47,7 @@ describe("the natkit launcher and V8's memory reducer", () => {
   });
 
   it('with Node\'s --no-memory-reducer (npm start), the line says off without the launcher too', { timeout: START_BUDGET_MS + 10_000 }, async () => {
-    const p = spawnNode(['--no-memory-reducer', '--input-type=module', '-e', `import { main } from '${MAIN}'; process.exitCode = await main(['node', 'natkit', ...process.argv.slice(1)]);`, ...SERVE]);
+    const p = spawnNode(['--no-memory-reducer', ...WITHOUT_LAUNCHER, ...SERVE]);
     await waitForOutput(p, /relay fast path [^\n]*\n/);
     expect(p.out()).toMatch(channelForwardingStatus().available ? /relay fast path on: .*; V8's memory reducer off\n/ : /relay fast path off/);
   });

@@ -25,7 +25,12 @@ export interface NatkitProcess {
 
 /** Spawns `natkit ARGS` with stdout and stderr collected (stdin open unless `stdin` is given, then ended with it). */
 export function spawnNatkit(args: readonly string[], options: { env?: Record<string, string>; stdin?: string } = {}): NatkitProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  return spawnNode([BIN, ...args], options);
+}
+
+/** Spawns `node ARGV` (this Node), collected as {@link spawnNatkit} does: for Node flags, or the CLI loaded another way. */
+export function spawnNode(argv: readonly string[], options: { env?: Record<string, string>; stdin?: string } = {}): NatkitProcess {
+  const child = spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
