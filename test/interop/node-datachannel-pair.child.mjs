@@ -22,7 +22,29 @@ const timeline = [];
 function mark(event) {
   if (timeline.length < 200) timeline.push(`${Math.round(performance.now() - started)} ${event}`);
 }
-nodeDataChannel.initLogger('Info', (level, message) => mark(`[${level}] ${String(message).slice(0, 160)}`));
+// Verbose only to see that libjuice's thread is alive (it logs each poll, at least every 500 ms);
+// only Info and above go into the timeline (Verbose lines hold ICE passwords).
+let lastJuiceLine = 0;
+nodeDataChannel.initLogger('Verbose', (level, message) => {
+  const line = String(message);
+  if (line.includes('juice:')) lastJuiceLine = performance.now();
+  if (level !== 'Verbose' && level !== 'Debug') mark(`[${level}] ${line.slice(0, 160)}`);
+});
+
+/**
+ * libdatachannel 0.24.5 (node-datachannel 0.33.4) can deadlock when the DTLS server's ICE-connected
+ * callback starts DTLS while the peer's ClientHello is already queued: libjuice's thread holds its
+ * lock and waits for the DTLS mutex, a pool thread holds the DTLS mutex and waits in juice_send for
+ * libjuice's lock (paullouisageneau/libdatachannel#1630, fixed upstream after 0.24.5). Seen here as:
+ * both peers ICE-connected, then libjuice silent for good. Named in the failure so it is not taken
+ * for a relay fault.
+ */
+function deadlockNote() {
+  const silentMs = Math.round(performance.now() - lastJuiceLine);
+  const connected = (s) => s === 'connected' || s === 'completed';
+  if (!connected(a.iceState()) || !connected(b.iceState()) || silentMs < 3000) return '';
+  return `; both peers ICE-connected and libjuice silent for the last ${silentMs} ms: the DTLS-start deadlock of libdatachannel 0.24.5 (libdatachannel#1630), not a relay fault`;
+}
 
 /** `local>remote` candidate types of a peer's selected pair ('relay>relay' when both ends relay). */
 function pairTypes(pc) {
@@ -68,7 +90,10 @@ const opened = new Promise((resolve, reject) => {
   dc.onError((e) => reject(new Error(`data channel error: ${e}`)));
 });
 const timeout = new Promise((_, reject) => {
-  timer = setTimeout(() => reject(new Error(`no data channel through the relay within ${timeoutMs} ms (state a=${a.state()} b=${b.state()}, gathering a=${a.gatheringState()})`)), timeoutMs);
+  timer = setTimeout(() => {
+    const states = `state a=${a.state()} b=${b.state()}, ice a=${a.iceState()} b=${b.iceState()}, gathering a=${a.gatheringState()}`;
+    reject(new Error(`no data channel through the relay within ${timeoutMs} ms (${states})${deadlockNote()}`));
+  }, timeoutMs);
 });
 try {
   const echoed = await Promise.race([opened, timeout]);
