@@ -14,7 +14,22 @@ export interface RelayedPairResult {
   readonly candidates: readonly string[];
   /** The local address of peer a's selected candidate pair (`host:port`). */
   readonly selectedLocal: string;
+  /** Each peer's selected pair as `local>remote` candidate types: `relay>relay` when the data went through the relay. */
+  readonly selectedPairs: { readonly a: string; readonly b: string };
 }
+
+/**
+ * The relay address the servers in these tests relay from: a loopback address that no peer sends
+ * from. libjuice pairs its own server-reflexive candidate (its socket as the TURN server saw it,
+ * 127.0.0.1:port) with the remote relay candidates even with `iceTransportPolicy: 'relay'` (the
+ * policy only filters what is signalled; libdatachannel#1587); a relay on 127.0.0.1 lets those
+ * checks through, since a permission covers the IP only (RFC 8656 §9), and in 13 of 15 runs the
+ * peers then selected a pair that bypasses the relay. On 127.0.0.2 only relay-to-relay pairs work.
+ */
+export const RELAY_ONLY_ADDRESS = '127.0.0.2';
+
+/** `selectedPairs` when both peers send through the relay. */
+export const RELAYED_BOTH_ENDS = { a: 'relay>relay', b: 'relay>relay' } as const;
 
 /** An ICE server entry: a `turn:` URL string or libdatachannel's object form. */
 export type IceServerEntry = string | IceServer;
@@ -56,5 +71,5 @@ export async function openRelayedPair(iceServer: IceServerEntry, timeoutMs: numb
   if (line === null) throw new Error(`node-datachannel pair: no outcome within ${timeoutMs + 5000} ms (exit ${child.exitCode ?? child.signalCode}): ${err}`);
   const outcome = JSON.parse(line) as ({ ok: true } & RelayedPairResult) | { ok: false; error: string };
   if (!outcome.ok) throw new Error(outcome.error);
-  return { echoed: outcome.echoed, candidates: outcome.candidates, selectedLocal: outcome.selectedLocal };
+  return { echoed: outcome.echoed, candidates: outcome.candidates, selectedLocal: outcome.selectedLocal, selectedPairs: outcome.selectedPairs };
 }

@@ -55,6 +55,8 @@ export interface CoturnOptions {
   /** Default true: the tests relay between loopback addresses. */
   readonly allowLoopbackPeers?: boolean;
   readonly extraArgs?: readonly string[];
+  /** The address relayed addresses are on (`--relay-ip`); 127.0.0.1 by default. */
+  readonly relayIp?: string;
   /** Serve TURN over TLS too, with this certificate and key (PEM). */
   readonly tls?: { readonly cert: string; readonly key: string };
 }
@@ -74,7 +76,7 @@ export async function startCoturn(options: CoturnOptions): Promise<Coturn> {
     ? ['--no-tls']
     : [`--tls-listening-port=${tlsPort}`, `--cert=${join(dir, 'cert.pem')}`, `--pkey=${join(dir, 'key.pem')}`];
   const args = [
-    '-n', '--no-cli', ...tlsArgs, '--no-dtls', '--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1',
+    '-n', '--no-cli', ...tlsArgs, '--no-dtls', '--listening-ip=127.0.0.1', `--relay-ip=${options.relayIp ?? '127.0.0.1'}`,
     `--listening-port=${port}`, `--min-port=${minPort}`, `--max-port=${minPort + 49}`, `--realm=${realm}`,
     '--log-file=stdout', '--simple-log', `--pidfile=${join(dir, 'pid')}`, `--userdb=${join(dir, 'db')}`,
     ...(options.allowLoopbackPeers === false ? [] : ['--allow-loopback-peers']),

@@ -20,6 +20,8 @@ export interface NatkitServeOptions {
   readonly extraArgs?: readonly string[];
   /** Listening and relay address; 127.0.0.1 by default. */
   readonly address?: string;
+  /** The relay address (`--relay-address`) when it differs from `address`. */
+  readonly relayAddress?: string;
 }
 
 export async function startNatkitServe(options: NatkitServeOptions): Promise<NatkitServe> {
@@ -28,7 +30,7 @@ export async function startNatkitServe(options: NatkitServeOptions): Promise<Nat
   const low = 30_000 + Math.floor(Math.random() * 40) * 50;
   const args = [
     NATKIT_BIN, 'serve', '--address', address, '--port', String(port), '--relay-ports', `${low}-${low + 49}`,
-    '--relay-address', address, '--log-level', 'warn',
+    '--relay-address', options.relayAddress ?? address, '--log-level', 'warn',
     ...(options.allowLoopbackPeers === false ? [] : ['--allow-peer', '127.0.0.0/8']),
     ...(options.users ?? []).flatMap((u) => ['--user', u]),
     ...(options.authSecrets ?? []).flatMap((s) => ['--auth-secret', s]),
