@@ -45,6 +45,23 @@ const EXIT_GRACE_MS = 3000;
  * child prints the outcome before it closes, and is ended by its pid when it hangs.
  */
 export async function openRelayedPair(iceServer: IceServerEntry, timeoutMs: number, iceServerB: IceServerEntry = iceServer): Promise<RelayedPairResult> {
+  try {
+    return await openRelayedPairOnce(iceServer, timeoutMs, iceServerB);
+  } catch (e) {
+    // libdatachannel 0.24.5's DTLS-start deadlock (libdatachannel#1630, fixed upstream, not yet
+    // released in node-datachannel): both peers were ICE-connected through the relay, then
+    // libjuice stopped. About 1 relayed open in 120 under load; a fresh pair once, and said so.
+    // Any other failure (and a second deadlock) fails the test.
+    if (!(e instanceof Error) || !e.message.includes(KNOWN_DEADLOCK)) throw e;
+    process.stderr.write(`node-datachannel pair: ${e.message}; opening a fresh pair once\n`);
+    return openRelayedPairOnce(iceServer, timeoutMs, iceServerB);
+  }
+}
+
+/** The child's words for libdatachannel's DTLS-start deadlock (node-datachannel-pair.child.mjs). */
+const KNOWN_DEADLOCK = 'the DTLS-start deadlock of libdatachannel 0.24.5 (libdatachannel#1630)';
+
+async function openRelayedPairOnce(iceServer: IceServerEntry, timeoutMs: number, iceServerB: IceServerEntry): Promise<RelayedPairResult> {
   const child = spawn(process.execPath, [CHILD, JSON.stringify({ iceServer, iceServerB, timeoutMs })], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   let out = '';
