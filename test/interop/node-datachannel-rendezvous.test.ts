@@ -5,7 +5,7 @@ import { connectRendezvous, RENDEZVOUS_PATH, type RelayCredentials, type Rendezv
 import { restCredentials } from '@natkit/turn';
 import { describeInterop } from '../lab/harness/index.js';
 import { onlyRelayCandidates } from './node-datachannel-credentials.js';
-import { openRelayedPair, type IceServerEntry } from './node-datachannel-pair.js';
+import { openRelayedPair, RELAY_ONLY_ADDRESS, RELAYED_BOTH_ENDS, type IceServerEntry } from './node-datachannel-pair.js';
 import { startNatkitServe, type NatkitServe } from './turn-client-natkit.js';
 
 /*
@@ -44,7 +44,8 @@ function suite(name: string, options: { authSecrets?: readonly string[]; users?:
     let serve: NatkitServe;
     const clients: RendezvousClient[] = [];
     beforeAll(async () => {
-      serve = await startNatkitServe(options);
+      // Relayed from another address than the peers' own, so that only relay to relay can work (node-datachannel-natkit.test.ts).
+      serve = await startNatkitServe({ ...options, relayAddress: RELAY_ONLY_ADDRESS });
       clients.push(await register(serve), await register(serve));
     });
     afterAll(async () => {
@@ -72,9 +73,9 @@ function suite(name: string, options: { authSecrets?: readonly string[]; users?:
       const r = await openRelayedPair(iceServerFrom(a!.relay!, serve), TIMEOUT_MS, iceServerFrom(b!.relay!, serve));
       expect(r.echoed).toBe('echo:hello through the relay');
       expect(onlyRelayCandidates(r.candidates), r.candidates.join('\n')).toBe(true);
-      // The relayed address is natkit serve's (loopback, its relay port range), never a host candidate.
-      expect(r.selectedLocal).toMatch(/^127\.0\.0\.1:\d+$/);
-      expect(r.selectedLocal).not.toBe(`127.0.0.1:${serve.port}`);
+      // Both ends send through natkit serve's relayed addresses, never a host or reflexive candidate.
+      expect(r.selectedPairs).toEqual(RELAYED_BOTH_ENDS);
+      expect(r.selectedLocal).toMatch(new RegExp(`^${RELAY_ONLY_ADDRESS.replaceAll('.', '\\.')}:\\d+$`));
     });
 
     it('refuses the relay to credentials the rendezvous did not issue (a forged password)', async () => {

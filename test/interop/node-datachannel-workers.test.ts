@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithTools } from './turn-client-coturn.js';
 import { startNatkitServe, type NatkitServe } from './turn-client-natkit.js';
 import { onlyRelayCandidates } from './node-datachannel-credentials.js';
-import { openRelayedPair } from './node-datachannel-pair.js';
+import { openRelayedPair, RELAY_ONLY_ADDRESS, RELAYED_BOTH_ENDS } from './node-datachannel-pair.js';
 
 /*
  * node-datachannel (libdatachannel + libjuice, an independent TURN client) relay-only through
@@ -14,7 +14,8 @@ const TIMEOUT_MS = 10_000;
 describeWithTools('node-datachannel through natkit serve --workers 2 (300 redirects)', [], () => {
   let serve: NatkitServe;
   beforeAll(async () => {
-    serve = await startNatkitServe({ users: ['alice:secret'], extraArgs: ['--workers', '2', '--worker-port', '0'] });
+    // Relayed from another address than the peers' own, so that only relay to relay can work (node-datachannel-natkit.test.ts).
+    serve = await startNatkitServe({ users: ['alice:secret'], relayAddress: RELAY_ONLY_ADDRESS, extraArgs: ['--workers', '2', '--worker-port', '0'] });
     const deadline = Date.now() + 15_000;
     while (!/shared by the 2 workers/.test(serve.output()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(serve.output()).toMatch(/shared by the 2 workers/);
@@ -27,6 +28,7 @@ describeWithTools('node-datachannel through natkit serve --workers 2 (300 redire
     const r = await openRelayedPair(`turn:alice:secret@127.0.0.1:${serve.port}`, TIMEOUT_MS);
     expect(r.echoed).toBe('echo:hello through the relay');
     expect(onlyRelayCandidates(r.candidates)).toBe(true);
+    expect(r.selectedPairs).toEqual(RELAYED_BOTH_ENDS);
     await serve.stop();
     const out = serve.output();
     expect(out).toMatch(/natkit serve: relay stopped; .*"responses":\{"300":\d+.*"allocationsCreated":0,/);
